@@ -1,0 +1,32 @@
+"""`kiosk screenshot`: see a station's screen without standing in front of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kiosk.config import load_station_config
+
+
+@click.command()
+@click.argument("station_toml", type=click.Path(path_type=Path))
+@click.option("--screen", "screen", required=True, help="Screen to render: attract, welcome, idle (the warning), a station's own, or all.")
+@click.option("--lang", "language", type=click.Choice(["nl", "fr", "en"]), default=None, help="Language (default: the station's).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="PNG file to write (with --screen all: a folder, one NAME-LANG.png per screen and language).")
+def screenshot(station_toml: Path, screen: str, language: str | None, out: Path) -> None:
+    """Render one screen of a station headless and save it as PNG.
+
+    Runs on a private virtual screen of the station's size, so it is safe on a live
+    gallery machine: the visitor in front of it sees nothing. `--screen all --out DIR`
+    saves every screen in every language the station offers.
+    """
+    from kiosk.shell.render import Shot, render
+
+    config = load_station_config(station_toml)
+    if screen == "all":
+        for path in render(config, every_screen_into=out):
+            click.echo(str(path))
+        return
+    written = render(config, [Shot(screen, language or config.station.default_language, out)])
+    click.echo(str(written[0]))

@@ -1,0 +1,90 @@
+"""`kiosk station init` and `kiosk run`: set up a station folder, and run it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from kiosk.config import EXHIBITS, STATION_ID_PATTERN, load_station_config, write_station_config
+from kiosk.errors import KioskError
+
+
+@click.group()
+def station() -> None:
+    """Set up a station (booth, portrait wall or memorial)."""
+
+
+@station.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--exhibit", type=click.Choice(EXHIBITS), required=True, help="What this station is.")
+@click.option("--station-id", required=True, help="Unique in the gallery: lowercase letters, digits, dashes (e.g. booth-1).")
+@click.option("--central", "central_url", default="", help="URL of the central store (empty: the station works on its own).")
+@click.option("--token-file", default="", help="File holding this station's token from `kiosk central enroll`.")
+@click.option(
+    "--collection",
+    "collection",
+    default="collection",
+    show_default=True,
+    help="Collection folder, relative to FOLDER or absolute (see `kiosk collection demo`).",
+)
+def init(folder: Path, exhibit: str, station_id: str, central_url: str, token_file: str, collection: str) -> None:
+    """Write FOLDER/station.toml with working defaults; the station keeps its data under FOLDER."""
+    import re
+
+    if not re.match(STATION_ID_PATTERN, station_id):
+        raise KioskError(
+            f"station id {station_id!r} is not usable",
+            "use lowercase letters, digits and dashes, at most 40, starting with a letter or digit (e.g. booth-1)",
+        )
+    target = write_station_config(
+        folder,
+        exhibit=exhibit,
+        station_id=station_id,
+        central_url=central_url,
+        token_file=token_file,
+        collection=collection,
+    )
+    click.echo(f"wrote {target}")
+    config = load_station_config(target)
+    if not config.collection_dir.exists() and exhibit != "memorial":
+        click.echo(
+            f"note: no collection at {config.collection_dir} yet; "
+            f"make the demo one with `kiosk collection demo --out {config.collection_dir}`"
+        )
+
+
+@click.command()
+@click.argument("station_toml", type=click.Path(path_type=Path))
+@click.option("--windowed", is_flag=True, help="A window of the configured size instead of full screen (for development).")
+def run(station_toml: Path, windowed: bool) -> None:
+    """Run one station full screen (a booth or a portrait wall)."""
+    from kiosk.logs import configure_logging
+
+    config = load_station_config(station_toml)
+    configure_logging(config.station.id, config.log.level)
+    if config.station.exhibit == "memorial":
+        raise KioskError(
+            "this release has no memorial player yet: the memorial station cannot run",
+            "run a booth or a portrait wall with this release",
+        )
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise KioskError(
+            "no screen: neither DISPLAY nor WAYLAND_DISPLAY is set",
+            "run it from the station's kiosk session, or see it headless with `kiosk screenshot` or `kiosk demo`",
+        )
+    from kiosk.shell import prepare_kivy
+    from kiosk.station import load_content
+
+    content = load_content(config.collection_dir)
+    prepare_kivy(
+        width=config.display.width,
+        height=config.display.height,
+        fullscreen=config.display.fullscreen and not windowed,
+        kivy_home=config.data_dir / "kivy",
+        title=f"kiosk {config.station.id}",
+    )
+    from kiosk.shell.app import StationApp
+
+    StationApp(config, content).run()

@@ -1,0 +1,258 @@
+"""Station configuration: one TOML file per station, validated before anything starts.
+
+A technician edits `station.toml` by hand, so every mistake is reported with the file,
+the key and what to write instead, and the station refuses to start rather than guess.
+Relative paths are taken from the folder that holds the file, so a station folder can be
+moved or copied whole. The enrollment token is read from its own file and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from kiosk.errors import KioskError
+
+EXHIBITS = ("booth", "wall", "memorial")
+LANGUAGES = ("nl", "fr", "en")
+STATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StationSection(_Section):
+    id: Annotated[str, Field(pattern=STATION_ID_PATTERN)]
+    exhibit: Literal["booth", "wall", "memorial"]
+    languages: list[Literal["nl", "fr", "en"]] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
+    default_language: Literal["nl", "fr", "en"] = "nl"
+
+    @field_validator("languages")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each language may be listed once")
+        return value
+
+
+class DisplaySection(_Section):
+    fullscreen: bool = True
+    width: Annotated[int, Field(ge=640, le=7680)] = 1920
+    height: Annotated[int, Field(ge=480, le=4320)] = 1080
+    # A technician's remote view: the station saves what it shows to this PNG every so
+    # often (0 = never). Relative to the station folder.
+    snapshot_every_s: Annotated[float, Field(ge=0, le=3600)] = 0
+    snapshot_path: str = "data/screen.png"
+
+
+class IdleSection(_Section):
+    # WCAG 2.2.1 (timing adjustable): warn before ending a session, and leave at least
+    # 20 seconds to answer with a simple action.
+    warn_after_s: Annotated[float, Field(ge=10, le=3600)] = 60
+    answer_within_s: Annotated[float, Field(ge=20, le=600)] = 30
+
+
+class CollectionSection(_Section):
+    path: str = "collection"
+
+
+class CentralSection(_Section):
+    url: str = ""
+    token_file: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (or be empty for a station without a central store)")
+        return value.rstrip("/")
+
+
+class DataSection(_Section):
+    dir: str = "data"
+
+
+class LogSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class StationConfig(_Section):
+    station: StationSection
+    display: DisplaySection = Field(default_factory=DisplaySection)
+    idle: IdleSection = Field(default_factory=IdleSection)
+    collection: CollectionSection = Field(default_factory=CollectionSection)
+    central: CentralSection = Field(default_factory=CentralSection)
+    data: DataSection = Field(default_factory=DataSection)
+    log: LogSection = Field(default_factory=LogSection)
+
+    # Filled in by `load_station_config`, not read from the file.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else (self.folder / path)
+
+    @property
+    def collection_dir(self) -> Path:
+        return self.resolve(self.collection.path)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.data.dir)
+
+    def token(self) -> SecretStr | None:
+        """The enrollment token, read when needed so it never sits in a printed config."""
+        if not self.central.token_file:
+            return None
+        path = self.resolve(self.central.token_file)
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise KioskError(
+                f"{self.source}: [central] token_file {path} cannot be read ({error.strerror})",
+                "run `kiosk central enroll` on the central store and save the token in that file",
+            ) from error
+        if not text:
+            raise KioskError(f"{path} is empty", "paste the token printed by `kiosk central enroll` into it")
+        return SecretStr(text)
+
+    def describe(self) -> dict:
+        """The settings as a technician may see them: no secret, only where it lives."""
+        return self.model_dump(mode="json")
+
+
+def _location(loc: tuple) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2:
+        return f"[{parts[0]}] {'.'.join(parts[1:])}"
+    return f"[{parts[0]}]" if parts else "(top level)"
+
+
+def _explain(error: dict) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown setting: check its spelling, or remove it"
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        allowed = error.get("ctx", {}).get("expected", "")
+        return f"must be one of {allowed} (found {error.get('input')!r})"
+    if kind == "string_pattern_mismatch":
+        return f"must be lowercase letters, digits and dashes, at most 40 (found {error.get('input')!r})"
+    message = error.get("msg", "is not valid")
+    message = message.removeprefix("Value error, ")
+    return f"{message} (found {error.get('input')!r})"
+
+
+def parse_station_config(text: str, source: Path) -> StationConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise KioskError(f"{source}: not valid TOML: {error}", "fix the line named above; compare with `kiosk station init`") from error
+    try:
+        config = StationConfig.model_validate(raw)
+    except ValidationError as error:
+        lines = [f"{source}: {_location(e['loc'])} {_explain(e)}" for e in error.errors()]
+        raise KioskError(
+            f"{source} has {len(lines)} problem(s):\n  " + "\n  ".join(lines),
+            "correct these settings; `kiosk station init` writes a file with every setting explained",
+        ) from None
+    config.source = source.resolve()
+    return config
+
+
+def load_station_config(path: str | Path) -> StationConfig:
+    source = Path(path)
+    if source.is_dir():
+        source = source / "station.toml"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KioskError(f"{source}: no such file", "give the path of a station.toml, or create one with `kiosk station init`") from None
+    except UnicodeDecodeError as error:
+        raise KioskError(f"{source}: not UTF-8 text (byte {error.start})", "save the file as UTF-8") from None
+    except OSError as error:
+        raise KioskError(f"{source}: cannot be read ({error.strerror})", "check the path and its permissions") from None
+    return parse_station_config(text, source)
+
+
+STATION_TEMPLATE = """\
+# Kazerne Dossin gallery station, written by `kiosk station init`.
+# Paths are relative to this file's folder. Check it with `kiosk doctor station.toml`.
+
+[station]
+id = {station_id}             # lowercase letters, digits, dashes; unique in the gallery
+exhibit = {exhibit}           # booth, wall or memorial
+languages = ["nl", "fr", "en"]  # offered to visitors, in this order
+default_language = "nl"         # shown when nobody has chosen yet
+
+[display]
+fullscreen = {fullscreen}
+width = {width}                    # used when not full screen, and for screenshots
+height = {height}
+snapshot_every_s = {snapshot_every_s}            # > 0: save the screen to snapshot_path this often (remote view)
+snapshot_path = "data/screen.png"
+
+[idle]
+warn_after_s = 60               # no touch for this long: "Are you still there?"
+answer_within_s = 30            # then back to the start, forgetting the visitor (at least 20)
+
+[collection]
+path = {collection}           # the collection folder (see `kiosk collection check`)
+
+[central]
+url = {central_url}           # the central store; empty for a station on its own
+token_file = {token_file}     # file holding this station's token from `kiosk central enroll`
+
+[data]
+dir = "data"                    # recordings, queues and caches of this station
+
+[log]
+level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
+"""
+
+
+def write_station_config(
+    folder: Path,
+    *,
+    exhibit: str,
+    station_id: str,
+    central_url: str = "",
+    token_file: str = "",
+    collection: str = "collection",
+    fullscreen: bool = True,
+    size: tuple[int, int] = (1920, 1080),
+    snapshot_every_s: float = 0,
+) -> Path:
+    """Write FOLDER/station.toml with working defaults; refuse to overwrite one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "station.toml"
+    if target.exists():
+        raise KioskError(f"{target} already exists", "edit it, or choose another folder")
+    # json.dumps writes a valid TOML basic string, quotes and backslashes escaped.
+    text = STATION_TEMPLATE.format(
+        station_id=json.dumps(station_id),
+        exhibit=json.dumps(exhibit),
+        central_url=json.dumps(central_url),
+        token_file=json.dumps(token_file),
+        collection=json.dumps(collection, ensure_ascii=False),
+        fullscreen=json.dumps(fullscreen),
+        width=size[0],
+        height=size[1],
+        snapshot_every_s=snapshot_every_s,
+    )
+    parse_station_config(text, target)  # never write a file we would refuse to read
+    (folder / "data").mkdir(exist_ok=True)
+    temporary = target.with_suffix(".toml.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+    return target

@@ -1,0 +1,90 @@
+"""Every text a visitor reads comes from the catalogues in media/i18n, one per language.
+
+The catalogues are gettext .po files, the format translators and their tools (Poedit,
+Weblate) already know. Message ids are stable keys (`attract.touch`), so a change of
+English wording does not orphan the Dutch and French texts. A key missing from a
+catalogue is an error at start-up, never an English fallback on a French screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from kiosk.errors import KioskError
+from kiosk.paths import CATALOGUES
+
+LANGUAGES = ("nl", "fr", "en")
+# The name of each language in that language: how a visitor recognises their own.
+LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
+# Babel locales for numbers and dates: Belgian Dutch and French, British English.
+LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    language: str
+    texts: dict[str, str]
+
+    def text(self, key: str, **values: object) -> str:
+        try:
+            template = self.texts[key]
+        except KeyError:
+            raise KioskError(
+                f"no text '{key}' in the {self.language} catalogue",
+                f"add it to media/i18n/{self.language}.po",
+            ) from None
+        return template.format(**values) if values else template
+
+
+def _read_catalogue(path: Path, language: str) -> Catalogue:
+    try:
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=language, abort_invalid=True)
+    except FileNotFoundError:
+        raise KioskError(f"{path}: catalogue missing", "restore media/i18n from the release") from None
+    except Exception as error:  # babel raises its own PoFileError and plain ValueErrors
+        raise KioskError(f"{path}: cannot be read: {error}", "fix the .po file (msgfmt --check shows the line)") from None
+    texts: dict[str, str] = {}
+    for message in po:
+        if not message.id:
+            continue  # the header
+        if message.fuzzy or not message.string:
+            raise KioskError(
+                f"{path}: '{message.id}' has no finished translation",
+                "translate it and remove the fuzzy flag",
+            )
+        texts[str(message.id)] = str(message.string)
+    return Catalogue(language, texts)
+
+
+@lru_cache(maxsize=None)
+def catalogue(language: str, folder: Path = CATALOGUES) -> Catalogue:
+    if language not in LANGUAGES:
+        raise KioskError(f"language '{language}' is not offered", f"use one of {', '.join(LANGUAGES)}")
+    return _read_catalogue(folder / f"{language}.po", language)
+
+
+def text(language: str, key: str, **values: object) -> str:
+    return catalogue(language).text(key, **values)
+
+
+def number(language: str, value: int | float) -> str:
+    """A count as that language writes it: 25.843 in Dutch, 25 843 in French, 25,843 in English."""
+    return format_decimal(value, locale=LOCALES[language])
+
+
+def locale(language: str) -> Locale:
+    return Locale.parse(LOCALES[language])
+
+
+def long_date(language: str, value) -> str:
+    """A date as that language writes it in full: 4 augustus 1942, 4 août 1942, 4 August 1942."""
+    from babel.dates import format_date
+
+    return format_date(value, format="long", locale=LOCALES[language])

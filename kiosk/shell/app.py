@@ -1,0 +1,166 @@
+"""The station's Kivy application: top bar, screens, the fictional-data band, idle warning.
+
+Thin on purpose: the idle cycle lives in `kiosk.session`, texts in the catalogues, figures
+in `StationContent`. This module wires them to widgets and touches.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import LabelBase
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+
+from kiosk import i18n
+from kiosk.config import StationConfig
+from kiosk.paths import FONTS
+from kiosk.session import Clock as SessionClock
+from kiosk.session import Phase, VisitorSession
+from kiosk.shell import widgets  # noqa: F401  (registers the shell's widget classes)
+from kiosk.station import StationContent
+
+log = logging.getLogger(__name__)
+
+LabelBase.register("Sans", str(FONTS / "NotoSans-Regular.ttf"), fn_bold=str(FONTS / "NotoSans-Bold.ttf"))
+LabelBase.register("Serif", str(FONTS / "NotoSerif-Regular.ttf"))
+Builder.load_file(str(Path(__file__).with_name("station.kv")))
+
+# The first screen after the attract screen, per exhibit, and the module that defines it.
+EXHIBIT_SCREENS = {
+    "booth": ("exhibits.booth.screens", "BoothWelcomeScreen"),
+    "wall": ("exhibits.wall.screens", "WallWelcomeScreen"),
+}
+
+
+class StationApp(App):
+    """One station: the attract screen, then the exhibit's screens for one visitor at a time."""
+
+    lang = StringProperty("nl")
+    languages = ListProperty(["nl", "fr", "en"])
+    exhibit = StringProperty("wall")
+    station_id = StringProperty("")
+    persons = NumericProperty(0)
+    fictional = BooleanProperty(False)
+    content_ok = BooleanProperty(True)
+    phase = StringProperty(Phase.ATTRACT.value)
+    seconds_left = NumericProperty(0)
+    content = ObjectProperty(None, allownone=True)
+
+    def __init__(self, config: StationConfig, content: StationContent | None, clock: SessionClock = time.monotonic, **kwargs):
+        super().__init__(**kwargs)
+        self.station = config
+        self.title = os.environ.get("KIOSK_WINDOW_TITLE", f"kiosk {config.station.id}")
+        self.exhibit = config.station.exhibit
+        self.station_id = config.station.id
+        self.languages = list(config.station.languages)
+        self.lang = config.station.default_language
+        self.content = content
+        self.content_ok = content is not None
+        self.persons = content.persons if content else 0
+        self.fictional = bool(content and content.fictional)
+        self.session = VisitorSession(
+            clock,
+            warn_after_s=config.idle.warn_after_s,
+            answer_within_s=config.idle.answer_within_s,
+            default_language=config.station.default_language,
+        )
+        self.session.subscribe(self._on_phase)
+
+    # -- texts -----------------------------------------------------------------------
+
+    def t(self, lang: str, key: str, **values) -> str:
+        """A text in LANG. kv rules pass `app.lang` so every text follows a language change."""
+        return i18n.text(lang, key, **values)
+
+    def n(self, lang: str, value: int | float) -> str:
+        return i18n.number(lang, value)
+
+    def date(self, lang: str, value) -> str:
+        return i18n.long_date(lang, value)
+
+    def language_name(self, lang: str) -> str:
+        return i18n.LANGUAGE_NAMES[lang]
+
+    # -- building --------------------------------------------------------------------
+
+    def build(self):
+        self.root_widget = Factory.StationRoot()
+        screens = self.root_widget.ids.screens
+        screens.add_widget(Factory.AttractScreen(name="attract"))
+        module_name, class_name = EXHIBIT_SCREENS.get(self.exhibit, EXHIBIT_SCREENS["wall"])
+        module = __import__(module_name, fromlist=[class_name])
+        screens.add_widget(getattr(module, class_name)(name="welcome"))
+        screens.current = "attract"
+        Clock.schedule_interval(self._tick, 0.25)
+        if self.station.display.snapshot_every_s > 0:
+            Clock.schedule_interval(self._snapshot, self.station.display.snapshot_every_s)
+        log.info("station started", extra={"exhibit": self.exhibit, "persons": self.persons, "fictional": self.fictional})
+        return self.root_widget
+
+    @property
+    def screens(self):
+        return self.root_widget.ids.screens
+
+    def screen_names(self) -> list[str]:
+        return [*self.screens.screen_names, "idle"]
+
+    # -- what the visitor does ---------------------------------------------------------
+
+    def choose_language(self, lang: str) -> None:
+        self.session.choose_language(lang)
+        self.lang = lang
+
+    def still_here(self) -> None:
+        self.session.still_here()
+
+    def finish(self) -> None:
+        self.session.finish()
+
+    def _tick(self, _dt) -> None:
+        self.session.tick()
+        self.seconds_left = math.ceil(self.session.seconds_left())
+
+    def _on_phase(self, phase: Phase) -> None:
+        self.phase = phase.value
+        overlay = self.root_widget.ids.idle_overlay
+        if phase is Phase.WARNING:
+            self.seconds_left = math.ceil(self.session.seconds_left())
+            overlay.show()
+            return
+        overlay.hide()
+        if phase is Phase.ATTRACT:
+            self.lang = self.session.default_language
+            for screen in self.screens.screens:
+                if hasattr(screen, "forget"):
+                    screen.forget()
+            self.screens.transition.direction = "right"
+            self.screens.current = "attract"
+            log.info("session ended")
+        elif self.screens.current == "attract":
+            self.screens.transition.direction = "left"
+            self.screens.current = "welcome"
+            log.info("session started")
+
+    def _snapshot(self, _dt) -> None:
+        target = self.station.resolve(self.station.display.snapshot_path)
+        save_window_png(target)
+
+
+def save_window_png(target: Path) -> Path:
+    """What the window shows now, saved atomically (a remote viewer never sees half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Kivy numbers its screenshots (name0001.png) and returns the name it wrote.
+    written = Window.screenshot(name=str(target.with_name(f".{target.stem}.writing.png")))
+    if not written:
+        raise OSError(f"the window could not be saved to {target}")
+    os.replace(written, target)
+    return target

@@ -1,0 +1,83 @@
+"""`kiosk screenshot`: any screen of any station, in any language, saved as PNG headless.
+
+Always on a private virtual screen of the station's own size, so a technician can run it
+over SSH on a live gallery machine without disturbing the visitor in front of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import StationConfig
+from kiosk.display import VirtualDisplay
+from kiosk.errors import KioskError
+from kiosk.shell import prepare_kivy
+from kiosk.station import load_content
+
+
+@dataclass(frozen=True)
+class Shot:
+    screen: str
+    language: str
+    out: Path
+
+
+class SteppedClock:
+    """The session's clock during a screenshot: time moves only when we say so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def render(config: StationConfig, shots: list[Shot] | None = None, *, every_screen_into: Path | None = None) -> list[Path]:
+    """Save SHOTS, or with EVERY_SCREEN_INTO every screen in every language into that folder."""
+    for shot in shots or ():
+        if shot.language not in config.station.languages:
+            raise KioskError(
+                f"station {config.station.id} does not offer language '{shot.language}'",
+                f"use one of {', '.join(config.station.languages)} or add it to [station] languages",
+            )
+    width, height = config.display.width, config.display.height
+    content = load_content(config.collection_dir)
+    with VirtualDisplay(width, height, force=True):
+        prepare_kivy(width=width, height=height, fullscreen=False, kivy_home=config.data_dir / "kivy", title=f"kiosk {config.station.id}")
+        from kiosk.shell.app import StationApp
+        from kiosk.shell.driver import StationDriver
+
+        clock = SteppedClock()
+        app = StationApp(config, content, clock=clock)
+        written = []
+        with StationDriver(app) as driver:
+            names = app.screen_names()
+            if every_screen_into is not None:
+                shots = [
+                    Shot(name, language, every_screen_into / f"{name}-{language}.png")
+                    for name in names
+                    for language in config.station.languages
+                ]
+            for shot in shots or ():
+                if shot.screen not in names:
+                    raise KioskError(f"station {config.station.id} has no screen '{shot.screen}'", f"choose one of: {', '.join(names)}, or all")
+                show(app, clock, shot.screen, shot.language)
+                driver.settle(0.6)
+                written.append(driver.screenshot(shot.out))
+        return written
+
+
+def show(app, clock: SteppedClock, screen: str, language: str) -> None:
+    """Put APP in the state a visitor would see SCREEN in LANGUAGE."""
+    app.finish()
+    if screen == "attract":
+        app.lang = language
+        return
+    app.choose_language(language)
+    if screen == "idle":
+        clock.now += app.session.warn_after_s
+        app._tick(0)
+        return
+    app.screens.transition.duration = 0
+    app.screens.current = screen
