@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 LabelBase.register("Sans", str(FONTS / "NotoSans-Regular.ttf"), fn_bold=str(FONTS / "NotoSans-Bold.ttf"))
 LabelBase.register("Serif", str(FONTS / "NotoSerif-Regular.ttf"))
-Builder.load_file(str(Path(__file__).with_name("station.kv")))
+Builder.load_file(str(Path(__file__).with_name("shell.kv")))
 
 # The first screen after the attract screen, per exhibit, and the module that defines it.
 EXHIBIT_SCREENS = {

@@ -82,6 +82,8 @@ class StationDriver:
                 return False
             if node.__class__.__name__.endswith("Screen") and node is not current_screen and hasattr(node, "manager"):
                 return False
+            if node.parent is node:  # the Window is its own parent
+                break
             node = node.parent
         return True
 
