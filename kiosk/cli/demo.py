@@ -25,14 +25,14 @@ SNAPSHOT_EVERY_S = 5
 
 
 def _ensure_collection(folder: Path, count: int) -> None:
-    from kiosk.collection import check_collection, write_demo_collection
+    from kiosk.collection import check_collection, write_demo
 
     if (folder / "persons.csv").exists() and check_collection(folder).valid:
         click.echo(f"collection: {folder} (already made)")
         return
     click.echo(f"collection: writing {count:,} fictional persons to {folder} ...")
     started = time.monotonic()
-    write_demo_collection(folder, count=count)
+    write_demo(folder, count=count)
     click.echo(f"collection: done in {time.monotonic() - started:.1f} s")
 
 

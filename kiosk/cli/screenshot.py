@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -21,9 +22,11 @@ def screenshot(station_toml: Path, screen: str, language: str | None, out: Path)
     gallery machine: the visitor in front of it sees nothing. `--screen all --out DIR`
     saves every screen in every language the station offers.
     """
+    from kiosk.logs import configure_logging
     from kiosk.shell.render import Shot, render
 
     config = load_station_config(station_toml)
+    configure_logging(config.station.id, "WARNING", stream=sys.stderr)
     if screen == "all":
         for path in render(config, every_screen_into=out):
             click.echo(str(path))

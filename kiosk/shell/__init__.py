@@ -7,6 +7,7 @@ package and the exhibits' screen modules import Kivy.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -17,6 +18,10 @@ def prepare_kivy(*, width: int, height: int, fullscreen: bool, kivy_home: Path, 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # Kivy's own mode takes over sys.stderr and the root logger; ours keeps them, so
+    # errors reach the technician and logs stay one JSON object per line.
+    os.environ["KIVY_LOG_MODE"] = "PYTHON"
+    logging.getLogger("kivy").setLevel(logging.WARNING)
     os.environ["KIVY_HOME"] = str(kivy_home)
     # dp() grows with the screen, so a 1920x1080 station shows the same layout as the
     # 1280x800 design, with touch targets of the same physical share of the screen.
