@@ -37,9 +37,7 @@ class StationContent:
 
 def summarize(collection) -> StationContent:
     """Counts per transport, in the order of transports.csv."""
-    counts: dict[str, int] = {}
-    for person in collection.persons:
-        counts[person.transport] = counts.get(person.transport, 0) + 1
+    counts = collection.counts()
     return StationContent(
         persons=len(collection.persons),
         fictional=collection.fictional,

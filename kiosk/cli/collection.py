@@ -35,8 +35,19 @@ def collection() -> None:
     type=click.IntRange(min=1),
     help="Number of invented persons (by default as many as the persons deported from Mechelen).",
 )
-@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Random seed: the same seed writes the same collection.")
-@click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes drawing portraits [default: one per CPU core].")
+@click.option(
+    "--seed",
+    default=DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed writes the same collection.",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Processes drawing portraits [default: one per CPU core].",
+)
 @json_option
 def demo(out: Path, count: int, seed: int, workers: int | None, as_json: bool) -> None:
     """Write the FICTIONAL demo collection into --out.
@@ -81,6 +92,9 @@ def check(ctx: click.Context, folder: Path, as_json: bool) -> None:
         click.echo(report.summary(), err=True)
         for line in report.problem_lines():
             click.echo(f"  {line}", err=True)
-        click.echo(f"  what to do: correct these lines in the files named and run `kiosk collection check {folder}` again", err=True)
+        click.echo(
+            f"  what to do: correct these lines in the files named and run `kiosk collection check {folder}` again",
+            err=True,
+        )
     if not report.valid:
         ctx.exit(1)

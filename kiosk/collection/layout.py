@@ -1,0 +1,65 @@
+"""The collection folder's layout (CONTRACT.md, "Collection folder") and how it is written.
+
+One place names the files and columns, so the checker and the demo writer cannot drift
+apart from each other or from the contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+TRANSPORTS_FILE = "transports.csv"
+PERSONS_FILE = "persons.csv"
+PORTRAITS_DIR = "portraits"
+README_FILE = "README.txt"
+
+TRANSPORT_COLUMNS = ("code", "departed", "destination", "note")
+PERSON_COLUMNS = (
+    "person_id",
+    "surname",
+    "given_names",
+    "birth_date",
+    "birth_place",
+    "sex",
+    "transport",
+    "list_number",
+    "fate",
+    "portrait",
+)
+FICTIONAL_COLUMN = "fictional"
+"""Extra column of the demo collection: "yes" on every invented person."""
+FICTIONAL_YES = "yes"
+
+DEFAULT_COUNT = 25_843
+"""Persons in the demo collection unless asked otherwise: the persons the museum
+commemorates (DOMAIN.md). Anything that needs a total counts the data instead."""
+DEFAULT_SEED = 1942
+
+
+def write_csv_atomically(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Write a CSV under a temporary name, fsync it, then rename it into place.
+
+    A run killed half-way leaves at most a stray temporary file, never a persons.csv that
+    looks complete but stops mid-list.
+    """
+    temporary = path.with_name(f".{path.name}.partial")
+    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (a power cut must not undo it)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
