@@ -19,6 +19,19 @@ from typing import Any
 Clock = Callable[[], float]
 
 
+class ManualClock:
+    """A clock that moves only when told: for tests, and for screenshots of timed states."""
+
+    def __init__(self, start: float = 0.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Phase(enum.Enum):
     ATTRACT = "attract"  # nobody is here; the station invites
     ACTIVE = "active"  # a visitor is using the station

@@ -18,6 +18,7 @@ def prepare_kivy(*, width: int, height: int, fullscreen: bool, kivy_home: Path, 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ["KIVY_NO_CONFIG"] = "1"  # settings come from station.toml, not ~/.kivy/config.ini
     # Kivy's own mode takes over sys.stderr and the root logger; ours keeps them, so
     # errors reach the technician and logs stay one JSON object per line.
     os.environ["KIVY_LOG_MODE"] = "PYTHON"

@@ -13,6 +13,7 @@ from kiosk.config import StationConfig
 from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
+from kiosk.session import ManualClock
 from kiosk.station import load_content
 
 
@@ -21,16 +22,6 @@ class Shot:
     screen: str
     language: str
     out: Path
-
-
-class SteppedClock:
-    """The session's clock during a screenshot: time moves only when we say so."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def render(config: StationConfig, shots: list[Shot] | None = None, *, every_screen_into: Path | None = None) -> list[Path]:
@@ -48,7 +39,7 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
         from kiosk.shell.app import StationApp
         from kiosk.shell.driver import StationDriver
 
-        clock = SteppedClock()
+        clock = ManualClock()
         app = StationApp(config, content, clock=clock)
         written = []
         with StationDriver(app) as driver:
@@ -68,7 +59,7 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
         return written
 
 
-def show(app, clock: SteppedClock, screen: str, language: str) -> None:
+def show(app, clock: ManualClock, screen: str, language: str) -> None:
     """Put APP in the state a visitor would see SCREEN in LANGUAGE."""
     app.finish()
     if screen == "attract":
@@ -76,7 +67,7 @@ def show(app, clock: SteppedClock, screen: str, language: str) -> None:
         return
     app.choose_language(language)
     if screen == "idle":
-        clock.now += app.session.warn_after_s
+        clock.advance(app.session.warn_after_s)
         app._tick(0)
         return
     app.screens.transition.duration = 0

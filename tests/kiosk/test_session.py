@@ -2,23 +2,12 @@
 
 import pytest
 
-from kiosk.session import Phase, VisitorSession
-
-
-class SteppedClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from kiosk.session import ManualClock, Phase, VisitorSession
 
 
 @pytest.fixture
 def clock():
-    return SteppedClock()
+    return ManualClock(1000.0)
 
 
 @pytest.fixture

@@ -6,19 +6,9 @@ from datetime import date
 
 import pytest
 
+from kiosk.session import ManualClock
 from kiosk.config import load_station_config, write_station_config
 from kiosk.station import StationContent, TransportSummary
-
-
-class SteppedClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def fictional_content(persons_per_transport: int = 10) -> StationContent:
@@ -45,7 +35,7 @@ def station(display, tmp_path):
         from kiosk.shell.app import StationApp
         from kiosk.shell.driver import StationDriver
 
-        clock = SteppedClock()
+        clock = ManualClock()
         app = StationApp(config, content if content is not None else fictional_content(), clock=clock)
         driver = StationDriver(app).start()
         drivers.append(driver)
