@@ -87,4 +87,7 @@ def long_date(language: str, value) -> str:
     """A date as that language writes it in full: 4 augustus 1942, 4 août 1942, 4 August 1942."""
     from babel.dates import format_date
 
-    return format_date(value, format="long", locale=LOCALES[language])
+    text = format_date(value, format="long", locale=LOCALES[language])
+    if language == "fr" and value.day == 1 and text.startswith("1 "):
+        text = "1er " + text[2:]  # French writes the first of the month as an ordinal
+    return text

@@ -23,8 +23,8 @@ top level of `extra`, where it would clash with the logger's name; nested, it is
 redacted like the others.) The message text itself is not
 inspected; put variable data in fields, not in the message.
 
-Kivy keeps its own logging: when imported it adds its handlers to the root logger. The
-station shell sets KIVY_NO_CONSOLELOG so those do not also print every line to stderr.
+Kivy's log lines come here too: the station shell sets KIVY_LOG_MODE=PYTHON, so Kivy
+adds no handlers of its own and leaves sys.stderr alone.
 """
 
 from __future__ import annotations

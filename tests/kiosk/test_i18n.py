@@ -62,6 +62,8 @@ def test_numbers_and_dates_are_written_as_each_language_does():
     assert i18n.long_date("nl", date(1942, 8, 4)) == "4 augustus 1942"
     assert i18n.long_date("fr", date(1942, 8, 4)) == "4 août 1942"
     assert i18n.long_date("en", date(1942, 8, 4)) == "4 August 1942"
+    assert i18n.long_date("fr", date(1942, 9, 1)) == "1er septembre 1942"
+    assert i18n.long_date("nl", date(1942, 9, 1)) == "1 september 1942"
 
 
 def test_a_missing_key_is_an_error_not_a_fallback():
