@@ -77,6 +77,16 @@ class DataSection(_Section):
     dir: str = "data"
 
 
+class BoothSection(_Section):
+    # The microphone and loudspeaker by (part of) their name as `kiosk doctor` lists them,
+    # or "simulated" on a machine without them (the demo, tests).
+    microphone: str = "default"
+    speaker: str = "default"
+    max_takes: Annotated[int, Field(ge=1, le=10)] = 3
+    countdown_s: Annotated[float, Field(ge=1, le=10)] = 3
+    max_recording_s: Annotated[float, Field(ge=5, le=60)] = 20
+
+
 class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -88,6 +98,7 @@ class StationConfig(_Section):
     collection: CollectionSection = Field(default_factory=CollectionSection)
     central: CentralSection = Field(default_factory=CentralSection)
     data: DataSection = Field(default_factory=DataSection)
+    booth: BoothSection = Field(default_factory=BoothSection)
     log: LogSection = Field(default_factory=LogSection)
 
     # Filled in by `load_station_config`, not read from the file.
@@ -216,6 +227,13 @@ token_file = {token_file}     # file holding this station's token from `kiosk ce
 [data]
 dir = "data"                    # recordings, queues and caches of this station
 
+[booth]                         # used by booth stations only
+microphone = {microphone}           # part of the input device's name, or "simulated"
+speaker = {speaker}              # part of the output device's name, or "simulated"
+max_takes = 3                   # tries a participant gets for one name
+countdown_s = 3
+max_recording_s = 20            # a take stops by itself after this long
+
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
 """
@@ -232,6 +250,7 @@ def write_station_config(
     fullscreen: bool = True,
     size: tuple[int, int] = (1920, 1080),
     snapshot_every_s: float = 0,
+    audio: str = "default",
 ) -> Path:
     """Write FOLDER/station.toml with working defaults; refuse to overwrite one."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,6 +268,8 @@ def write_station_config(
         width=size[0],
         height=size[1],
         snapshot_every_s=snapshot_every_s,
+        microphone=json.dumps(audio),
+        speaker=json.dumps(audio),
     )
     parse_station_config(text, target)  # never write a file we would refuse to read
     (folder / "data").mkdir(exist_ok=True)

@@ -91,3 +91,24 @@ def long_date(language: str, value) -> str:
     if language == "fr" and value.day == 1 and text.startswith("1 "):
         text = "1er " + text[2:]  # French writes the first of the month as an ordinal
     return text
+
+
+def partial_date(language: str, text: str) -> str:
+    """A date as it stands on a list, complete or not: 12 mei 1923, mei 1923, 1923."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return long_date(language, date(*parts))
+    if len(parts) == 2:
+        return format_date(date(parts[0], parts[1], 1), format="LLLL y", locale=LOCALES[language])
+    return str(parts[0])
+
+
+def month_name(language: str, month: int) -> str:
+    """The month as a word, for pickers: mei, mai, May."""
+    from babel.dates import get_month_names
+
+    return get_month_names("wide", context="stand-alone", locale=LOCALES[language])[month]

@@ -69,7 +69,7 @@ def ingest(
     if known_person_ids is not None and person_id not in known_person_ids:
         raise KioskError(
             f"there is no person {person_id!r} in the collection",
-            "check the person id (as in persons.csv, or found with `kiosk search`)",
+            "check the person id: it is the person_id column of the collection's persons.csv",
         )
     samples, sample_rate = _read(audio_path)
     try:

@@ -137,3 +137,23 @@ class LocalNameSource:
     def voiced(self, person_id: str) -> None:
         self._held.discard(person_id)
         self._voiced.add(person_id)
+
+
+class NoNameSource:
+    """A booth whose collection cannot be read: it says no names are waiting, and asks
+    participants to find a member of staff, instead of failing in front of them."""
+
+    def by_booking(self, code: str) -> Assignment | None:
+        return None
+
+    def matching(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> Assignment | None:
+        return None
+
+    def next_waiting(self) -> Assignment | None:
+        return None
+
+    def give_back(self, person_id: str) -> None:
+        pass
+
+    def voiced(self, person_id: str) -> None:
+        pass

@@ -35,3 +35,7 @@ class WallWelcomeScreen(StationScreen):
                     test_name=f"transport-{transport.code}",
                 )
             )
+
+
+def build_screens(app) -> list:
+    return [WallWelcomeScreen(name="welcome")]

@@ -38,13 +38,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from kiosk.cli import collection, demo, screenshot, station
+    from kiosk.cli import booth, collection, demo, screenshot, station
 
     cli.add_command(collection.collection)
     cli.add_command(station.station)
     cli.add_command(station.run)
     cli.add_command(screenshot.screenshot)
     cli.add_command(demo.demo)
+    cli.add_command(booth.booth)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,6 +36,15 @@ def _ensure_collection(folder: Path, count: int) -> None:
     click.echo(f"collection: done in {time.monotonic() - started:.1f} s")
 
 
+def _has_microphone() -> bool:
+    try:
+        import sounddevice
+
+        return any(device["max_input_channels"] > 0 for device in sounddevice.query_devices())
+    except Exception:  # no PortAudio, no sound server: the demo booth uses simulated audio
+        return False
+
+
 def _ensure_station(folder: Path, station_id: str, exhibit: str) -> Path:
     toml = folder / "station.toml"
     if not toml.exists():
@@ -48,6 +57,7 @@ def _ensure_station(folder: Path, station_id: str, exhibit: str) -> Path:
             fullscreen=False,
             size=(1280, 800),
             snapshot_every_s=SNAPSHOT_EVERY_S,
+            audio="default" if _has_microphone() else "simulated",
         )
     load_station_config(toml)
     return toml

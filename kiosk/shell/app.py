@@ -6,6 +6,7 @@ in `StationContent`. This module wires them to widgets and touches.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
@@ -34,11 +35,9 @@ LabelBase.register("Sans", str(FONTS / "NotoSans-Regular.ttf"), fn_bold=str(FONT
 LabelBase.register("Serif", str(FONTS / "NotoSerif-Regular.ttf"))
 Builder.load_file(str(Path(__file__).with_name("shell.kv")))
 
-# The first screen after the attract screen, per exhibit, and the module that defines it.
-EXHIBIT_SCREENS = {
-    "booth": ("exhibits.booth.screens", "BoothWelcomeScreen"),
-    "wall": ("exhibits.wall.screens", "WallWelcomeScreen"),
-}
+# Each exhibit's module gives the screens after the attract screen, the first one named
+# "welcome": `build_screens(app) -> list[Screen]`.
+EXHIBIT_MODULES = {"booth": "exhibits.booth.screens", "wall": "exhibits.wall.screens"}
 
 
 class StationApp(App):
@@ -58,6 +57,7 @@ class StationApp(App):
     def __init__(self, config: StationConfig, content: StationContent | None, clock: SessionClock = time.monotonic, **kwargs):
         super().__init__(**kwargs)
         self.station = config
+        self.clock = clock
         self.title = os.environ.get("KIOSK_WINDOW_TITLE", f"kiosk {config.station.id}")
         self.exhibit = config.station.exhibit
         self.station_id = config.station.id
@@ -96,9 +96,9 @@ class StationApp(App):
         self.root_widget = Factory.StationRoot()
         screens = self.root_widget.ids.screens
         screens.add_widget(Factory.AttractScreen(name="attract"))
-        module_name, class_name = EXHIBIT_SCREENS.get(self.exhibit, EXHIBIT_SCREENS["wall"])
-        module = __import__(module_name, fromlist=[class_name])
-        screens.add_widget(getattr(module, class_name)(name="welcome"))
+        module = importlib.import_module(EXHIBIT_MODULES[self.exhibit])
+        for screen in module.build_screens(self):
+            screens.add_widget(screen)
         screens.current = "attract"
         Clock.schedule_interval(self._tick, 0.25)
         if self.station.display.snapshot_every_s > 0:

@@ -65,6 +65,8 @@ class StationDriver:
 
     def find(self, test_name: str, visible: bool = True):
         """The widget named TEST_NAME on the current screen or in the shell around it."""
+        # A fade draws both screens through an Fbo, outside the widget tree: wait it out.
+        self.wait_until(lambda: not self.app.screens.transition.is_active, timeout=5, what="the screen transition")
         roots = [self.app.root_widget]
         matches = [w for root in roots for w in root.walk(restrict=False) if getattr(w, "test_name", None) == test_name]
         if visible:

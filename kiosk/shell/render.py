@@ -6,6 +6,8 @@ over SSH on a live gallery machine without disturbing the visitor in front of it
 
 from __future__ import annotations
 
+import importlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ class Shot:
 
 def render(config: StationConfig, shots: list[Shot] | None = None, *, every_screen_into: Path | None = None) -> list[Path]:
     """Save SHOTS, or with EVERY_SCREEN_INTO every screen in every language into that folder."""
+    source = config.source
     for shot in shots or ():
         if shot.language not in config.station.languages:
             raise KioskError(
@@ -34,7 +37,18 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
             )
     width, height = config.display.width, config.display.height
     content = load_content(config.collection_dir)
-    with VirtualDisplay(width, height, force=True):
+    # A copy of the station on simulated devices and a throwaway data folder: a picture
+    # must never record from, play through, or write to the real station.
+    scratch = tempfile.TemporaryDirectory(prefix="kiosk-screenshot-")
+    config = config.model_copy(
+        update={
+            "data": config.data.model_copy(update={"dir": scratch.name}),
+            "booth": config.booth.model_copy(update={"microphone": "simulated", "speaker": "simulated"}),
+            "display": config.display.model_copy(update={"snapshot_every_s": 0}),
+        }
+    )
+    config.source = source
+    with scratch, VirtualDisplay(width, height, force=True):
         prepare_kivy(width=width, height=height, fullscreen=False, kivy_home=config.data_dir / "kivy", title=f"kiosk {config.station.id}")
         from kiosk.shell.app import StationApp
         from kiosk.shell.driver import StationDriver
@@ -70,5 +84,11 @@ def show(app, clock: ManualClock, screen: str, language: str) -> None:
         clock.advance(app.session.warn_after_s)
         app._tick(0)
         return
+    from kiosk.shell.app import EXHIBIT_MODULES
+
     app.screens.transition.duration = 0
-    app.screens.current = screen
+    module = importlib.import_module(EXHIBIT_MODULES[app.exhibit])
+    if screen != "welcome" and hasattr(module, "stage"):
+        module.stage(app, screen, clock)  # the exhibit walks its flow to that screen
+    else:
+        app.screens.current = screen

@@ -12,8 +12,8 @@ from kiosk.paths import ROOT
 
 # t("key") in Python, app.t(app.lang, "key") in kv rules.
 KEY_IN_CODE = re.compile(r"""\bt\(\s*(?:[\w.]+\s*,\s*)?["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
-# Keys put together in code, e.g. "station.title." + app.exhibit
-KEY_PREFIX_IN_CODE = re.compile(r"""\bt\(\s*[\w.]+\s*,\s*["']([a-z][a-z0-9_.]*\.)["']\s*\+""")
+# Keys put together in code per exhibit, e.g. "station.title." + app.exhibit
+KEY_PREFIX_IN_CODE = re.compile(r"""\bt\(\s*[\w.]+\s*,\s*["']([a-z][a-z0-9_.]*\.)["']\s*\+\s*app\.exhibit""")
 SOURCES = [p for folder in ("kiosk", "exhibits") for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".kv")]
 
 
@@ -76,3 +76,16 @@ def test_an_unfinished_translation_is_refused(tmp_path: Path):
         (tmp_path / f"{language}.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\nmsgid "a.b"\nmsgstr ""\n', encoding="utf-8")
     with pytest.raises(KioskError, match="'a.b' has no finished translation"):
         i18n.catalogue("nl", tmp_path)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_booth_has_a_text_for_every_advice_notice_and_check_result(language):
+    from exhibits.booth.quality import SEVERITY
+
+    keys = _keys(language)
+    for advice in ("speak", "closer", "further", "good"):
+        assert f"advice.{advice}" in keys
+    for notice in ("code_unknown", "no_match", "no_names"):
+        assert f"notice.{notice}" in keys
+    for verdict in ("ok", *SEVERITY):
+        assert f"review.{verdict}" in keys

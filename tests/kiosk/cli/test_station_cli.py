@@ -91,7 +91,7 @@ def test_screenshot_of_an_unknown_screen_lists_the_screens(kiosk, tmp_path, smal
 @pytest.mark.gui
 @pytest.mark.slow
 def test_screenshot_all_writes_every_screen_in_every_language(kiosk, tmp_path, small_collection):
-    toml = _station(kiosk, tmp_path, small_collection, exhibit="booth")
+    toml = _station(kiosk, tmp_path, small_collection, exhibit="wall")
     result = kiosk("screenshot", str(toml), "--screen", "all", "--out", str(tmp_path / "shots"))
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))

@@ -29,7 +29,9 @@ def station(display, tmp_path):
 
     def make(exhibit: str = "wall", content: StationContent | None = None):
         folder = tmp_path / exhibit
-        write_station_config(folder, exhibit=exhibit, station_id=f"{exhibit}-1", fullscreen=False, size=(1280, 800))
+        write_station_config(
+            folder, exhibit=exhibit, station_id=f"{exhibit}-1", fullscreen=False, size=(1280, 800), audio="simulated"
+        )
         config = load_station_config(folder)
         prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk test")
         from kiosk.shell.app import StationApp

@@ -1,0 +1,72 @@
+"""The booth's composition root: the one place that picks real or simulated devices.
+
+`[booth] microphone` and `speaker` in station.toml name the devices; "simulated" selects
+the simulations (the demo on a machine without a sound card, and tests). Nothing else in
+the booth knows which it got.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from exhibits.booth.flow import BoothFlow, Timing
+from exhibits.booth.names import LocalNameSource, NoNameSource, read_bookings
+from kiosk.config import StationConfig
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+SIMULATED = "simulated"
+
+
+def make_microphone(config: StationConfig):
+    from hardware import audio, audio_sim
+
+    if config.booth.microphone == SIMULATED:
+        return audio_sim.SimulatedMicrophone(None)
+    return audio.SoundDeviceMicrophone(config.booth.microphone)
+
+
+def make_speaker(config: StationConfig):
+    from hardware import audio, audio_sim
+
+    if config.booth.speaker == SIMULATED:
+        return audio_sim.SimulatedSpeaker()
+    return audio.SoundDeviceSpeaker(None if config.booth.speaker == "default" else config.booth.speaker)
+
+
+def make_store(config: StationConfig):
+    from exhibits.booth.takes import TakeStore
+
+    store = TakeStore(config.data_dir / "takes", config.station.id)
+    report = store.reconcile()
+    log.info("takes reconciled", extra={"report": str(report)})
+    return store
+
+
+def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=None, speaker=None) -> BoothFlow:
+    from exhibits.booth.quality import analyze
+    from kiosk.collection import load_collection
+
+    store = make_store(config)
+    try:
+        names = LocalNameSource(
+            load_collection(config.collection_dir),
+            voiced=store.voiced_person_ids(),
+            bookings=read_bookings(config.data_dir / "bookings.csv"),
+        )
+    except KioskError as error:
+        log.error("booth has no names", extra={"problem": error.message, "hint": error.hint})
+        names = NoNameSource()
+    return BoothFlow(
+        clock=clock,
+        names=names,
+        microphone=microphone or make_microphone(config),
+        speaker=speaker or make_speaker(config),
+        store=store,
+        analyze=analyze,
+        timing=Timing(countdown_s=config.booth.countdown_s, max_recording_s=config.booth.max_recording_s),
+        max_takes=config.booth.max_takes,
+        default_language=config.station.default_language,
+    )

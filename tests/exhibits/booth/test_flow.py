@@ -1,0 +1,227 @@
+"""The booth flow end to end without a screen: simulated microphone and speaker, the real
+quality check, the real take store, names from a demo collection, and a stepped clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from exhibits.booth.flow import BoothFlow, Step, Timing
+from exhibits.booth.names import LocalNameSource
+from exhibits.booth.quality import analyze
+from exhibits.booth.takes import TakeStore
+from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
+from kiosk.collection import load_collection, write_demo
+from kiosk.session import ManualClock
+
+RATE = 48_000
+BLOCK = 960  # 20 ms
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("flow-collection")
+    write_demo(folder, count=200, seed=5)
+    return load_collection(folder)
+
+
+@pytest.fixture(scope="module")
+def spoken_name(tmp_path_factory) -> np.ndarray:
+    """espeak-ng reading a name, with the quiet of a booth before and after."""
+    path = tmp_path_factory.mktemp("speech") / "name.wav"
+    subprocess.run(["espeak-ng", "-v", "nl", "-w", str(path), "Chaja Goldsztajn"], check=True)
+    speech, rate = soundfile.read(path, dtype="float32")
+    speech = np.interp(np.arange(int(len(speech) * RATE / rate)) / RATE, np.arange(len(speech)) / rate, speech)
+    quiet = np.zeros(int(2.0 * RATE), dtype=np.float32)
+    # The countdown hears the first seconds; the take starts one second before "now".
+    return np.concatenate([quiet, quiet, speech.astype(np.float32) * 0.5, quiet, quiet])
+
+
+class Booth:
+    def __init__(self, tmp_path, collection, source, *, max_takes=3, loop=False):
+        self.clock = ManualClock(100.0)
+        self.microphone = SimulatedMicrophone(source, RATE, blocksize=BLOCK, realtime=False, clock=self.clock, loop=loop)
+        self.speaker = SimulatedSpeaker(clock=self.clock)
+        self.store = TakeStore(tmp_path / "takes", "booth-1")
+        self.names = LocalNameSource(collection, voiced=self.store.voiced_person_ids())
+        self.flow = BoothFlow(
+            clock=self.clock,
+            names=self.names,
+            microphone=self.microphone,
+            speaker=self.speaker,
+            store=self.store,
+            analyze=analyze,
+            timing=Timing(countdown_s=3, max_recording_s=12),
+            max_takes=max_takes,
+        )
+        self.steps: list[Step] = []
+        self.flow.subscribe(self.steps.append)
+        self.flow.start()
+
+    def run(self, seconds: float, *, until: Step | None = None) -> None:
+        """Let time pass, the microphone delivering a block every 20 ms as a sound card would."""
+        for _ in range(int(seconds * RATE / BLOCK)):
+            self.clock.advance(BLOCK / RATE)
+            self.microphone.deliver(1)
+            self.flow.tick()
+            if until is not None and self.flow.step is until:
+                return
+
+    def to_name(self, age="18+"):
+        flow = self.flow
+        flow.begin("fr")
+        flow.agree()
+        flow.choose_age(age)
+        if age == "9-12":
+            flow.guardian_confirms()
+        flow.choose_way("next")
+        assert flow.step is Step.NAME
+
+    def to_review(self):
+        self.to_name()
+        self.flow.accept_name()
+        self.flow.ready()
+        self.run(5, until=Step.RECORDING)
+        assert self.flow.step is Step.RECORDING
+        self.run(12, until=Step.REVIEW)
+
+
+def test_a_reading_is_checked_listened_to_kept_and_queued(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.to_review()
+    flow = booth.flow
+    assert flow.step is Step.REVIEW, "the take ends by itself once the name is said and quiet follows"
+    assert flow.review.report.verdict == "ok", flow.review.report
+    flow.listen()
+    assert booth.speaker.played and booth.speaker.played[-1].seconds > 1
+
+    person = flow.assignment.person_id
+    flow.keep()
+    assert flow.step is Step.THANKS
+    code = flow.withdrawal_code
+    assert code and len(code.replace("-", "")) == 8
+
+    [kept] = booth.store.queued()
+    sidecar = json.loads(kept.sidecar_path.read_text())
+    assert sidecar["person_id"] == person and sidecar["station_id"] == "booth-1"
+    assert sidecar["consent"] == {"version": "2026-11", "language": "fr", "age_band": "18+", "guardian_confirmed": False}
+    assert sidecar["quality"]["verdict"] == "ok"
+    audio, rate = soundfile.read(kept.audio_path)
+    assert rate == 48_000 and np.abs(audio).max() > 0.1, "the kept audio holds the voice"
+    assert booth.names.next_waiting().person_id != person, "a name with a voice is not handed out again"
+
+
+def test_under_13_needs_a_guardian_and_it_is_recorded(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    flow.begin("nl")
+    flow.agree()
+    flow.choose_age("9-12")
+    assert flow.step is Step.GUARDIAN
+    flow.guardian_confirms()
+    assert flow.step is Step.CHOOSE and flow.consent.guardian_confirmed
+
+
+def test_declining_ends_kindly_and_returns_to_welcome(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.flow.begin("en")
+    booth.flow.decline()
+    assert booth.flow.step is Step.DECLINED
+    booth.run(11)
+    assert booth.flow.step is Step.WELCOME and booth.store.counts()["queued"] == 0
+
+
+def test_a_reset_drops_the_unaccepted_take_and_gives_the_name_back(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.to_review()
+    person = booth.flow.assignment.person_id
+    booth.flow.reset()
+    assert booth.flow.step is Step.WELCOME and booth.flow.review is None
+    assert booth.store.counts() == {"queued": 0, "sent": 0, "failed": 0}
+    assert not list((tmp_path / "takes").rglob("*.flac"))
+    assert booth.names.next_waiting().person_id == person
+
+
+def test_a_few_takes_then_no_more(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name, max_takes=2, loop=True)
+    booth.to_review()
+    assert booth.flow.can_try_again
+    booth.flow.try_again()
+    booth.run(5, until=Step.RECORDING)
+    booth.run(15, until=Step.REVIEW)
+    assert booth.flow.step is Step.REVIEW and booth.flow.review.number == 2
+    assert not booth.flow.can_try_again
+    with pytest.raises(RuntimeError):
+        booth.flow.try_again()
+
+
+def test_a_take_never_runs_past_the_maximum(tmp_path, collection):
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(60 * RATE) / RATE).astype(np.float32)
+    booth = Booth(tmp_path, collection, tone)
+    booth.to_name()
+    booth.flow.accept_name()
+    booth.flow.ready()
+    booth.run(5, until=Step.RECORDING)
+    started = booth.clock()
+    booth.run(20, until=Step.REVIEW)
+    assert booth.flow.step is Step.REVIEW
+    # max_recording_s counts from the start of the capture, one lead-in second before "now".
+    assert 10.9 <= booth.clock() - started <= 11.1
+
+
+def test_a_microphone_lost_mid_take_puts_the_booth_out_of_order_until_it_returns(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.to_name()
+    booth.flow.accept_name()
+    booth.flow.ready()
+    booth.run(5, until=Step.RECORDING)
+    booth.microphone.lose()
+    booth.run(0.5)
+    assert booth.flow.step is Step.OUT_OF_ORDER and booth.flow.review is None
+    assert booth.flow.assignment is not None, "the participant keeps their name"
+    booth.microphone.restore()
+    booth.run(5, until=Step.SOUND_CHECK)
+    assert booth.flow.step is Step.SOUND_CHECK
+    assert booth.store.counts()["queued"] == 0
+
+
+def test_the_sound_check_gives_plain_advice(tmp_path, collection, spoken_name):
+    quiet_voice = spoken_name * 0.01
+    booth = Booth(tmp_path, collection, quiet_voice)
+    booth.to_name()
+    booth.flow.accept_name()
+    booth.run(6)
+    assert booth.flow.advice.advice() in ("closer", "speak")
+    loud = Booth(tmp_path / "loud", collection, spoken_name)
+    loud.to_name()
+    loud.flow.accept_name()
+    loud.run(6)
+    assert loud.flow.advice.advice() == "good"
+
+
+def test_booking_code_and_match_with_fallback(tmp_path, collection, spoken_name):
+    person = collection.persons[7]
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.names._bookings = {"ABCD2345": person.person_id}
+    flow = booth.flow
+    flow.begin("nl")
+    flow.agree()
+    flow.choose_age("13-17")
+    flow.choose_way("booking")
+    assert not flow.enter_booking("ZZZZ-9999") and flow.notice == "code_unknown"
+    assert flow.enter_booking("abcd-2345") and flow.assignment.person_id == person.person_id
+    flow.back()
+    flow.choose_way("match")
+    flow.match(first_name="Zzyzx", birthday=None)
+    assert flow.step is Step.NAME and flow.notice == "no_match" and flow.assignment.how == "next"
+
+
+def test_double_taps_that_come_too_late_are_refused(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.flow.begin("nl")
+    with pytest.raises(RuntimeError):
+        booth.flow.begin("nl")
