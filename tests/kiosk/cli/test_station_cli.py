@@ -21,6 +21,9 @@ def test_every_command_has_help(kiosk):
         ["collection"],
         ["collection", "demo"],
         ["collection", "check"],
+        ["booth"],
+        ["booth", "analyze"],
+        ["booth", "ingest"],
     ):
         result = kiosk(*command, "--help")
         assert result.returncode == 0, result.stderr
