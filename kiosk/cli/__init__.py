@@ -38,7 +38,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from kiosk.cli import booth, collection, demo, screenshot, station
+    from kiosk.cli import booth, collection, demo, screenshot, search, station
 
     cli.add_command(collection.collection)
     cli.add_command(station.station)
@@ -46,6 +46,7 @@ def _register() -> None:
     cli.add_command(screenshot.screenshot)
     cli.add_command(demo.demo)
     cli.add_command(booth.booth)
+    cli.add_command(search.search)
 
 
 def main(argv: list[str] | None = None) -> None:
