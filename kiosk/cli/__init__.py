@@ -39,6 +39,7 @@ def cli() -> None:
 
 def _register() -> None:
     from kiosk.cli import booth, collection, demo, screenshot, search, station
+    from kiosk.cli import central as central_cli
 
     cli.add_command(collection.collection)
     cli.add_command(station.station)
@@ -47,6 +48,8 @@ def _register() -> None:
     cli.add_command(demo.demo)
     cli.add_command(booth.booth)
     cli.add_command(search.search)
+    cli.add_command(central_cli.central)
+    collection.collection.add_command(central_cli.import_collection)
 
 
 def main(argv: list[str] | None = None) -> None:

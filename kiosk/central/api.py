@@ -1,0 +1,324 @@
+"""The central store's HTTP API (FastAPI), as the booths and `kiosk doctor` use it.
+
+Every call but /api/v1/health carries `Authorization: Bearer TOKEN` (from
+`kiosk central enroll`). Errors are `{"detail": ...}` with a status a station can act on:
+401 who are you, 403 not yours, 404 no such thing, 409 conflict, 410 ended, 413 too
+large, 415 not multipart, 422 what was sent is wrong (FastAPI's own validation errors
+give `detail` as a list). The description is served at /openapi.json.
+
+- `GET /api/v1/health`: `{"status": "ok", "version", "time", "database", "free_disk_bytes"}`;
+  503 when the database does not answer.
+- `PUT /api/v1/recordings/{recording_id}`: the upload, exactly as CONTRACT.md says
+  (see `kiosk.central.recordings`).
+- `POST /api/v1/leases` `{"how": "next"|"match"|"booking", "count", "first_name",
+  "birthday": "MM-DD", "code"}` -> `{"leases": [...]}`.
+- `GET /api/v1/leases`: the names this booth holds. `DELETE /api/v1/leases/{id}`: give one back.
+  `POST /api/v1/leases/{id}/renew`: hold it longer.
+- `POST /api/v1/heartbeats` `{version, queue_length, free_disk_bytes, audio_state,
+  controller_state, input_overflows}` -> `{"received_at"}`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import shutil
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from kiosk import __version__
+from kiosk.central.config import CentralConfig
+from kiosk.central.db import Database, open_database
+from kiosk.central.errors import Refusal
+from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
+from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
+from kiosk.central.uploads import check_declared_length, receive_upload
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+INT32 = 2**31 - 1
+INT64 = 2**63 - 1
+
+
+class _Request(BaseModel):
+    # Fields a newer station adds are ignored, so it still talks to an older store.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ClaimIn(_Request):
+    how: Literal["next", "match", "booking"]
+    count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
+    first_name: Annotated[StorableText, Field(max_length=100)] | None = None
+    birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
+    code: Annotated[StorableText, Field(max_length=32)] | None = None
+
+    @field_validator("birthday")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        month, day = (int(part) for part in value.split("-"))
+        # A leap year, so that 29 February, a real birthday, is allowed.
+        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+            raise ValueError("is not a day of the year (MM-DD)")
+        return value
+
+    @model_validator(mode="after")
+    def _what_to_match(self) -> ClaimIn:
+        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday):
+            raise ValueError('"match" needs a first_name or a birthday')
+        if self.how == "booking" and not (self.code or "").strip():
+            raise ValueError('"booking" needs the code')
+        return self
+
+    def birthday_tuple(self) -> tuple[int, int] | None:
+        if self.birthday is None:
+            return None
+        month, day = self.birthday.split("-")
+        return int(month), int(day)
+
+
+class LeaseOut(BaseModel):
+    lease_id: uuid.UUID
+    person_id: str
+    expires_at: datetime
+    how: Literal["next", "match", "booking"]
+    surname: str
+    given_names: str
+    transport: str
+    list_number: int
+    birth_date: str | None
+    birth_place: str
+    fictional: bool
+
+
+class LeasesOut(BaseModel):
+    leases: list[LeaseOut]
+
+
+class HeartbeatIn(_Request):
+    version: Annotated[StorableText, Field(max_length=64)]
+    queue_length: Annotated[int, Field(ge=0, le=INT32)]
+    free_disk_bytes: Annotated[int, Field(ge=0, le=INT64)]
+    audio_state: Annotated[StorableText, Field(max_length=64)]
+    controller_state: Annotated[StorableText, Field(max_length=64)]
+    input_overflows: Annotated[int, Field(ge=0, le=INT64)]
+
+
+class HeartbeatOut(BaseModel):
+    received_at: datetime
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    time: datetime
+    database: str
+    free_disk_bytes: int
+
+
+class RecordingOut(BaseModel):
+    recording_id: uuid.UUID
+    status: Literal["received", "approved", "rejected", "withdrawn"]
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]]  # a list for FastAPI's own validation errors
+
+
+def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    words = {
+        400: "The request is malformed.",
+        401: "No token, or a token this store does not know (`kiosk central enroll`).",
+        403: "The token's station may not do this.",
+        404: "No such thing.",
+        409: "A conflict with what the store holds.",
+        410: "The lease has ended.",
+        413: "Larger than [server] max_upload_mb.",
+        415: "Not multipart/form-data.",
+        422: "What was sent is not valid.",
+        503: "The database does not answer.",
+    }
+    return {status: {"model": Problem, "description": words[status]} for status in statuses}
+
+
+_bearer = HTTPBearer(auto_error=False, description="The station's token from `kiosk central enroll`.")
+
+
+def current_station(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Station:
+    """The station whose token came with the request, or 401 (with WWW-Authenticate)."""
+    station = authenticate(request.app.state.database, credentials.credentials if credentials else None)
+    if station is None:
+        raise HTTPException(
+            401,
+            "no valid station token: send Authorization: Bearer TOKEN with the token from `kiosk central enroll`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return station
+
+
+StationDep = Annotated[Station, Depends(current_station)]
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata", "audio"],
+                    "properties": {
+                        "metadata": {"$ref": "#/components/schemas/UploadMetadata"},
+                        "audio": {"type": "string", "format": "binary", "description": "The take, FLAC."},
+                    },
+                },
+                "encoding": {"metadata": {"contentType": "application/json"}, "audio": {"contentType": "audio/flac"}},
+            }
+        },
+    }
+}
+
+
+def create_app(config: CentralConfig, database: Database | None = None) -> FastAPI:
+    """The store's ASGI app for `config`; opens (and migrates) the database unless given one."""
+    database = database or open_database(config)
+    audio = AudioStore(config.audio_dir)
+    audio.prepare()
+    rules = NameRules(lease_s=config.names.lease_s, hand_size=config.names.hand_size)
+    limit = config.max_upload_bytes
+
+    app = FastAPI(
+        title="Kazerne Dossin central store",
+        version=__version__,
+        description="Recordings and names for the 'Elke naam telt' booths. See CONTRACT.md for the upload protocol.",
+    )
+    app.state.database = database
+    app.state.audio = audio
+
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
+        headers = {"Connection": "close"} if refusal.close_connection else None
+        return JSONResponse({"detail": refusal.detail}, status_code=refusal.status, headers=headers)
+
+    @app.get(f"{API}/health", response_model=HealthOut, responses=_answers(503), tags=["health"])
+    def health() -> Any:
+        """Whether the store answers and its database with it (for `kiosk doctor`); no token needed."""
+        try:
+            with database.read() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as error:
+            log.error("health check: the database does not answer", extra={"error": str(error).splitlines()[0]})
+            return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+        return {
+            "status": "ok",
+            "version": __version__,
+            "time": database.now(),
+            "database": database.dialect,
+            "free_disk_bytes": shutil.disk_usage(audio.root).free,
+        }
+
+    @app.put(
+        f"{API}/recordings/{{recording_id}}",
+        status_code=201,
+        response_model=RecordingOut,
+        responses=_answers(400, 401, 403, 409, 413, 415, 422)
+        | {200: {"model": RecordingOut, "description": "Held already, with the same audio."}},
+        openapi_extra=UPLOAD_BODY,
+        tags=["recordings"],
+    )
+    async def put_recording(recording_id: uuid.UUID, request: Request, response: Response, station: StationDep) -> Any:
+        """Upload a take: 201 when kept durably now, 200 when held already (see CONTRACT.md)."""
+        check_declared_length(request, limit)
+        try:
+            upload = await receive_upload(request, audio, limit)
+        except ClientDisconnect:
+            log.warning(
+                "upload cut off by the station",
+                extra={"station_id": station.station_id, "recording_id": str(recording_id)},
+            )
+            return Response(status_code=400)
+        try:
+            metadata, document = parse_metadata(upload.metadata)
+            stored = await run_in_threadpool(
+                store_recording, database, audio, station, recording_id, metadata, document, upload.audio
+            )
+        finally:
+            upload.audio.path.unlink(missing_ok=True)
+        response.status_code = stored.status
+        return stored.to_json()
+
+    @app.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 409, 422), tags=["names"])
+    def post_leases(body: ClaimIn, station: StationDep) -> Any:
+        """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits."""
+        taken = claim(
+            database,
+            station,
+            rules,
+            how=body.how,
+            count=body.count,
+            first_name=body.first_name,
+            birthday=body.birthday_tuple(),
+            code=body.code,
+        )
+        return {"leases": [lease.to_json() for lease in taken]}
+
+    @app.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401), tags=["names"])
+    def get_leases(station: StationDep) -> Any:
+        """The names this booth holds now (after a restart, to take them up again or give them back)."""
+        return {"leases": [lease.to_json() for lease in held_by(database, station)]}
+
+    @app.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
+    def delete_lease(lease_id: uuid.UUID, station: StationDep) -> Response:
+        """Give a name back to the queue; giving back an ended lease again is harmless."""
+        release(database, station, lease_id)
+        return Response(status_code=204)
+
+    @app.post(
+        f"{API}/leases/{{lease_id}}/renew",
+        response_model=LeaseOut,
+        responses=_answers(401, 403, 404, 410),
+        tags=["names"],
+    )
+    def renew_lease(lease_id: uuid.UUID, station: StationDep) -> Any:
+        """Hold a name another [names] lease_s from now."""
+        return renew(database, station, rules, lease_id).to_json()
+
+    @app.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 422), tags=["stations"])
+    def post_heartbeat(body: HeartbeatIn, station: StationDep) -> Any:
+        """Record how the station is doing, as its latest state and in its history."""
+        beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
+        return {"received_at": record_heartbeat(database, station, beat)}
+
+    def openapi() -> dict[str, Any]:
+        # The upload's body is read as a stream, not through a model, so its metadata
+        # schema is added to the description by hand.
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            metadata_schema = UploadMetadata.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(metadata_schema.pop("$defs", {}))
+            components["UploadMetadata"] = metadata_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

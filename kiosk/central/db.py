@@ -1,0 +1,187 @@
+"""The central store's database: SQLite in the store's folder, or PostgreSQL by URL.
+
+Sixteen booths ask for names at the same moment, and no name may go to two of them.
+How each database keeps that promise:
+
+- SQLite allows one writer at a time. Every write transaction starts with
+  `BEGIN IMMEDIATE`, which takes the write lock before the first read, so two claimers
+  never both read "free" and then both try to upgrade to writing (the deadlock SQLite
+  answers with "database is locked"). WAL lets readers go on while one writes;
+  `synchronous=FULL` makes a commit survive a power cut, which "201 means durable"
+  needs; foreign keys are switched on, as SQLite leaves them off.
+- PostgreSQL runs writers at once; claims lock the person rows they hand out with
+  `FOR UPDATE SKIP LOCKED` (see `kiosk.central.leases`).
+
+The schema is brought up to date by the Alembic migrations shipped in this package,
+every time a database is opened (`open_database`), so a new version of the store never
+runs on an old schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from kiosk.central.config import CentralConfig
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+_READ_ONLY = "kiosk_read_only"
+# An arbitrary key: two stores starting at once on one PostgreSQL migrate one after the other.
+_MIGRATION_LOCK_KEY = 0x4B696F736B  # "Kiosk"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Database:
+    """One database and the clock the store reads time from.
+
+    `write()` and `read()` hand out a connection inside one transaction, committed when
+    the block ends and rolled back if it raises. Time comes from `now()`, never from the
+    database server, so tests can move it and SQLite and PostgreSQL agree.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now):
+        self.engine = engine
+        self.clock = clock
+        # SQLite lets one transaction write at a time. Writers of this process queue on
+        # this lock and go the moment it is free, instead of polling in SQLite's busy
+        # handler, which sleeps up to 100 ms between tries; writers in other processes
+        # (an import, an enrolment) still wait through the busy timeout.
+        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def now(self) -> datetime:
+        moment = self.clock()
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("the store's clock must give moments with a time zone")
+        return moment.astimezone(timezone.utc)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may write; on SQLite it holds the write lock from the start."""
+        with self._writer or nullcontext(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A transaction that only reads; on SQLite it does not wait for writers."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_READ_ONLY: True})
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def create_database_engine(url: URL) -> Engine:
+    """An engine for `url` with the settings described in the module docstring."""
+    # Each booth request may hold a connection while it waits for SQLite's lock: allow
+    # as many as the server runs requests at once, rather than fail with a pool timeout.
+    pool = {"pool_size": 10, "max_overflow": 40, "pool_timeout": 60}
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        folder = Path(url.database or "").parent
+        if not folder.is_dir():
+            raise KioskError(
+                f"the database folder {folder} does not exist",
+                "create it, or correct [database] url in central.toml",
+            )
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **pool)
+        _prepare_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        return create_engine(url, pool_pre_ping=True, **pool)
+    raise KioskError(f"unsupported database {url.render_as_string(hide_password=True)}", "use SQLite or PostgreSQL")
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # The driver's own implicit BEGIN (DEFERRED) is switched off: `_on_begin` says
+        # which kind of transaction each block needs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    """Alembic's configuration for the migrations in this package, without an ini file.
+
+    A new migration: `alembic.command.revision(alembic_config(), message="...")`, then
+    write its upgrade by hand (and keep `kiosk.central.schema` in step).
+    """
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest version; nothing happens when it is there already."""
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        command.upgrade(alembic_config(connection), "head")
+
+
+def schema_version(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def open_database(config: CentralConfig, *, clock: Clock = utc_now) -> Database:
+    """Connect to the configured database and migrate it; KioskError if that fails."""
+    engine = create_database_engine(config.database_url)
+    try:
+        migrate(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise KioskError(
+            f"{config.source}: [database] url {config.database_label} cannot be opened ({_first_line(error)})",
+            "check that the database server runs and the URL, user and password are right",
+        ) from None
+    return Database(engine, clock=clock)
+
+
+def _first_line(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__

@@ -1,0 +1,375 @@
+"""Names for the booths: leases, so that no two booths ever hold the same name.
+
+A booth asks for a name in one of three ways, as a participant registers:
+- "next": the next names that still wait for a voice, in transport order (the order the
+  memorial reads them in); a booth keeps a few in hand so a participant never waits;
+- "match": a name shared with the participant: the same first name (without regard to
+  case or diacritics), the same birthday (month and day), best both;
+- "booking": the person reserved for a visitor's booking code (`create_booking`).
+
+Each name handed out is a lease: the booth holds it until it uploads the recording
+(the lease is then used), gives it back, or lets it expire. An expired lease returns
+the name to the queue without any cleaning job: a claim treats an expired name as
+free and ends the old lease when it takes the name over.
+
+The promise: at most one live lease per person, whatever the number of booths. What a
+claim decides on lives on the person's row (`voiced`, `booked`, `held_until`), and a
+claim holds that row while it decides: on SQLite the whole claim runs under the write
+lock (BEGIN IMMEDIATE); on PostgreSQL it locks the rows it hands out with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent claims pass each other by instead of
+waiting, and a row another claim has just taken is re-checked (and dropped) when its
+lock is won. A partial unique index allows one lease per person that is not ended, as
+a last guard. Lease rows are changed only while their person's row is locked.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+
+from kiosk.central.codes import new_code, normalise_code
+from kiosk.central.db import Database
+from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
+from kiosk.central.importer import first_name_key
+from kiosk.central.schema import bookings, leases, persons, stations, transports
+from kiosk.central.stations import Station
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+How = Literal["next", "match", "booking"]
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """How long a lease lasts and how many names one booth may hold ([names] in central.toml)."""
+
+    lease_s: int = 3600
+    hand_size: int = 5
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A name held by one booth until `expires_at`, with what the booth shows of the person."""
+
+    lease_id: uuid.UUID
+    person_id: str
+    expires_at: datetime
+    how: str
+    surname: str
+    given_names: str
+    transport: str
+    list_number: int
+    birth_date: str | None
+    birth_place: str
+    fictional: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lease_id": str(self.lease_id),
+            "person_id": self.person_id,
+            "expires_at": self.expires_at.isoformat(),
+            "how": self.how,
+            "surname": self.surname,
+            "given_names": self.given_names,
+            "transport": self.transport,
+            "list_number": self.list_number,
+            "birth_date": self.birth_date,
+            "birth_place": self.birth_place,
+            "fictional": self.fictional,
+        }
+
+
+def _waiting() -> Any:
+    """In the collection, without a voice, not reserved for a booking (time aside)."""
+    return and_(persons.c.active, ~persons.c.voiced, ~persons.c.booked)
+
+
+def _free(now: datetime) -> Any:
+    return or_(persons.c.held_until.is_(None), persons.c.held_until <= now)
+
+
+def claim(
+    database: Database,
+    station: Station,
+    rules: NameRules,
+    *,
+    how: How,
+    count: int = 1,
+    first_name: str | None = None,
+    birthday: tuple[int, int] | None = None,
+    code: str | None = None,
+) -> list[Lease]:
+    """Lease names to `station` (see the module docstring); an empty list when none fits.
+
+    "next" gives up to `count` names, fewer when the booth's hand is nearly full or the
+    queue nearly empty; "match" and "booking" give one. A booth whose hand is full gets
+    `Conflict`: it must give names back (or let them expire) first.
+    """
+    with database.write() as connection:
+        # Claims of one booth take turns, so two at once cannot both fill its last place.
+        connection.execute(select(stations.c.id).where(stations.c.id == station.id).with_for_update()).scalar()
+        # The time is read once the locks are held, so leases follow each other in time
+        # in the order they were really handed out.
+        now = database.now()
+        expires = now + timedelta(seconds=rules.lease_s)
+        if how == "booking":
+            held = _booked_lease_held_by(connection, station, code, now)
+            if held is not None:
+                return _leases(connection, [held])
+        room = rules.hand_size - _live_count(connection, station, now)
+        if room <= 0:
+            raise Conflict(
+                f"this booth already holds {rules.hand_size} names, as many as [names] hand_size allows: "
+                "give names back (DELETE /api/v1/leases/ID) or let them expire"
+            )
+        if how == "next":
+            chosen = _next_waiting(connection, now, min(count, room))
+        elif how == "match":
+            chosen = _best_match(connection, now, first_name, birthday)
+        elif how == "booking":
+            chosen = _booked_person(connection, now, code)
+        else:
+            raise ValueError(f"unknown way to choose a name: {how!r}")
+        lease_ids = _take(connection, station, chosen, how, now, expires)
+        taken = _leases(connection, lease_ids)
+    if taken:
+        log.info("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
+    return taken
+
+
+def _live_count(connection: Connection, station: Station, now: datetime) -> int:
+    return connection.execute(
+        select(func.count())
+        .select_from(leases)
+        .where(leases.c.station_id == station.id, leases.c.ended_at.is_(None), leases.c.expires_at > now)
+    ).scalar_one()
+
+
+def _next_waiting(connection: Connection, now: datetime, count: int) -> list[int]:
+    query = (
+        select(persons.c.id)
+        .where(_waiting(), _free(now))
+        .order_by(persons.c.queue_order)
+        .limit(count)
+        .with_for_update(skip_locked=True)
+    )
+    return list(connection.execute(query).scalars())
+
+
+def _best_match(
+    connection: Connection, now: datetime, first_name: str | None, birthday: tuple[int, int] | None
+) -> list[int]:
+    key = first_name_key(first_name) if first_name else ""
+    same_name = persons.c.first_name_key == key
+    same_day = and_(persons.c.birth_month == birthday[0], persons.c.birth_day == birthday[1]) if birthday else None
+    if key and same_day is not None:
+        wanted = or_(same_name, same_day)
+        rank = case((and_(same_name, same_day), 0), (same_name, 1), else_=2)
+    elif key:
+        wanted, rank = same_name, None
+    elif same_day is not None:
+        wanted, rank = same_day, None
+    else:
+        return []
+    order = [rank, persons.c.queue_order] if rank is not None else [persons.c.queue_order]
+    query = (
+        select(persons.c.id)
+        .where(_waiting(), _free(now), wanted)
+        .order_by(*order)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return list(connection.execute(query).scalars())
+
+
+def _booking_person(connection: Connection, code: str | None) -> int | None:
+    canonical = normalise_code(code or "")
+    if canonical is None:
+        return None
+    return connection.execute(select(bookings.c.person_id).where(bookings.c.code == canonical)).scalar()
+
+
+def _booked_lease_held_by(
+    connection: Connection, station: Station, code: str | None, now: datetime
+) -> uuid.UUID | None:
+    """The live lease this booth already holds on the booked person (a retried request)."""
+    person = _booking_person(connection, code)
+    if person is None:
+        return None
+    connection.execute(select(persons.c.id).where(persons.c.id == person).with_for_update()).scalar()
+    return connection.execute(
+        select(leases.c.id).where(
+            leases.c.person_id == person,
+            leases.c.station_id == station.id,
+            leases.c.ended_at.is_(None),
+            leases.c.expires_at > now,
+        )
+    ).scalar()
+
+
+def _booked_person(connection: Connection, now: datetime, code: str | None) -> list[int]:
+    person = _booking_person(connection, code)
+    if person is None:
+        return []
+    # Wait for this one row rather than skip it: the booking names exactly this person.
+    row = connection.execute(
+        select(persons.c.id)
+        .where(persons.c.id == person, persons.c.active, ~persons.c.voiced, _free(now))
+        .with_for_update()
+    ).scalar()
+    return [row] if row is not None else []
+
+
+def _take(
+    connection: Connection, station: Station, person_ids: list[int], how: str, now: datetime, expires: datetime
+) -> list[uuid.UUID]:
+    """Lease the locked, free persons to the station: end their expired leases, add new ones."""
+    if not person_ids:
+        return []
+    connection.execute(
+        update(leases)
+        .where(leases.c.person_id.in_(person_ids), leases.c.ended_at.is_(None))
+        .values(ended_at=now, end_reason="expired")
+    )
+    lease_ids = [uuid.uuid4() for _ in person_ids]
+    rows = [
+        {
+            "id": lease_id,
+            "person_id": person,
+            "station_id": station.id,
+            "how": how,
+            "created_at": now,
+            "expires_at": expires,
+        }
+        for lease_id, person in zip(lease_ids, person_ids, strict=True)
+    ]
+    connection.execute(insert(leases), rows)
+    connection.execute(update(persons).where(persons.c.id.in_(person_ids)).values(held_until=expires))
+    return lease_ids
+
+
+def _leases(connection: Connection, lease_ids: list[uuid.UUID]) -> list[Lease]:
+    """The leases with what the booth shows of each person, in queue order."""
+    if not lease_ids:
+        return []
+    query = (
+        select(
+            leases.c.id,
+            leases.c.expires_at,
+            leases.c.how,
+            persons.c.person_id,
+            persons.c.surname,
+            persons.c.given_names,
+            persons.c.list_number,
+            persons.c.birth_date,
+            persons.c.birth_place,
+            persons.c.fictional,
+            transports.c.code,
+        )
+        .join(persons, persons.c.id == leases.c.person_id)
+        .join(transports, transports.c.id == persons.c.transport_id)
+        .where(leases.c.id.in_(lease_ids))
+        .order_by(persons.c.queue_order)
+    )
+    return [
+        Lease(
+            lease_id=row.id,
+            person_id=row.person_id,
+            expires_at=row.expires_at,
+            how=row.how,
+            surname=row.surname,
+            given_names=row.given_names,
+            transport=row.code,
+            list_number=row.list_number,
+            birth_date=row.birth_date,
+            birth_place=row.birth_place,
+            fictional=row.fictional,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def held_by(database: Database, station: Station) -> list[Lease]:
+    """The station's live leases: what a booth that restarted still holds."""
+    now = database.now()
+    with database.read() as connection:
+        ids = list(
+            connection.execute(
+                select(leases.c.id).where(
+                    leases.c.station_id == station.id, leases.c.ended_at.is_(None), leases.c.expires_at > now
+                )
+            ).scalars()
+        )
+        return _leases(connection, ids)
+
+
+def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) -> Any:
+    """The lease row, its person's row locked; NotFound or Forbidden when it is not the station's."""
+    row = connection.execute(select(leases.c.person_id, leases.c.station_id).where(leases.c.id == lease_id)).first()
+    if row is None:
+        raise NotFound("no such lease")
+    if row.station_id != station.id:
+        raise Forbidden("this lease belongs to another station")
+    connection.execute(select(persons.c.id).where(persons.c.id == row.person_id).with_for_update()).scalar()
+    return connection.execute(select(leases).where(leases.c.id == lease_id)).one()
+
+
+def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
+    """Give a name back to the queue. Releasing an ended lease again changes nothing."""
+    with database.write() as connection:
+        lease = _own_lease(connection, station, lease_id)
+        if lease.ended_at is not None:
+            return
+        now = database.now()
+        connection.execute(update(leases).where(leases.c.id == lease_id).values(ended_at=now, end_reason="released"))
+        connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=None))
+    log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+
+
+def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid.UUID) -> Lease:
+    """Hold the name another `lease_s` from now.
+
+    A lease that expired is renewed too as long as no other booth has taken the name
+    since (it is then still the person's one open lease); otherwise `Gone`.
+    """
+    with database.write() as connection:
+        lease = _own_lease(connection, station, lease_id)
+        if lease.ended_at is not None:
+            raise Gone(f"this lease has ended ({lease.end_reason}); ask for a name again")
+        expires = database.now() + timedelta(seconds=rules.lease_s)
+        connection.execute(update(leases).where(leases.c.id == lease_id).values(expires_at=expires))
+        connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=expires))
+        return _leases(connection, [lease_id])[0]
+
+
+def create_booking(database: Database, person_id: str) -> str:
+    """Reserve a person for a visitor and return the code they bring to the booth.
+
+    The person leaves the "next" and "match" queues until a recording of their name
+    arrives. Staff pages call this; the code reads like a withdrawal code (ABCD-2345).
+    """
+    now = database.now()
+    with database.write() as connection:
+        person = connection.execute(
+            select(persons.c.id, persons.c.active, persons.c.voiced)
+            .where(persons.c.person_id == person_id)
+            .with_for_update()
+        ).first()
+        if person is None or not person.active:
+            raise KioskError(f"no person {person_id!r} in the collection", "check the person id (kiosk search)")
+        if person.voiced:
+            raise KioskError(f"person {person_id!r} already has a voice", "book a name that still waits for one")
+        while True:
+            code = new_code()
+            if connection.execute(select(bookings.c.id).where(bookings.c.code == code)).first() is None:
+                break
+        connection.execute(insert(bookings).values(code=code, person_id=person.id, created_at=now))
+        connection.execute(update(persons).where(persons.c.id == person.id).values(booked=True))
+    log.info("booking made")
+    return code

@@ -1,0 +1,387 @@
+"""Recordings arriving from the booths: kept durably, exactly once, or refused whole.
+
+A booth marks a take as sent only when the store answers 201 (or 200 for a take it
+already holds), so 201 must mean the audio and its row are on disk for good: the audio
+is written to a temporary name, fsynced, renamed into place and its folder fsynced, and
+only then is the row committed. After a crash between the two the audio file is there
+without a row; the booth, not having had its 201, sends the take again, and the file is
+found in place (content addressed) and the row written.
+
+Audio is kept by content, `audio/<sha256[:2]>/<sha256>.flac`, as rclone and Syncthing
+identify content by its hash: a file never changes once in place, and the same take
+sent twice is one file. Nothing that identifies the reader is kept; the withdrawal code
+the participant was given is kept only as a slow hash (see `kiosk.central.codes`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kiosk.central.codes import normalise_code, withdrawal_code_hash
+from kiosk.central.db import Database
+from kiosk.central.errors import Conflict, Forbidden, Unprocessable
+from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.stations import Station
+from kiosk.config import STATION_ID_PATTERN
+
+log = logging.getLogger(__name__)
+
+FLAC_MAGIC = b"fLaC"
+METADATA_LIMIT = 64 * 1024
+"""The metadata part is a few hundred bytes; anything near this is not a booth's."""
+MAX_JSON_DEPTH = 32
+_FILE_MODE = 0o640  # a voice is personal data: not for every user of the machine
+_DIR_MODE = 0o750
+
+
+def _storable_text(value: str) -> str:
+    """Refuse what no database stores as text: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(_storable_text)]
+
+
+def check_json_value(value: Any, depth: int = 0) -> None:
+    """Refuse JSON the databases cannot keep: NUL and surrogates in text, NaN, deep nesting."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        _storable_text(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("holds a number that is not finite")
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _storable_text(key)
+            check_json_value(inner, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            check_json_value(inner, depth + 1)
+
+
+class Consent(BaseModel):
+    """The terms the participant agreed to, as the booth's sidecar records them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: Annotated[StorableText, Field(min_length=1, max_length=64)]
+    language: Literal["nl", "fr", "en"]
+    age_band: Literal["9-12", "13-17", "18+"]
+    guardian_confirmed: bool
+
+    @model_validator(mode="after")
+    def _guardian_for_children(self) -> Consent:
+        if self.age_band == "9-12" and not self.guardian_confirmed:
+            raise ValueError("a participant aged 9-12 needs a parent's or guardian's consent (guardian_confirmed)")
+        return self
+
+
+class UploadMetadata(BaseModel):
+    """The `metadata` part of an upload: the booth's sidecar (`exhibits.booth.takes`).
+
+    Fields beyond these (schema_version, channels, format, subtype, ...) are kept as sent.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    person_id: Annotated[StorableText, Field(min_length=1, max_length=200)]
+    station_id: Annotated[str, Field(pattern=STATION_ID_PATTERN)]
+    recorded_at: AwareDatetime
+    duration_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]
+    sample_rate: Annotated[int, Field(ge=1000, le=768_000)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size_bytes: Annotated[int, Field(ge=1, le=2**40)]
+    consent: Consent
+    quality: dict[str, Any]
+    withdrawal_code: Annotated[StorableText, Field(max_length=32)] | None = None
+    recording_id: uuid.UUID | None = None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _plausible_moment(cls, value: datetime) -> datetime:
+        if not 2000 <= value.year <= 2200:
+            raise ValueError("is not a plausible moment for a recording")
+        return value.astimezone(timezone.utc)
+
+    @field_validator("withdrawal_code")
+    @classmethod
+    def _a_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        canonical = normalise_code(value)
+        if canonical is None:
+            raise ValueError("is not a withdrawal code like ABCD-2345")
+        return canonical
+
+
+def parse_metadata(raw: bytes) -> tuple[UploadMetadata, dict[str, Any]]:
+    """The validated metadata and the JSON object as sent; Unprocessable saying what is wrong."""
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise Unprocessable(f"the metadata part is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise Unprocessable("the metadata part must be a JSON object")
+    try:
+        check_json_value(document)
+    except ValueError as error:
+        raise Unprocessable(f"the metadata part {error}") from None
+    try:
+        metadata = UploadMetadata.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'metadata'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise Unprocessable(f"the metadata is not valid: {problems}") from None
+    return metadata, document
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+@dataclass(frozen=True)
+class ReceivedAudio:
+    """An audio part written to a temporary file, fsynced, with what it really holds."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    starts_like_flac: bool
+
+
+class AudioStore:
+    """The content-addressed audio folder: `<sha256[:2]>/<sha256>.flac`, and `.incoming/`."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.incoming = self.root / ".incoming"
+
+    def prepare(self) -> int:
+        """Create the folders; remove uploads a crash left half-received. Returns how many."""
+        self.incoming.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+        removed = 0
+        for leftover in self.incoming.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
+                removed += 1
+        if removed:
+            log.warning("removed unfinished uploads", extra={"count": removed})
+        return removed
+
+    def new_incoming(self) -> tuple[Path, int]:
+        """A new temporary file for an audio part, opened for writing: (path, fd)."""
+        path = self.incoming / f"{uuid.uuid4()}.partial"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+        return path, fd
+
+    def relative_path(self, sha256: str) -> str:
+        return f"{sha256[:2]}/{sha256}.flac"
+
+    def path_of(self, relative: str) -> Path:
+        return self.root / relative
+
+    def place(self, received: ReceivedAudio) -> str:
+        """Move fsynced audio into its content address, durably; return the relative path.
+
+        When the address is taken by a file whose content is right, the new copy is
+        dropped; a damaged file there is replaced.
+        """
+        relative = self.relative_path(received.sha256)
+        final = self.root / relative
+        folder = final.parent
+        if not folder.is_dir():
+            folder.mkdir(mode=_DIR_MODE, exist_ok=True)
+            _fsync_dir(self.root)
+        if final.exists() and _sha256_file(final) == received.sha256:
+            received.path.unlink(missing_ok=True)
+            return relative
+        os.replace(received.path, final)
+        _fsync_dir(folder)
+        _fsync_dir(self.incoming)
+        return relative
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable: without it a power cut may undo it."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The store's answer to an upload: 201 kept now, 200 held already."""
+
+    status: int
+    recording_id: uuid.UUID
+    recording_status: str
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recording_id": str(self.recording_id),
+            "status": self.recording_status,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "received_at": self.received_at.isoformat(),
+        }
+
+
+def store_recording(
+    database: Database,
+    audio: AudioStore,
+    station: Station,
+    recording_id: uuid.UUID,
+    metadata: UploadMetadata,
+    document: dict[str, Any],
+    received: ReceivedAudio,
+) -> Stored:
+    """Keep one upload (see the module docstring), or refuse it and keep nothing of it.
+
+    The checks follow the upload contract: a station writes only as itself (403); the
+    audio must match its sha256 and size and be FLAC (422); an id already held answers
+    200 when the audio is the same and 409 when not; the person must be known (422).
+    The temporary audio file is always gone when this returns or raises.
+    """
+    try:
+        _check(station, recording_id, metadata, received)
+        held = _held(database, recording_id, station, received)
+        if held is not None:
+            return held
+        with database.read() as connection:
+            known = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).first()
+        if known is None:
+            raise Unprocessable(
+                f"person_id {metadata.person_id!r} is not in the central store's collection: import the collection "
+                "the booth uses (`kiosk collection import`), then the booth sends the take again"
+            )
+        code_hash = withdrawal_code_hash(metadata.withdrawal_code) if metadata.withdrawal_code else None
+        relative = audio.place(received)
+    finally:
+        received.path.unlink(missing_ok=True)
+
+    kept = {key: value for key, value in document.items() if key != "withdrawal_code"}
+    try:
+        with database.write() as connection:
+            person = connection.execute(
+                select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
+            ).scalar_one()
+            now = database.now()
+            connection.execute(
+                insert(recordings).values(
+                    id=recording_id,
+                    person_id=person,
+                    station_id=station.id,
+                    received_at=now,
+                    recorded_at=metadata.recorded_at,
+                    duration_s=metadata.duration_s,
+                    sample_rate=metadata.sample_rate,
+                    sha256=received.sha256,
+                    size_bytes=received.size_bytes,
+                    audio_path=relative,
+                    metadata=kept,
+                    consent_version=metadata.consent.version,
+                    status="received",
+                    status_at=now,
+                    reason=None,
+                    withdrawal_code_hash=code_hash,
+                )
+            )
+            # A booking is fulfilled by the voice it was made for.
+            connection.execute(update(persons).where(persons.c.id == person).values(voiced=True, booked=False))
+            used = connection.execute(
+                update(leases)
+                .where(leases.c.person_id == person, leases.c.station_id == station.id, leases.c.ended_at.is_(None))
+                .values(ended_at=now, end_reason="used")
+            ).rowcount
+            if used:
+                connection.execute(update(persons).where(persons.c.id == person).values(held_until=None))
+    except IntegrityError:
+        # The same id arrived twice at once and the other one won: answer as for a repeat.
+        held = _held(database, recording_id, station, received)
+        if held is None:
+            raise
+        return held
+    log.info(
+        "recording received",
+        extra={"recording_id": str(recording_id), "station_id": station.station_id, "bytes": received.size_bytes},
+    )
+    return Stored(201, recording_id, "received", received.sha256, received.size_bytes, now)
+
+
+def _check(station: Station, recording_id: uuid.UUID, metadata: UploadMetadata, received: ReceivedAudio) -> None:
+    if metadata.station_id != station.station_id:
+        raise Forbidden(
+            f"this token belongs to station {station.station_id!r}, the metadata says {metadata.station_id!r}: "
+            "a station uploads only its own recordings"
+        )
+    if metadata.recording_id is not None and metadata.recording_id != recording_id:
+        raise Unprocessable("the metadata's recording_id differs from the one in the URL")
+    if received.size_bytes != metadata.size_bytes or received.sha256 != metadata.sha256:
+        raise Unprocessable(
+            f"the audio part ({received.size_bytes} bytes, sha256 {received.sha256}) does not match its metadata "
+            f"({metadata.size_bytes} bytes, sha256 {metadata.sha256}); nothing was kept"
+        )
+    if not received.starts_like_flac:
+        raise Unprocessable("the audio part is not FLAC; nothing was kept")
+
+
+def _held(database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:
+    """The answer for an id the store holds already: 200 for the same audio, else 409."""
+    with database.read() as connection:
+        row = connection.execute(
+            select(
+                recordings.c.sha256,
+                recordings.c.size_bytes,
+                recordings.c.station_id,
+                recordings.c.status,
+                recordings.c.received_at,
+            ).where(recordings.c.id == recording_id)
+        ).first()
+    if row is None:
+        return None
+    if row.station_id != station.id or row.sha256 != received.sha256 or row.size_bytes != received.size_bytes:
+        raise Conflict("the store holds a different recording under this id; nothing was changed")
+    return Stored(200, recording_id, row.status, row.sha256, row.size_bytes, row.received_at)

@@ -1,0 +1,75 @@
+"""`kiosk central serve`: the store's HTTP service on uvicorn, logging JSON lines.
+
+One process serves every booth: uvicorn runs the FastAPI app, and the database work of
+each request runs in uvicorn's thread pool. Uvicorn's own log configuration is switched
+off, so its lines (start-up, access, errors) go through `kiosk.logs` like every other.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import uvicorn
+
+from kiosk.central.api import create_app
+from kiosk.central.config import CentralConfig
+from kiosk.central.db import open_database
+from kiosk.errors import KioskError
+from kiosk.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+LOG_NAME = "central"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def serve(config: CentralConfig) -> None:
+    """Run the store until SIGINT or SIGTERM; returns when it has shut down.
+
+    Call it from the main thread (signal handlers can only be set there).
+    """
+    configure_logging(LOG_NAME, config.log.level)
+    database = open_database(config)
+    app = create_app(config, database)
+    log.info(
+        "central store starting",
+        extra={
+            "config": str(config.source),
+            "database": config.database_label,
+            "audio_dir": str(config.audio_dir),
+            "url": f"http://{config.server.host}:{config.server.port}",
+        },
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            log_config=None,
+            log_level=config.log.level.lower(),
+            access_log=config.log.level == "DEBUG",
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    )
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM and then raises the signal
+    # again for the handler that was there before it; this one lets the store end
+    # normally after that (exit 0, the database closed, a last log line).
+    stopped_by: list[int] = []
+    previous = {sig: signal.signal(sig, lambda number, _frame: stopped_by.append(number)) for sig in STOP_SIGNALS}
+    try:
+        server.run()
+    except SystemExit:
+        # uvicorn exits this way when it cannot listen (the port is taken, say).
+        if not server.started:
+            raise KioskError(
+                f"{config.source}: cannot listen on {config.server.host}:{config.server.port}",
+                "another program uses that port (perhaps a store already running): stop it, or change [server] port",
+            ) from None
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        database.dispose()
+    log.info("central store stopped", extra={"signal": signal.Signals(stopped_by[0]).name if stopped_by else None})

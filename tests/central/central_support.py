@@ -1,0 +1,157 @@
+"""What the central store's tests share besides fixtures: collections, configs, a live server.
+
+Kept out of conftest.py so that test modules import it by a name no other test folder
+uses (a `from conftest import ...` would find whichever conftest pytest loaded last).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from kiosk.central.config import CentralConfig, load_central_config, write_central_config
+from kiosk.central.db import Database
+
+TRANSPORT_HEADER = ["code", "departed", "destination", "note"]
+PERSON_HEADER = [
+    "person_id",
+    "surname",
+    "given_names",
+    "birth_date",
+    "birth_place",
+    "sex",
+    "transport",
+    "list_number",
+    "fate",
+    "portrait",
+    "fictional",
+]
+SMALL_TRANSPORTS = [
+    ["XX", "1943-04-19", "Auschwitz-Birkenau", ""],
+    ["Z", "1944-01-15", "Auschwitz-Birkenau", "Roma and Sinti"],
+]
+
+
+def small_persons() -> list[list[str]]:
+    """Invented persons: transport XX holds 30, Z holds 10; a few names to match on."""
+    rows = []
+    firsts = ["Chaja", "Łaja", "Hélène", "Rywka", "Abram", "Sura"]
+    for number in range(1, 31):
+        first = firsts[number % len(firsts)]
+        birth = f"19{10 + number:02d}-{(number % 12) + 1:02d}-{(number % 27) + 1:02d}"
+        rows.append(
+            [
+                f"t-xx-{number:03d}",
+                f"Testowa{number}",
+                f"{first} Maria",
+                birth,
+                "Anvers",
+                "f",
+                "XX",
+                str(number),
+                "murdered",
+                "",
+                "yes",
+            ]
+        )
+    for number in range(1, 11):
+        rows.append(
+            [
+                f"t-z-{number:03d}",
+                f"Testari{number}",
+                "Jozef",
+                "1920",
+                "Liège",
+                "m",
+                "Z",
+                str(number),
+                "unknown",
+                "",
+                "yes",
+            ]
+        )
+    return rows
+
+
+def write_collection(folder: Path, transports: list[list[str]], persons: list[list[str]]) -> Path:
+    """A collection folder in the contract's layout, from rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "portraits").mkdir(exist_ok=True)
+    for name, header, rows in (
+        ("transports.csv", TRANSPORT_HEADER, transports),
+        ("persons.csv", PERSON_HEADER, persons),
+    ):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        (folder / name).write_text(buffer.getvalue(), encoding="utf-8")
+    return folder
+
+
+def make_config(folder: Path, database_url: str | None = None, **names: int) -> CentralConfig:
+    """A central.toml in `folder` as `kiosk central init` writes it, the database URL replaced."""
+    target = write_central_config(folder, port=8800)
+    text = target.read_text(encoding="utf-8")
+    if database_url is not None:
+        text = text.replace('url = "sqlite:///central.sqlite3"', f'url = "{database_url}"')
+    for key, value in names.items():
+        text = (
+            "\n".join(f"{key} = {value}" if line.startswith(f"{key} =") else line for line in text.splitlines()) + "\n"
+        )
+    target.write_text(text, encoding="utf-8")
+    return load_central_config(target)
+
+
+@dataclass
+class Store:
+    """A central store for one test: its configuration and its opened database."""
+
+    config: CentralConfig
+    database: Database
+
+
+class LiveServer:
+    """An ASGI app on a real uvicorn, on a free port of 127.0.0.1, in a daemon thread."""
+
+    def __init__(self, app: object):
+        import uvicorn
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._socket.close()
+
+
+def flac_bytes(seconds: float = 0.5, frequency: float = 220.0, rate: int = 48_000) -> bytes:
+    """A short tone as FLAC, like a booth's take (any audio will do for the store)."""
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.3 * np.sin(2 * np.pi * frequency * t) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()

@@ -1,0 +1,108 @@
+"""The database layer: migrations from empty on SQLite and PostgreSQL, SQLite's locking."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from central_support import make_config
+from sqlalchemy import inspect, select, text
+
+from kiosk.central.db import alembic_config, create_database_engine, migrate, open_database, schema_version
+from kiosk.central.schema import metadata, stations
+from kiosk.errors import KioskError
+
+
+def test_migrations_build_the_schema_from_empty(tmp_path: Path, database_url: str | None):
+    config = make_config(tmp_path / "central", database_url)
+    engine = create_database_engine(config.database_url)
+    try:
+        assert schema_version(engine) is None
+        migrate(engine)
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert schema_version(engine) == head
+        assert set(inspect(engine).get_table_names()) == set(metadata.tables) | {"alembic_version"}
+        with engine.connect() as connection:
+            # What the code says the tables are is what the migrations made.
+            assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata) == []
+        migrate(engine)  # a second time: nothing to do, nothing breaks
+        assert schema_version(engine) == head
+    finally:
+        engine.dispose()
+
+
+def test_the_queue_and_the_one_open_lease_rule_have_their_partial_indexes(tmp_path: Path, database_url: str | None):
+    config = make_config(tmp_path / "central", database_url)
+    database = open_database(config)
+    try:
+        indexes = {index["name"]: index for index in inspect(database.engine).get_indexes("leases")}
+        assert indexes["uq_leases_open_person"]["unique"]
+        persons_indexes = {index["name"] for index in inspect(database.engine).get_indexes("persons")}
+        assert "ix_persons_waiting" in persons_indexes
+    finally:
+        database.dispose()
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_full_sync(tmp_path: Path):
+    database = open_database(make_config(tmp_path / "central"))
+    try:
+        with database.read() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    finally:
+        database.dispose()
+
+
+def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path: Path):
+    """A second writer waits at BEGIN, before reading anything; readers never wait."""
+    database = open_database(make_config(tmp_path / "central"))
+    holding = threading.Event()
+    release = threading.Event()
+    timeline: list[str] = []
+
+    def first_writer() -> None:
+        with database.write() as connection:
+            connection.execute(select(stations)).all()  # a read only: the lock is held all the same
+            holding.set()
+            release.wait(10)
+            timeline.append("first commits")
+
+    def second_writer() -> None:
+        with database.write() as connection:
+            timeline.append("second begins")
+            connection.execute(select(stations)).all()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=second_writer)
+    second.start()
+    time.sleep(0.3)
+    with database.read() as connection:  # a reader meanwhile: not blocked
+        connection.execute(select(stations)).all()
+        timeline.append("reader read")
+    release.set()
+    first.join(10)
+    second.join(10)
+    database.dispose()
+    assert timeline == ["reader read", "first commits", "second begins"]
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path: Path):
+    config = make_config(tmp_path / "central", "postgresql+psycopg://kiosk:s3cret@127.0.0.1:1/central")
+    with pytest.raises(KioskError) as caught:
+        open_database(config)
+    message = str(caught.value)
+    assert "[database] url" in message and "s3cret" not in message and "***" in message
+
+
+def test_a_missing_sqlite_folder_is_named(tmp_path: Path):
+    config = make_config(tmp_path / "central", "sqlite:///nowhere/central.sqlite3")
+    with pytest.raises(KioskError, match="does not exist"):
+        open_database(config)

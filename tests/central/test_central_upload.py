@@ -1,0 +1,385 @@
+"""The upload protocol of CONTRACT.md, against a real uvicorn over loopback, on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from central_support import Store, flac_bytes, make_config
+from sqlalchemy import create_engine, select
+
+from kiosk.central.api import create_app
+from kiosk.central.codes import withdrawal_code_hash
+from kiosk.central.db import open_database
+from kiosk.central.importer import import_collection
+from kiosk.central.leases import NameRules, claim
+from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.stations import authenticate, enroll
+
+
+@dataclass
+class Booths:
+    store: Store
+    url: str
+    token: str  # booth-1's
+    other_token: str  # booth-2's
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.store.config.audio_dir
+
+
+@pytest.fixture
+def booths(store: Store, live_server: Any) -> Booths:
+    server = live_server(create_app(store.config, store.database))
+    return Booths(store, server.url, enroll(store.database, "booth-1"), enroll(store.database, "booth-2"))
+
+
+def sidecar(audio: bytes, recording_id: str, **changes: Any) -> dict[str, Any]:
+    """Metadata as the booth's take store writes it (exhibits.booth.takes)."""
+    metadata = {
+        "schema_version": 1,
+        "recording_id": recording_id,
+        "person_id": "t-xx-001",
+        "station_id": "booth-1",
+        "recorded_at": "2026-11-21T10:42:00.123Z",
+        "duration_s": 0.5,
+        "sample_rate": 48000,
+        "channels": 1,
+        "format": "flac",
+        "subtype": "PCM_16",
+        "sha256": hashlib.sha256(audio).hexdigest(),
+        "size_bytes": len(audio),
+        "consent": {"version": "2026-11", "language": "nl", "age_band": "18+", "guardian_confirmed": False},
+        "quality": {"verdict": "ok", "problems": [], "duration_s": 0.5},
+        "withdrawal_code": "HJKM-4567",
+    }
+    metadata.update(changes)
+    return metadata
+
+
+def put(client: httpx.Client, recording_id: str, metadata: dict[str, Any] | bytes, audio: bytes) -> httpx.Response:
+    body = metadata if isinstance(metadata, bytes) else json.dumps(metadata).encode()
+    files = {"metadata": (None, body, "application/json"), "audio": ("take.flac", audio, "audio/flac")}
+    return client.put(f"/api/v1/recordings/{recording_id}", files=files)
+
+
+def audio_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def committed_rows(store: Store) -> list[Any]:
+    """The recordings as a brand-new connection sees them: only what was committed."""
+    engine = create_engine(store.config.database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(recordings)))
+    finally:
+        engine.dispose()
+
+
+def test_201_means_the_audio_is_in_place_and_the_row_committed(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        response = put(client, rid, sidecar(audio, rid), audio)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    digest = hashlib.sha256(audio).hexdigest()
+    assert answer["recording_id"] == rid and answer["status"] == "received" and answer["sha256"] == digest
+    # At the moment 201 arrives: the file at its content address, whole, and the row
+    # visible to any other connection.
+    kept = booths.audio_dir / digest[:2] / f"{digest}.flac"
+    assert kept.read_bytes() == audio
+    assert audio_files(booths.audio_dir) == [kept], "no temporary file is left behind"
+    [row] = committed_rows(booths.store)
+    assert str(row.id) == rid and row.sha256 == digest and row.size_bytes == len(audio)
+    assert row.status == "received" and row.audio_path == f"{digest[:2]}/{digest}.flac"
+    assert row.metadata["person_id"] == "t-xx-001" and row.metadata["consent"]["version"] == "2026-11"
+
+
+def test_the_same_id_and_audio_again_is_200_and_changes_nothing(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        first = put(client, rid, sidecar(audio, rid), audio)
+        files_before, rows_before = audio_files(booths.audio_dir), committed_rows(booths.store)
+        again = put(client, rid, sidecar(audio, rid), audio)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert audio_files(booths.audio_dir) == files_before
+    assert committed_rows(booths.store) == rows_before
+
+
+def test_the_same_id_with_other_audio_is_409(booths: Booths):
+    audio, other = flac_bytes(frequency=220), flac_bytes(frequency=330)
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, rid, sidecar(audio, rid), audio).status_code == 201
+        files_before = audio_files(booths.audio_dir)
+        conflict = put(client, rid, sidecar(other, rid), other)
+    assert conflict.status_code == 409, conflict.text
+    assert audio_files(booths.audio_dir) == files_before
+    assert [row.sha256 for row in committed_rows(booths.store)] == [hashlib.sha256(audio).hexdigest()]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sha256": "0" * 64},
+        {"size_bytes": 12},
+    ],
+    ids=["sha256", "size"],
+)
+def test_audio_that_does_not_match_its_metadata_is_422_and_nothing_is_kept(booths: Booths, change: dict[str, Any]):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        response = put(client, rid, sidecar(audio, rid, **change), audio)
+    assert response.status_code == 422
+    assert "does not match" in response.json()["detail"]
+    assert audio_files(booths.audio_dir) == []
+    assert committed_rows(booths.store) == []
+
+
+def test_audio_changed_on_the_way_is_422(booths: Booths):
+    audio = flac_bytes()
+    damaged = audio[:100] + bytes([audio[100] ^ 0xFF]) + audio[101:]
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        response = put(client, rid, sidecar(audio, rid), damaged)
+    assert response.status_code == 422 and audio_files(booths.audio_dir) == []
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer not-a-token", "Basic Ym9vdGgtMTpwYXNz"], ids=["none", "unknown", "basic"]
+)
+def test_no_or_unknown_token_is_401(booths: Booths, header: str | None):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    headers = {"Authorization": header} if header else {}
+    with httpx.Client(base_url=booths.url, headers=headers) as client:
+        response = put(client, rid, sidecar(audio, rid), audio)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "kiosk central enroll" in response.json()["detail"]
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_a_replaced_token_no_longer_works(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    new_token = enroll(booths.store.database, "booth-1")
+    with booths.client() as old_client, booths.client(new_token) as new_client:
+        assert put(old_client, rid, sidecar(audio, rid), audio).status_code == 401
+        assert put(new_client, rid, sidecar(audio, rid), audio).status_code == 201
+
+
+def test_a_station_writes_only_as_itself_403(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client(booths.other_token) as client:
+        response = put(client, rid, sidecar(audio, rid, station_id="booth-1"), audio)
+    assert response.status_code == 403
+    assert "booth-2" in response.json()["detail"]
+    assert audio_files(booths.audio_dir) == [] and committed_rows(booths.store) == []
+
+
+def test_another_stations_recording_id_is_a_conflict(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as first, booths.client(booths.other_token) as second:
+        assert put(first, rid, sidecar(audio, rid), audio).status_code == 201
+        assert put(second, rid, sidecar(audio, rid, station_id="booth-2"), audio).status_code == 409
+
+
+def test_an_unknown_person_is_422_with_what_to_do(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        response = put(client, rid, sidecar(audio, rid, person_id="nobody-42"), audio)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "nobody-42" in detail and "kiosk collection import" in detail
+    assert audio_files(booths.audio_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"person_id": NaN}', "not JSON"),
+        ("consent_child", "guardian"),
+        ("no_consent", "consent"),
+        ("naive_time", "recorded_at"),
+        ("bad_code", "withdrawal_code"),
+        ("other_id", "recording_id"),
+        ("nul", "NUL"),
+    ],
+)
+def test_metadata_that_is_not_valid_is_422_and_says_why(booths: Booths, metadata: Any, expected: str):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    good = sidecar(audio, rid)
+    variants = {
+        "consent_child": {**good, "consent": {**good["consent"], "age_band": "9-12", "guardian_confirmed": False}},
+        "no_consent": {key: value for key, value in good.items() if key != "consent"},
+        "naive_time": {**good, "recorded_at": "2026-11-21T10:42:00"},
+        "bad_code": {**good, "withdrawal_code": "OOOO-IIII"},
+        "other_id": {**good, "recording_id": str(uuid.uuid4())},
+        "nul": {**good, "quality": {"note": "a\x00b"}},
+    }
+    with booths.client() as client:
+        response = put(client, rid, variants.get(metadata, metadata), audio)
+    assert response.status_code == 422, response.text
+    assert expected in response.json()["detail"]
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_the_body_must_be_multipart_with_exactly_metadata_and_audio(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    metadata = json.dumps(sidecar(audio, rid)).encode()
+    url = f"/api/v1/recordings/{rid}"
+    with booths.client() as client:
+        assert client.put(url, content=audio, headers={"Content-Type": "audio/flac"}).status_code == 415
+        only_metadata = client.put(url, files={"metadata": (None, metadata, "application/json")})
+        assert only_metadata.status_code == 422 and "no audio" in only_metadata.json()["detail"]
+        extra = client.put(
+            url, files={"metadata": (None, metadata), "audio": ("a.flac", audio), "name": (None, b"Chaja Goldsztajn")}
+        )
+        assert extra.status_code == 422 and "unexpected part" in extra.json()["detail"]
+        not_flac = put(client, rid, sidecar(b"RIFF" + bytes(100), rid), b"RIFF" + bytes(100))
+        assert not_flac.status_code == 422 and "not FLAC" in not_flac.json()["detail"]
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_a_cut_body_is_refused_and_nothing_kept(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    request = httpx.Request(
+        "PUT",
+        f"{booths.url}/api/v1/recordings/{rid}",
+        files={"metadata": (None, json.dumps(sidecar(audio, rid)).encode()), "audio": ("a.flac", audio)},
+    )
+    body = request.read()
+    cut = body[: len(body) - 200]
+    with booths.client() as client:
+        response = client.put(
+            f"/api/v1/recordings/{rid}", content=cut, headers={"Content-Type": request.headers["Content-Type"]}
+        )
+    assert response.status_code == 422
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_the_withdrawal_code_is_kept_only_hashed(booths: Booths):
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, rid, sidecar(audio, rid, withdrawal_code="hjkm 4567"), audio).status_code == 201
+    [row] = committed_rows(booths.store)
+    assert row.withdrawal_code_hash == withdrawal_code_hash("HJKM-4567")
+    assert "withdrawal_code" not in row.metadata
+    if booths.store.database.dialect == "sqlite":
+        booths.store.database.dispose()
+        stored = b"".join(p.read_bytes() for p in booths.store.config.folder.glob("central.sqlite3*"))
+        assert b"HJKM-4567" not in stored and b"HJKM4567" not in stored
+
+
+def test_a_recording_uses_up_the_booths_lease_and_gives_the_name_a_voice(booths: Booths):
+    database = booths.store.database
+    station = authenticate(database, booths.token)
+    [lease] = claim(database, station, NameRules(), how="next")
+    audio = flac_bytes()
+    rid = str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, rid, sidecar(audio, rid, person_id=lease.person_id), audio).status_code == 201
+    with database.read() as connection:
+        ended = connection.execute(
+            select(leases.c.ended_at, leases.c.end_reason).where(leases.c.id == lease.lease_id)
+        ).one()
+        person = connection.execute(select(persons).where(persons.c.person_id == lease.person_id)).one()
+    assert ended.end_reason == "used" and ended.ended_at is not None
+    assert person.voiced and person.held_until is None
+    # The name never comes back in the queue.
+    again = claim(database, station, NameRules(), how="next", count=5)
+    assert lease.person_id not in {other.person_id for other in again}
+
+
+# -- the size limit --------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_limit(tmp_path: Path, small_collection: Path, live_server: Any) -> Iterator[tuple[str, str, Path]]:
+    """A store on SQLite that accepts at most 1 MB: (url, token, audio folder)."""
+    config = make_config(tmp_path / "limited")
+    config.server.max_upload_mb = 1
+    database = open_database(config)
+    import_collection(database, small_collection)
+    server = live_server(create_app(config, database))
+    try:
+        yield server.url, enroll(database, "booth-1"), config.audio_dir
+    finally:
+        database.dispose()
+
+
+def test_a_declared_length_over_the_limit_is_413_before_the_body_is_sent(small_limit: tuple[str, str, Path]):
+    url, token, audio_dir = small_limit
+    port = int(url.rsplit(":", 1)[1])
+    head = (
+        f"PUT /api/v1/recordings/{uuid.uuid4()} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        "Content-Length: 5000000000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head.encode())  # and not one byte of the 5 GB
+        received = b""
+        while chunk := connection.recv(4096):  # the store answers and closes the connection
+            received += chunk
+        answer = received.decode()
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert "max_upload_mb" in answer
+    assert audio_files(audio_dir) == []
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off_while_it_streams(small_limit: tuple[str, str, Path]):
+    url, token, audio_dir = small_limit
+    rid = str(uuid.uuid4())
+    offered = 200_000_000
+    sent = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        head = (
+            b'--b\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{}\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="audio"; filename="a.flac"\r\n\r\nfLaC'
+        )
+        yield head
+        block = bytes(64 * 1024)
+        while sent < offered:
+            sent += len(block)
+            yield block
+
+    with httpx.Client(timeout=30) as client:
+        response = client.put(
+            f"{url}/api/v1/recordings/{rid}",
+            content=body(),  # chunked: no Content-Length to refuse early
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=b"},
+        )
+    assert response.status_code == 413
+    # Loopback buffers take some megabytes more; nowhere near all of it.
+    assert sent < offered / 4, f"the server read {sent} bytes of a body over a 1 MB limit"
+    assert audio_files(audio_dir) == [], "the part received before the cut is removed"
