@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 Builder.load_file(str(Path(__file__).with_name("screens.kv")))
 
+FIRST_SCREEN = "welcome"
 METER_FLOOR_DBFS = -60.0  # the meter's empty end; speech at a good distance reads -30 to -10
 
 

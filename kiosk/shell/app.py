@@ -35,8 +35,8 @@ LabelBase.register("Sans", str(FONTS / "NotoSans-Regular.ttf"), fn_bold=str(FONT
 LabelBase.register("Serif", str(FONTS / "NotoSerif-Regular.ttf"))
 Builder.load_file(str(Path(__file__).with_name("shell.kv")))
 
-# Each exhibit's module gives the screens after the attract screen, the first one named
-# "welcome": `build_screens(app) -> list[Screen]`.
+# Each exhibit's module gives the screens after the attract screen with
+# `build_screens(app) -> list[Screen]`, and names the first of them in FIRST_SCREEN.
 EXHIBIT_MODULES = {"booth": "exhibits.booth.screens", "wall": "exhibits.wall.screens"}
 
 
@@ -95,10 +95,14 @@ class StationApp(App):
     def build(self):
         self.root_widget = Factory.StationRoot()
         screens = self.root_widget.ids.screens
-        screens.add_widget(Factory.AttractScreen(name="attract"))
+        attract = Factory.AttractScreen(name="attract")
+        screens.add_widget(attract)
         module = importlib.import_module(EXHIBIT_MODULES[self.exhibit])
+        self.first_screen = getattr(module, "FIRST_SCREEN", "welcome")
         for screen in module.build_screens(self):
             screens.add_widget(screen)
+        if hasattr(module, "attract_backdrop"):
+            attract.ids.backdrop.add_widget(module.attract_backdrop(self))
         screens.current = "attract"
         Clock.schedule_interval(self._tick, 0.25)
         if self.station.display.snapshot_every_s > 0:
@@ -147,7 +151,7 @@ class StationApp(App):
             log.info("session ended")
         elif self.screens.current == "attract":
             self.screens.transition.direction = "left"
-            self.screens.current = "welcome"
+            self.screens.current = self.first_screen
             log.info("session started")
 
     def _snapshot(self, _dt) -> None:

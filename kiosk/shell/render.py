@@ -88,7 +88,7 @@ def show(app, clock: ManualClock, screen: str, language: str) -> None:
 
     app.screens.transition.duration = 0
     module = importlib.import_module(EXHIBIT_MODULES[app.exhibit])
-    if screen != "welcome" and hasattr(module, "stage"):
+    if screen != app.first_screen and hasattr(module, "stage"):
         module.stage(app, screen, clock)  # the exhibit walks its flow to that screen
     else:
         app.screens.current = screen

@@ -24,7 +24,7 @@ def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_
     booth_steps = [step.value for step in Step if step is not Step.WELCOME]
     expected = {
         "booth-1": {"attract", "welcome", "idle", *booth_steps},
-        "wall-1": {"attract", "welcome", "idle"},
+        "wall-1": {"attract", "grid", "search", "person", "transports", "idle"},
     }
     for station, screens in expected.items():
         names = {p.name for p in (tmp_path / "screenshots" / station).glob("*.png")}

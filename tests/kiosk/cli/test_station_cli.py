@@ -86,9 +86,9 @@ def test_screenshot_of_the_attract_screen_shows_the_fictional_mark(kiosk, tmp_pa
 @pytest.mark.gui
 def test_screenshot_of_an_unknown_screen_lists_the_screens(kiosk, tmp_path, small_collection):
     toml = _station(kiosk, tmp_path, small_collection)
-    result = kiosk("screenshot", str(toml), "--screen", "grid", "--out", str(tmp_path / "x.png"))
+    result = kiosk("screenshot", str(toml), "--screen", "gallery", "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2
-    assert "has no screen 'grid'" in result.stderr and "attract, welcome, idle" in result.stderr
+    assert "has no screen 'gallery'" in result.stderr and "attract, grid, search" in result.stderr
 
 
 @pytest.mark.gui
@@ -98,6 +98,7 @@ def test_screenshot_all_writes_every_screen_in_every_language(kiosk, tmp_path, s
     result = kiosk("screenshot", str(toml), "--screen", "all", "--out", str(tmp_path / "shots"))
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
-    assert names == sorted(f"{s}-{l}.png" for s in ("attract", "welcome", "idle") for l in ("nl", "fr", "en"))
+    screens = ("attract", "grid", "search", "person", "transports", "idle")
+    assert names == sorted(f"{s}-{l}.png" for s in screens for l in ("nl", "fr", "en"))
     pictures = {name: Image.open(tmp_path / "shots" / name).convert("L").tobytes() for name in names}
     assert len(set(pictures.values())) == len(names), "each screen and language looks different"

@@ -16,7 +16,7 @@ def test_an_idle_visitor_is_warned_then_returned_to_attract(station):
     assert app.screens.current == "attract"
 
     driver.tap("attract")
-    assert app.phase == "active" and app.screens.current == "welcome"
+    assert app.phase == "active" and app.screens.current == app.first_screen
     driver.tap("language-fr")
     assert app.lang == "fr"
 
@@ -47,7 +47,7 @@ def test_touching_continue_keeps_the_session(station):
     driver.tap("idle-continue")
     assert app.phase == "active"
     assert app.session.visit is visit and visit.data == {"search": "Goldsztajn"}
-    assert app.lang == "en" and app.screens.current == "welcome"
+    assert app.lang == "en" and app.screens.current == app.first_screen
 
     # The answer restarts the quiet spell: nothing happens for another warn_after_s.
     clock.advance(app.session.warn_after_s - 1)
@@ -77,13 +77,13 @@ def test_the_waking_touch_presses_nothing_underneath(station):
     button = driver.app.root_widget.ids.top_bar.children[1]
     assert button.test_name == "start-over"
     driver.tap_at(*button.to_window(*button.center))
-    assert app.phase == "active" and app.screens.current == "welcome"
+    assert app.phase == "active" and app.screens.current == app.first_screen
 
 
 def test_a_language_chosen_on_the_attract_screen_starts_the_visit_in_it(station):
     driver, app, clock = station("booth")
     driver.tap("language-fr")
-    assert app.phase == "active" and app.lang == "fr" and app.screens.current == "welcome"
+    assert app.phase == "active" and app.lang == "fr" and app.screens.current == app.first_screen
     assert app.session.visit.language == "fr"
 
 
