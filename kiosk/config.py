@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from kiosk.errors import KioskError
 
@@ -91,6 +91,36 @@ class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class SyncSection(_Section):
+    """How `kiosk sync run` talks to the central store (see `kiosk.sync`)."""
+
+    # A heartbeat tells the staff's overview the station is alive and how full its queue is.
+    heartbeat_s: Annotated[float, Field(ge=5, le=3600)] = 60
+    # Audio of takes the central store acknowledged stays this long (a second copy while
+    # the store's own backups catch up), then `prune` removes it. Unsent takes never.
+    keep_sent_days: Annotated[float, Field(ge=0, le=3650)] = 30
+    # Names a booth holds leased from the central store, so it keeps working offline.
+    # Keep it at least 2 below the store's [names] hand_size: a booking or a match needs room.
+    names_in_hand: Annotated[int, Field(ge=0, le=20)] = 3
+    # Retries after a server error or a broken connection: exponential with full jitter.
+    retry_first_s: Annotated[float, Field(ge=0.01, le=60)] = 1
+    retry_max_s: Annotated[float, Field(ge=0.1, le=3600)] = 300
+    # An intact take the store calls invalid (422, e.g. its person not yet imported there)
+    # is tried again this often, then left for a technician.
+    invalid_retries: Annotated[int, Field(ge=0, le=100)] = 6
+    invalid_retry_s: Annotated[float, Field(ge=1, le=86_400)] = 600
+    # Longest the store may stay silent during one upload (connecting, sending, answering).
+    upload_timeout_s: Annotated[float, Field(ge=1, le=3600)] = 60
+
+    @field_validator("retry_max_s")
+    @classmethod
+    def _cap_not_below_first(cls, value: float, info: ValidationInfo) -> float:
+        first = info.data.get("retry_first_s")
+        if first is not None and value < first:
+            raise ValueError(f"must be at least retry_first_s ({first})")
+        return value
+
+
 class StationConfig(_Section):
     station: StationSection
     display: DisplaySection = Field(default_factory=DisplaySection)
@@ -99,6 +129,7 @@ class StationConfig(_Section):
     central: CentralSection = Field(default_factory=CentralSection)
     data: DataSection = Field(default_factory=DataSection)
     booth: BoothSection = Field(default_factory=BoothSection)
+    sync: SyncSection = Field(default_factory=SyncSection)
     log: LogSection = Field(default_factory=LogSection)
 
     # Filled in by `load_station_config`, not read from the file.
@@ -233,6 +264,16 @@ speaker = {speaker}              # part of the output device's name, or "simulat
 max_takes = 3                   # tries a participant gets for one name
 countdown_s = 3
 max_recording_s = 20            # a take stops by itself after this long
+
+[sync]                          # `kiosk sync run`: uploads to the central store
+heartbeat_s = 60                # tell the central store how this station is doing this often
+keep_sent_days = 30             # keep audio the central store acknowledged this long, then remove it
+names_in_hand = 3               # booth: names leased ahead, so it keeps working offline
+retry_first_s = 1               # first wait after a network or server error; doubles each time
+retry_max_s = 300               # longest wait between retries
+invalid_retries = 6             # an intact take the store calls invalid (422): tries before a technician must look
+invalid_retry_s = 600           # wait between those tries
+upload_timeout_s = 60           # longest the store may stay silent during one upload
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR

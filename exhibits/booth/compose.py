@@ -51,11 +51,19 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
 
     store = make_store(config)
     try:
-        names = LocalNameSource(
-            load_collection(config.collection_dir),
-            voiced=store.voiced_person_ids(),
-            bookings=read_bookings(config.data_dir / "bookings.csv"),
-        )
+        collection = load_collection(config.collection_dir)
+        if config.central.url:
+            # Names come from the central store as leases, a few kept in hand for when
+            # the network is down.
+            from exhibits.booth.remote_names import RemoteNameSource
+
+            names = RemoteNameSource.for_station(config, collection=collection, voiced_here=store.voiced_person_ids).start()
+        else:
+            names = LocalNameSource(
+                collection,
+                voiced=store.voiced_person_ids(),
+                bookings=read_bookings(config.data_dir / "bookings.csv"),
+            )
     except KioskError as error:
         log.error("booth has no names", extra={"problem": error.message, "hint": error.hint})
         names = NoNameSource()

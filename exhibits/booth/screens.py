@@ -15,13 +15,15 @@ from kivy.uix.gridlayout import GridLayout
 
 from exhibits.booth.flow import BoothFlow, Step
 from kiosk.shell.widgets import Named, StationScreen
+from kiosk.sync.status import write_station_status
 
 log = logging.getLogger(__name__)
 
 Builder.load_file(str(Path(__file__).with_name("screens.kv")))
 
 FIRST_SCREEN = "welcome"
-METER_FLOOR_DBFS = -60.0  # the meter's empty end; speech at a good distance reads -30 to -10
+METER_FLOOR_DBFS = -60.0
+STATUS_EVERY_S = 5.0  # the meter's empty end; speech at a good distance reads -30 to -10
 
 
 class BoothView(EventDispatcher):
@@ -133,6 +135,7 @@ class Booth:
         self.flow = flow
         self.view = BoothView(flow)
         flow.subscribe(self._on_step)
+        self._status_written = float("-inf")
         self._ticking = Clock.schedule_interval(self._tick, 1 / 20)
         app.bind(on_stop=lambda *_: self.close())
 
@@ -161,6 +164,17 @@ class Booth:
 
     def _tick(self, _dt) -> None:
         self.flow.tick()
+        now = self.app.clock()
+        if now - self._status_written >= STATUS_EVERY_S:
+            # For `kiosk sync run`'s heartbeats, which run in another process.
+            self._status_written = now
+            microphone = self.flow.microphone
+            write_station_status(
+                self.app.station.data_dir,
+                audio_state=microphone.state.name.lower(),
+                controller_state="absent",
+                input_overflows=microphone.overflows_total,
+            )
         if self.flow.hands_free and self.app.phase == "active":
             self.app.session.touched()  # reading aloud is taking part, though nothing is touched
         self.view.tick()

@@ -55,7 +55,6 @@ import numpy as np
 import soundfile
 import soxr
 
-from exhibits.booth.quality import mixdown
 from kiosk.config import LANGUAGES, STATION_ID_PATTERN
 from kiosk.errors import KioskError
 
@@ -710,6 +709,8 @@ def _prepare(samples: np.ndarray, sample_rate: int, subtype: str | None) -> tupl
     if subtype is not None and subtype not in SUBTYPES:
         raise ValueError(f"subtype must be one of {SUBTYPES}, not {subtype!r}")
     if audio.ndim == 2:
+        from exhibits.booth.quality import mixdown  # scipy: only when a stereo take needs it
+
         audio = mixdown(audio)
     if sample_rate != SAMPLE_RATE:
         audio = soxr.resample(audio, int(sample_rate), SAMPLE_RATE, quality="VHQ")

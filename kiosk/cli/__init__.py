@@ -38,7 +38,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from kiosk.cli import booth, collection, demo, screenshot, search, station
+    from kiosk.cli import booth, collection, demo, screenshot, search, station, sync
     from kiosk.cli import central as central_cli
 
     cli.add_command(collection.collection)
@@ -49,6 +49,7 @@ def _register() -> None:
     cli.add_command(booth.booth)
     cli.add_command(search.search)
     cli.add_command(central_cli.central)
+    cli.add_command(sync.sync)
     collection.collection.add_command(central_cli.import_collection)
 
 

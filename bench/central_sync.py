@@ -1,0 +1,243 @@
+"""How fast does a booth's backlog reach the central store, and what memory does it cost?
+
+    python bench/central_sync.py [--takes 1000] [--kb 500] [--keep DIR]
+
+A booth that was offline for a long while has a backlog to send. This builds one: a
+central store (SQLite, a collection of as many fictional persons as takes) served by
+`kiosk central serve`'s code in a child process, a booth station enrolled with it, and
+TAKES queued takes of about KB kilobytes each (24-bit 48 kHz FLAC of a tone with noise,
+each take different: the store keeps audio by content, so copies would be free). Then
+`kiosk sync run STATION --once` uploads them all, in a child process, and the bench
+prints the total time, takes per second, megabytes per second, the CPU time of each
+side (where the time goes), and the peak resident
+memory (VmHWM) of both processes, the store's also before the uploads. At the end every
+take must be on the store once with its checksum. The station's peak is taken from
+wait4's ru_maxrss as the child is reaped (its VmHWM at the end), the store's from
+/proc/PID/status while it still runs.
+
+Run it after changing the uploader, the store's upload path, or on new station hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+SYNC_TESTS = ROOT / "tests" / "sync"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(SYNC_TESTS))
+
+from sync_support import (  # noqa: E402
+    ADULT,
+    QUALITY,
+    central_recordings,
+    free_port,
+    local_takes,
+    make_central,
+    make_station,
+    write_small_collection,
+)
+
+from exhibits.booth.takes import WITHDRAWAL_ALPHABET, TakeStore  # noqa: E402
+from kiosk.central.stations import enroll  # noqa: E402
+
+CHILD = SYNC_TESTS / "sync_child.py"  # `kiosk` with the sync commands registered
+RATE = 48_000
+BYTES_PER_SECOND = 118_000  # about what a tone with this much noise costs as 24-bit FLAC
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU time of a live process so far, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def vm_hwm_kb(pid: int) -> int:
+    """Peak resident memory of a live process, from /proc (VmHWM, in kB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def noisy_samples(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """A tone with noise: compresses about as badly as a voice in a quiet booth."""
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    return 0.3 * np.sin(2 * np.pi * rng.uniform(150, 400) * t) + rng.normal(0, 0.02, n)
+
+
+def noisy_flac(seconds: float, rng: np.random.Generator) -> bytes:
+    """A different take every call, as 24-bit FLAC like the booth's."""
+    pcm = np.clip(np.rint(noisy_samples(seconds, rng) * 8_388_608), -8_388_608, 8_388_607).astype(np.int32) << 8
+    buffer = io.BytesIO()
+    soundfile.write(buffer, pcm, RATE, format="FLAC", subtype="PCM_24")
+    return buffer.getvalue()
+
+
+def queue_takes(store: TakeStore, count: int, kb: int) -> int:
+    """`count` queued takes: the first kept by `keep()`, the others written in its layout
+    from its sidecar, each with its own audio, id, checksum and withdrawal code (much
+    faster than `keep()`'s fsyncs, which are not what is measured). Returns audio bytes."""
+    rng = np.random.default_rng(7)
+    seconds = kb * 1000 / BYTES_PER_SECOND
+    first = store.keep(noisy_samples(seconds, rng), RATE, person_id="p-0001", consent=ADULT, quality=QUALITY)
+    codes = {first.metadata["withdrawal_code"]}
+    total = first.metadata["size_bytes"]
+    for number in range(1, count):
+        audio = noisy_flac(seconds, rng)
+        recording_id = str(uuid.uuid4())
+        code = next(iter(codes))
+        while code in codes:
+            raw = "".join(secrets.choice(WITHDRAWAL_ALPHABET) for _ in range(8))
+            code = f"{raw[:4]}-{raw[4:]}"
+        codes.add(code)
+        metadata = {
+            **first.metadata,
+            "recording_id": recording_id,
+            "person_id": f"p-{number + 1:04d}",
+            "recorded_at": f"2026-11-21T1{number // 3600 % 10}:{number // 60 % 60:02d}:{number % 60:02d}.000Z",
+            "sha256": hashlib.sha256(audio).hexdigest(),
+            "size_bytes": len(audio),
+            "withdrawal_code": code,
+        }
+        (store.root / "audio" / f"{recording_id}.flac").write_bytes(audio)
+        (store.root / "takes" / f"{recording_id}.json").write_text(json.dumps(metadata, indent=2))
+        total += len(audio)
+    os.sync()
+    return total
+
+
+def start_store(central_toml: Path, log_path: Path) -> subprocess.Popen:
+    code = (
+        "import sys; from kiosk.central.config import load_central_config; from kiosk.central.server import serve; "
+        "serve(load_central_config(sys.argv[1]))"
+    )
+    log = log_path.open("w")
+    return subprocess.Popen([sys.executable, "-c", code, str(central_toml)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the central store exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the central store did not answer in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--takes", type=int, default=1000)
+    parser.add_argument("--kb", type=int, default=500, help="size of each take, about")
+    parser.add_argument("--keep", type=Path, help="build everything in DIR and leave it there")
+    args = parser.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-central-sync-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"setting up in {work}: a store with {args.takes} persons, {args.takes} takes of about {args.kb} KB", flush=True)
+        collection = write_small_collection(work / "collection", count=max(args.takes, 2))
+        _, database = make_central(work / "central", collection)
+        port = free_port()
+        toml = work / "central" / "central.toml"
+        toml.write_text(toml.read_text().replace("port = 8800", f"port = {port}"))
+        token = enroll(database, "booth-1")
+        url = f"http://127.0.0.1:{port}"
+        station = make_station(work / "station", url, token, collection)
+        store = TakeStore(station.config.data_dir / "takes", "booth-1")
+        made = time.monotonic()
+        audio_bytes = queue_takes(store, args.takes, args.kb)
+        print(f"queued {len(store.queued())} takes, {audio_bytes / 1e6:.0f} MB, in {time.monotonic() - made:.0f} s", flush=True)
+
+        server = start_store(toml, work / "central.log")
+        try:
+            wait_for_health(url, server)
+            server_before_kb = vm_hwm_kb(server.pid)
+            server_cpu_before = cpu_s(server.pid)
+            started = time.monotonic()
+            syncer = subprocess.Popen(
+                [sys.executable, str(CHILD), "sync", "run", str(station.toml), "--once"],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            output: dict[str, str] = {}
+            readers = [
+                threading.Thread(target=lambda name=name, stream=stream: output.__setitem__(name, stream.read()), daemon=True)
+                for name, stream in (("out", syncer.stdout), ("err", syncer.stderr))
+            ]
+            for reader in readers:
+                reader.start()
+            # Reaped here with wait4, whose ru_maxrss (kB) is the child's VmHWM at its end.
+            _, wait_status, usage = os.wait4(syncer.pid, 0)
+            syncer.returncode = os.waitstatus_to_exitcode(wait_status)
+            station_peak_kb = usage.ru_maxrss
+            for reader in readers:
+                reader.join()
+            elapsed = time.monotonic() - started
+            server_peak_kb = vm_hwm_kb(server.pid)
+            server_cpu = cpu_s(server.pid) - server_cpu_before
+            station_cpu = usage.ru_utime + usage.ru_stime
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        if syncer.returncode != 0:
+            raise SystemExit(f"kiosk sync run failed ({syncer.returncode}):\n{output.get('err', '')[-2000:]}")
+        held = central_recordings(database)
+        assert held == local_takes(store), "every take on the store once, with its checksum"
+        counts = store.counts()
+        print(output.get("out", "").strip())
+        print(
+            json.dumps(
+                {
+                    "takes": args.takes,
+                    "audio_mb": round(audio_bytes / 1e6, 1),
+                    "seconds": round(elapsed, 1),
+                    "takes_per_s": round(args.takes / elapsed, 1),
+                    "mb_per_s": round(audio_bytes / 1e6 / elapsed, 1),
+                    "station_cpu_s": round(station_cpu, 1),
+                    "store_cpu_s": round(server_cpu, 1),
+                    "station_peak_rss_mb": round(station_peak_kb / 1024, 1),
+                    "store_rss_mb_before": round(server_before_kb / 1024, 1),
+                    "store_peak_rss_mb": round(server_peak_kb / 1024, 1),
+                    "station_counts": counts,
+                    "on_store_exactly_once": len(held),
+                },
+                indent=2,
+            )
+        )
+        database.dispose()
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

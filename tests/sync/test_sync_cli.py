@@ -1,0 +1,122 @@
+"""`kiosk sync run` and `kiosk sync status` as a technician runs them: child processes,
+a real central store on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sync_support import central_recordings, free_port, keep_takes, local_takes, make_station
+
+from kiosk.central.stations import enroll, latest_heartbeats_by_station
+
+CHILD = Path(__file__).with_name("sync_child.py")
+
+
+def kiosk(*args: str, timeout: float = 120, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run([*prefix, sys.executable, str(CHILD), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_status_json_is_exactly_the_contract_shape(station):
+    kept = keep_takes(station.store, 3)
+    station.store.mark_sent(kept[0].recording_id, status=201)
+    station.store.mark_failed(kept[1].recording_id, "refused")
+    result = kiosk("sync", "status", str(station.toml), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"queued": 1, "sent": 1, "failed": 1}
+    human = kiosk("sync", "status", str(station.toml))
+    assert human.stdout.splitlines() == ["queued: 1", "sent: 1", "failed: 1"]
+
+
+def test_once_uploads_the_queue_and_exits_0(station, central):
+    keep_takes(station.store, 6)
+    result = kiosk("sync", "run", str(station.toml), "--once")
+    assert result.returncode == 0, result.stderr
+    assert "sent 6, failed 0, still queued 0" in result.stdout
+    assert central_recordings(central.database) == local_takes(station.store)
+    again = kiosk("sync", "run", str(station.toml), "--once")
+    assert again.returncode == 0 and "sent 0" in again.stdout
+
+
+def test_once_with_the_store_unreachable_exits_0_and_says_so(tmp_path, collection):
+    station = make_station(tmp_path / "alone", f"http://127.0.0.1:{free_port()}", "some-token", collection, retry_first_s=0.05, retry_max_s=0.2)
+    keep_takes(station.store, 2)
+    started = time.monotonic()
+    result = kiosk("sync", "run", str(station.toml), "--once")
+    assert result.returncode == 0, result.stderr
+    assert "could not be reached" in result.stderr and "2 takes stay queued" in result.stderr
+    assert time.monotonic() - started < 30
+    assert station.store.counts() == {"queued": 2, "sent": 0, "failed": 0}
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_once_with_the_cable_pulled_exits_0(station):
+    """`unshare -n`: a network namespace with nothing in it, not even a working loopback."""
+    keep_takes(station.store, 2)
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("unshare -n is not permitted here")
+    result = kiosk("sync", "run", str(station.toml), "--once", prefix=("unshare", "-n"))
+    assert result.returncode == 0, result.stderr
+    assert "could not be reached" in result.stderr
+    assert station.store.counts()["queued"] == 2
+
+
+def test_a_revoked_token_stops_the_run_with_what_to_do(station, central):
+    keep_takes(station.store, 2)
+    enroll(central.database, "booth-1")  # a new token: the station's old one stops working
+    result = kiosk("sync", "run", str(station.toml), "--once")
+    assert result.returncode != 0
+    assert "wrong or has been revoked" in result.stderr and "kiosk central enroll" in result.stderr
+    assert station.token not in result.stderr + result.stdout
+    assert station.store.counts() == {"queued": 2, "sent": 0, "failed": 0}
+
+
+def test_run_sends_heartbeats_uploads_and_stops_cleanly_on_sigterm(station, central):
+    keep_takes(station.store, 3)
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), "sync", "run", str(station.toml)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and station.store.counts()["sent"] < 3:
+            time.sleep(0.1)
+        keep_takes(station.store, 1, first_person=40)  # a take kept while it runs goes too
+        while time.monotonic() < deadline and station.store.counts()["sent"] < 4:
+            time.sleep(0.1)
+        assert station.store.counts() == {"queued": 0, "sent": 4, "failed": 0}
+        assert "booth-1" in latest_heartbeats_by_station(central.database)
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert any(line["msg"] == "sync stopped" for line in lines)
+    assert station.token not in out + err
+    assert central_recordings(central.database) == local_takes(station.store)
+
+
+def test_a_token_revoked_while_running_stops_the_service(station, central):
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), "sync", "run", str(station.toml)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "booth-1" not in latest_heartbeats_by_station(central.database) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        enroll(central.database, "booth-1")
+        out, err = child.communicate(timeout=30)  # the next heartbeat (heartbeat_s = 5) finds out
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode != 0 and "kiosk central enroll" in err
