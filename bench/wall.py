@@ -73,7 +73,7 @@ class Run:
         over = sum(1 for value in python if value > FRAME_BUDGET_MS)
         shown = f"{100 * statistics.mean(self.faces_shown):5.1f}%" if self.faces_shown else "    -"
         return (
-            f"{self.name:<34} {len(python):>6} {percentile(python, 50):7.3f} {percentile(python, 95):7.3f} "
+            f"{self.name:<40} {len(python):>6} {percentile(python, 50):7.3f} {percentile(python, 95):7.3f} "
             f"{python[-1]:7.2f} {over:>5} {percentile(cpu, 50):7.3f} {percentile(cpu, 95):7.3f} {cpu[-1]:7.2f} "
             f"{percentile(gl, 50):6.1f} {self.seconds:6.0f} {shown:>6}"
         )
@@ -84,7 +84,7 @@ LEGEND = (
     "(p50, p95, max, frames over 16 ms) and the main thread's CPU time; GL = draw + swap, wall time"
 )
 HEADER = (
-    f"{'':<34} {'frames':>6} {'p50':>7} {'p95':>7} {'max':>7} {'>16ms':>5} {'cpu p50':>7} {'cpu p95':>7} {'cpu max':>7} "
+    f"{'':<40} {'frames':>6} {'p50':>7} {'p95':>7} {'max':>7} {'>16ms':>5} {'cpu p50':>7} {'cpu p95':>7} {'cpu max':>7} "
     f"{'GL p50':>6} {'wall s':>6} {'faces':>6}"
 )
 
