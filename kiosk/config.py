@@ -121,18 +121,11 @@ class SyncSection(_Section):
         return value
 
 
-class StationConfig(_Section):
-    station: StationSection
-    display: DisplaySection = Field(default_factory=DisplaySection)
-    idle: IdleSection = Field(default_factory=IdleSection)
-    collection: CollectionSection = Field(default_factory=CollectionSection)
-    central: CentralSection = Field(default_factory=CentralSection)
-    data: DataSection = Field(default_factory=DataSection)
-    booth: BoothSection = Field(default_factory=BoothSection)
-    sync: SyncSection = Field(default_factory=SyncSection)
-    log: LogSection = Field(default_factory=LogSection)
+class FileConfig(_Section):
+    """A configuration read from a file: relative paths are taken from that file's folder,
+    so a station's or a central store's folder can be moved or copied whole."""
 
-    # Filled in by `load_station_config`, not read from the file.
+    # Filled in by the loader, not read from the file.
     source: Path | None = Field(default=None, exclude=True)
 
     @property
@@ -142,6 +135,18 @@ class StationConfig(_Section):
     def resolve(self, relative: str) -> Path:
         path = Path(relative).expanduser()
         return path if path.is_absolute() else (self.folder / path)
+
+
+class StationConfig(FileConfig):
+    station: StationSection
+    display: DisplaySection = Field(default_factory=DisplaySection)
+    idle: IdleSection = Field(default_factory=IdleSection)
+    collection: CollectionSection = Field(default_factory=CollectionSection)
+    central: CentralSection = Field(default_factory=CentralSection)
+    data: DataSection = Field(default_factory=DataSection)
+    booth: BoothSection = Field(default_factory=BoothSection)
+    sync: SyncSection = Field(default_factory=SyncSection)
+    log: LogSection = Field(default_factory=LogSection)
 
     @property
     def collection_dir(self) -> Path:
@@ -172,14 +177,16 @@ class StationConfig(_Section):
         return self.model_dump(mode="json")
 
 
-def _location(loc: tuple) -> str:
+def problem_location(loc: tuple) -> str:
+    """Where in a TOML file a pydantic error points: `[section] key`."""
     parts = [str(p) for p in loc]
     if len(parts) >= 2:
         return f"[{parts[0]}] {'.'.join(parts[1:])}"
     return f"[{parts[0]}]" if parts else "(top level)"
 
 
-def _explain(error: dict) -> str:
+def explain_problem(error: dict) -> str:
+    """A pydantic error in words a technician can act on."""
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "unknown setting: check its spelling, or remove it"
@@ -203,7 +210,7 @@ def parse_station_config(text: str, source: Path) -> StationConfig:
     try:
         config = StationConfig.model_validate(raw)
     except ValidationError as error:
-        lines = [f"{source}: {_location(e['loc'])} {_explain(e)}" for e in error.errors()]
+        lines = [f"{source}: {problem_location(e['loc'])} {explain_problem(e)}" for e in error.errors()]
         raise KioskError(
             f"{source} has {len(lines)} problem(s):\n  " + "\n  ".join(lines),
             "correct these settings; `kiosk station init` writes a file with every setting explained",

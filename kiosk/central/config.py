@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kiosk.config import _explain, _location
+from kiosk.config import FileConfig, explain_problem, problem_location
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -69,23 +69,12 @@ class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class CentralConfig(_Section):
+class CentralConfig(FileConfig):
     server: ServerSection = Field(default_factory=ServerSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     storage: StorageSection = Field(default_factory=StorageSection)
     names: NamesSection = Field(default_factory=NamesSection)
     log: LogSection = Field(default_factory=LogSection)
-
-    # Filled in by `load_central_config`, not read from the file.
-    source: Path | None = Field(default=None, exclude=True)
-
-    @property
-    def folder(self) -> Path:
-        return self.source.parent if self.source else Path.cwd()
-
-    def resolve(self, relative: str) -> Path:
-        path = Path(relative).expanduser()
-        return path if path.is_absolute() else (self.folder / path)
 
     @property
     def database_url(self) -> URL:
@@ -154,7 +143,7 @@ def parse_central_config(text: str, source: Path) -> CentralConfig:
     try:
         config = CentralConfig.model_validate(raw)
     except ValidationError as error:
-        lines = [f"{source}: {_location(e['loc'])} {_explain(_hide_password(e))}" for e in error.errors()]
+        lines = [f"{source}: {problem_location(e['loc'])} {explain_problem(_hide_password(e))}" for e in error.errors()]
         raise KioskError(
             f"{source} has {len(lines)} problem(s):\n  " + "\n  ".join(lines),
             "correct these settings; `kiosk central init` writes a file with every setting explained",
