@@ -16,6 +16,11 @@ give `detail` as a list). The description is served at /openapi.json.
   `POST /api/v1/leases/{id}/renew`: hold it longer.
 - `POST /api/v1/heartbeats` `{version, queue_length, free_disk_bytes, audio_state,
   controller_state, input_overflows}` -> `{"received_at"}`.
+- `GET /api/v1/voices[?person_id=ID]`: the approved recordings the wall and the memorial
+  may play, one per person, in transport and list order, with the collection's size
+  (`kiosk.central.moderation.approved_voices`).
+- `GET /api/v1/voices/audio/{sha256}`: the FLAC of an approved recording; 404 for audio
+  that is not approved (any more). Content-addressed, so it never changes: cached for good.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
@@ -41,7 +46,9 @@ from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
 from kiosk.central.errors import Refusal
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.moderation import approved_voices, voice_audio
 from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
+from kiosk.central.status import central_status
 from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
 from kiosk.central.uploads import check_declared_length, receive_upload
 
@@ -135,6 +142,26 @@ class RecordingOut(BaseModel):
     sha256: str
     size_bytes: int
     received_at: datetime
+
+
+class VoiceOut(BaseModel):
+    person_id: str
+    recording_id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    duration_s: float
+    surname: str
+    given_names: str
+    transport: str
+    transport_position: int
+    list_number: int
+    approved_at: datetime
+
+
+class VoicesOut(BaseModel):
+    persons: int = Field(description="Persons in the collection (the 25,843).")
+    names_with_voice: int = Field(description="Persons with a received or approved recording.")
+    voices: list[VoiceOut]
 
 
 class Problem(BaseModel):
@@ -305,6 +332,37 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
         """Record how the station is doing, as its latest state and in its history."""
         beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
         return {"received_at": record_heartbeat(database, station, beat)}
+
+    @app.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
+    def get_voices(
+        station: StationDep,
+        person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
+    ) -> Any:
+        """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
+        voices = approved_voices(database, person_id)
+        figures = central_status(database)
+        return {
+            "persons": figures["persons"],
+            "names_with_voice": figures["names_with_voice"],
+            "voices": [voice.to_json() for voice in voices],
+        }
+
+    @app.get(
+        f"{API}/voices/audio/{{sha256}}",
+        response_class=FileResponse,
+        responses=_answers(401, 404, 422) | {200: {"content": {"audio/flac": {}}, "description": "The FLAC."}},
+        tags=["voices"],
+    )
+    def get_voice_audio(
+        station: StationDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+    ) -> Any:
+        """The audio of an approved recording, by its sha256."""
+        path = voice_audio(database, audio, sha256)
+        return FileResponse(
+            path,
+            media_type="audio/flac",
+            headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
+        )
 
     def openapi() -> dict[str, Any]:
         # The upload's body is read as a stream, not through a model, so its metadata

@@ -224,6 +224,8 @@ class AudioStore:
             _fsync_dir(self.root)
         if final.exists() and _sha256_file(final) == received.sha256:
             received.path.unlink(missing_ok=True)
+            # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
+            os.utime(final)
             return relative
         os.replace(received.path, final)
         _fsync_dir(folder)

@@ -20,10 +20,9 @@ Rules the tables keep, and why:
   person's row is locked.
 - Station tokens and withdrawal codes are stored hashed, never as given.
 - `persons.voiced` says whether the person has a recording in a VOICED_STATUSES status.
-  Whatever changes a recording's status (moderation, a withdrawal; not built yet) must
-  set it again in the same transaction, with the person's row locked.
-- Staff accounts for those pages will come as a table of their own in a later migration;
-  `recordings.status_at` and `reason` are there for moderation already.
+  Whatever changes a recording's status (moderation, a withdrawal: `kiosk.central.moderation`)
+  sets it again in the same transaction, with the person's row locked.
+- A recording's `status_at`, `reason` and `decided_by` say who decided what, and when.
 """
 
 from __future__ import annotations
@@ -248,10 +247,11 @@ recordings = Table(
     Column("audio_path", Text, nullable=True),
     Column("metadata", JSON, nullable=False),
     Column("consent_version", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
     Column("status_at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=True),
     Column("withdrawal_code_hash", String(64), nullable=True, index=True),
+    Column("decided_by", Text, nullable=True),
     CheckConstraint("status IN ('received', 'approved', 'rejected', 'withdrawn')", name="status"),
 )
 

@@ -7,10 +7,14 @@ uses (a `from conftest import ...` would find whichever conftest pytest loaded l
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import os
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,3 +159,48 @@ def flac_bytes(seconds: float = 0.5, frequency: float = 220.0, rate: int = 48_00
     buffer = io.BytesIO()
     soundfile.write(buffer, samples, rate, format="FLAC", subtype="PCM_16")
     return buffer.getvalue()
+
+
+def keep_recording(
+    store: Store,
+    person_id: str,
+    *,
+    station_id: str = "booth-1",
+    audio: bytes | None = None,
+    code: str | None = None,
+    recording_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A recording kept by the store as an upload would keep it (no HTTP), enrolling the station if new."""
+    from kiosk.central.recordings import AudioStore, ReceivedAudio, parse_metadata, store_recording
+    from kiosk.central.stations import authenticate, enroll
+
+    audio = audio if audio is not None else flac_bytes()
+    recording_id = recording_id or uuid.uuid4()
+    # Enrolling again only replaces the station's token.
+    station = authenticate(store.database, enroll(store.database, station_id))
+    sha = hashlib.sha256(audio).hexdigest()
+    document = {
+        "recording_id": str(recording_id),
+        "person_id": person_id,
+        "station_id": station_id,
+        "recorded_at": "2026-11-21T10:42:00Z",
+        "duration_s": 0.5,
+        "sample_rate": 48000,
+        "sha256": sha,
+        "size_bytes": len(audio),
+        "consent": {"version": "2026-11", "language": "nl", "age_band": "18+", "guardian_confirmed": False},
+        "quality": {"verdict": "ok", "problems": []},
+    }
+    if code is not None:
+        document["withdrawal_code"] = code
+    metadata, document = parse_metadata(json.dumps(document).encode())
+    files = AudioStore(store.config.audio_dir)
+    files.prepare()
+    path, fd = files.new_incoming()
+    with os.fdopen(fd, "wb") as file:
+        file.write(audio)
+    received = ReceivedAudio(path, sha, len(audio), audio.startswith(b"fLaC"))
+    stored = store_recording(store.database, files, station, recording_id, metadata, document, received)
+    assert stored.status in (200, 201), stored
+    return recording_id
+

@@ -1,0 +1,417 @@
+"""Staff decisions on recordings, and what the wall and the memorial may play.
+
+A recording arrives as "received": it gives its person a voice at once (the name leaves
+the booths' queue), but nobody hears it outside the booth until staff have listened
+and approved it. Staff may reject a recording with a reason (the name then goes back
+to the queue unless another recording still gives it a voice), and change their mind
+later. A participant who withdraws consent gives the withdrawal code from the thank-you
+screen; the recording's audio is deleted and its name freed. A withdrawal is final: the
+row stays, without audio, so the figures and the log still add up and the same code
+given again is answered "withdrawn already" instead of "unknown".
+
+Every change of status locks the person's row first and sets `persons.voiced` again in
+the same transaction (the rule in `kiosk.central.schema`), so a booth claiming names at
+that moment sees either the old state or the new one, never half of it.
+
+Audio is content-addressed and may be shared by two rows (the same take uploaded under
+two ids by a re-installed booth): a file is deleted only when no row still points to it.
+The database change commits first and the file goes after; a crash in between leaves a
+file nobody points to, which `sweep_orphan_audio` removes later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, exists, func, select, update
+
+from kiosk.central.codes import normalise_code, withdrawal_code_hash
+from kiosk.central.db import Database
+from kiosk.central.errors import Conflict, NotFound, Unprocessable
+from kiosk.central.recordings import AudioStore
+from kiosk.central.schema import VOICED_STATUSES, persons, recordings, stations, transports
+
+log = logging.getLogger(__name__)
+
+REASON_MAX = 500
+ORPHAN_GRACE_S = 3600
+"""An audio file nobody points to is left this long: an upload in flight places its file
+before it writes its row."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a status change did."""
+
+    recording_id: uuid.UUID
+    person_id: str
+    status: str
+    previous_status: str
+    name_has_voice: bool
+    audio_deleted: bool = False
+
+
+def approve(database: Database, recording_id: uuid.UUID, *, by: str) -> Decision:
+    """Approve a recording for the wall and the memorial (again harmless)."""
+    return _decide(database, recording_id, "approved", reason=None, by=by)
+
+
+def reject(database: Database, recording_id: uuid.UUID, *, reason: str, by: str) -> Decision:
+    """Reject a recording, saying why (staff read the reason later; nobody else does)."""
+    reason = " ".join(str(reason).split())
+    if not reason:
+        raise Unprocessable("say why the recording is rejected (for example: another name was read)")
+    if len(reason) > REASON_MAX:
+        raise Unprocessable(f"the reason is longer than {REASON_MAX} characters")
+    return _decide(database, recording_id, "rejected", reason=reason, by=by)
+
+
+def _decide(database: Database, recording_id: uuid.UUID, status: str, *, reason: str | None, by: str) -> Decision:
+    with database.write() as connection:
+        row = _locked(connection, recording_id)
+        if row.status == "withdrawn":
+            raise Conflict("this recording was withdrawn by its participant; it can no longer be approved or rejected")
+        previous = row.status
+        connection.execute(
+            update(recordings)
+            .where(recordings.c.id == recording_id)
+            .values(status=status, status_at=database.now(), reason=reason, decided_by=by)
+        )
+        voiced = _set_voiced(connection, row.person)
+    log.info("recording %s", status, extra={"recording_id": str(recording_id), "staff": by})
+    return Decision(recording_id, row.person_id, status, previous, voiced)
+
+
+def _locked(connection: Connection, recording_id: uuid.UUID) -> Any:
+    """The recording with its person's row locked (person before recording, like the upload)."""
+    found = connection.execute(
+        select(recordings.c.person_id).where(recordings.c.id == recording_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no recording {recording_id}")
+    connection.execute(select(persons.c.id).where(persons.c.id == found).with_for_update()).scalar_one()
+    return connection.execute(
+        select(
+            recordings.c.status,
+            recordings.c.audio_path,
+            recordings.c.sha256,
+            recordings.c.person_id.label("person"),
+            persons.c.person_id,
+        )
+        .join(persons, persons.c.id == recordings.c.person_id)
+        .where(recordings.c.id == recording_id)
+    ).one()
+
+
+def _set_voiced(connection: Connection, person: int) -> bool:
+    """Set `persons.voiced` from the person's recordings; its row must be locked."""
+    voiced = connection.execute(
+        select(
+            exists().where(recordings.c.person_id == person, recordings.c.status.in_(VOICED_STATUSES))
+        )
+    ).scalar_one()
+    connection.execute(update(persons).where(persons.c.id == person).values(voiced=voiced))
+    return bool(voiced)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawal by code: which recording, and whether it had been withdrawn before."""
+
+    recording_id: uuid.UUID
+    person_id: str
+    already: bool
+    audio_deleted: bool
+    name_has_voice: bool
+
+
+def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Withdrawal:
+    """Withdraw the recording a participant's code names: delete its audio, free the name.
+
+    NotFound when no recording has that code (the participant may have mistyped it: the
+    message says which symbols a code has).
+    """
+    canonical = normalise_code(code)
+    if canonical is None:
+        raise Unprocessable(
+            "that is not a withdrawal code: eight letters and digits like ABCD-2345, as on the thank-you screen "
+            "(no 0, O, 1, I, L or U)"
+        )
+    hashed = withdrawal_code_hash(canonical)
+    with database.read() as connection:
+        recording_id = connection.execute(
+            select(recordings.c.id).where(recordings.c.withdrawal_code_hash == hashed)
+        ).scalar_one_or_none()
+    if recording_id is None:
+        raise NotFound(
+            f"no recording has the code {canonical}: check it with the participant; a recording made in the last "
+            "minutes may still be on its way from the booth"
+        )
+    with database.write() as connection:
+        row = _locked(connection, recording_id)
+        if row.status == "withdrawn":
+            return Withdrawal(recording_id, row.person_id, True, False, _voiced(connection, row.person))
+        connection.execute(
+            update(recordings)
+            .where(recordings.c.id == recording_id)
+            .values(status="withdrawn", status_at=database.now(), reason="consent withdrawn", decided_by=by, audio_path=None)
+        )
+        voiced = _set_voiced(connection, row.person)
+        still_used = connection.execute(
+            select(func.count()).where(
+                recordings.c.sha256 == row.sha256,
+                recordings.c.audio_path.is_not(None),
+                recordings.c.id != recording_id,
+            )
+        ).scalar_one()
+    deleted = False
+    if row.audio_path and not still_used:
+        deleted = _delete_audio(audio, row.audio_path)
+    log.info("recording withdrawn", extra={"recording_id": str(recording_id), "staff": by, "audio_deleted": deleted})
+    return Withdrawal(recording_id, row.person_id, False, deleted, voiced)
+
+
+def _voiced(connection: Connection, person: int) -> bool:
+    return bool(connection.execute(select(persons.c.voiced).where(persons.c.id == person)).scalar_one())
+
+
+def _delete_audio(audio: AudioStore, relative: str) -> bool:
+    path = audio.path_of(relative)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_parent(path)
+    return True
+
+
+def _fsync_parent(path: Path) -> None:
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sweep_orphan_audio(database: Database, audio: AudioStore, *, grace_s: float = ORPHAN_GRACE_S) -> list[str]:
+    """Delete audio files no recording points to and older than `grace_s`; their relative paths."""
+    with database.read() as connection:
+        referenced = {
+            path for (path,) in connection.execute(select(recordings.c.audio_path).where(recordings.c.audio_path.is_not(None)))
+        }
+    cutoff = time.time() - grace_s
+    removed = []
+    for path in sorted(audio.root.glob("??/*.flac")):
+        relative = path.relative_to(audio.root).as_posix()
+        if relative in referenced:
+            continue
+        try:
+            if path.stat().st_mtime > cutoff:
+                continue
+        except FileNotFoundError:
+            continue
+        if _delete_audio(audio, relative):
+            removed.append(relative)
+    if removed:
+        log.warning("removed audio files no recording points to", extra={"count": len(removed)})
+    return removed
+
+
+# What the wall and the memorial may play -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The approved recording that gives one person their voice outside the booth."""
+
+    person_id: str
+    recording_id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    duration_s: float
+    surname: str
+    given_names: str
+    transport: str
+    transport_position: int
+    list_number: int
+    approved_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "recording_id": str(self.recording_id),
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "duration_s": self.duration_s,
+            "surname": self.surname,
+            "given_names": self.given_names,
+            "transport": self.transport,
+            "transport_position": self.transport_position,
+            "list_number": self.list_number,
+            "approved_at": self.approved_at.isoformat(),
+        }
+
+
+def approved_voices(database: Database, person_id: str | None = None) -> list[Voice]:
+    """One voice per person with an approved recording, in transport and list order.
+
+    When a person has several approved recordings, the one approved last is theirs.
+    """
+    ranked = (
+        select(
+            recordings.c.id,
+            recordings.c.person_id,
+            func.row_number()
+            .over(partition_by=recordings.c.person_id, order_by=(recordings.c.status_at.desc(), recordings.c.id))
+            .label("rank"),
+        )
+        .where(recordings.c.status == "approved", recordings.c.audio_path.is_not(None))
+        .subquery()
+    )
+    query = (
+        select(
+            persons.c.person_id,
+            recordings.c.id,
+            recordings.c.sha256,
+            recordings.c.size_bytes,
+            recordings.c.duration_s,
+            persons.c.surname,
+            persons.c.given_names,
+            transports.c.code,
+            transports.c.position,
+            persons.c.list_number,
+            recordings.c.status_at,
+        )
+        .select_from(ranked)
+        .join(recordings, and_(recordings.c.id == ranked.c.id, ranked.c.rank == 1))
+        .join(persons, persons.c.id == ranked.c.person_id)
+        .join(transports, transports.c.id == persons.c.transport_id)
+        .order_by(transports.c.position, persons.c.list_number, persons.c.person_id)
+    )
+    if person_id is not None:
+        query = query.where(persons.c.person_id == person_id)
+    with database.read() as connection:
+        return [Voice(*row) for row in connection.execute(query)]
+
+
+def voice_audio(database: Database, audio: AudioStore, sha256: str) -> Path:
+    """The file of an approved recording's audio; NotFound for anything not approved."""
+    with database.read() as connection:
+        relative = connection.execute(
+            select(recordings.c.audio_path)
+            .where(recordings.c.sha256 == sha256, recordings.c.status == "approved", recordings.c.audio_path.is_not(None))
+            .limit(1)
+        ).scalar_one_or_none()
+    if relative is None:
+        raise NotFound("no approved recording has this audio")
+    path = audio.path_of(relative)
+    if not path.is_file():
+        log.error("approved audio is missing from the audio folder", extra={"path": relative})
+        raise NotFound("the audio of this approved recording is missing on the store; staff are told in the log")
+    return path
+
+
+# What staff see --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A recording waiting for staff to listen to it."""
+
+    recording_id: uuid.UUID
+    person_id: str
+    surname: str
+    given_names: str
+    transport: str
+    list_number: int
+    station_id: str
+    received_at: datetime
+    duration_s: float
+    sha256: str
+    consent_language: str
+    quality_verdict: str
+    status: str
+    reason: str | None
+
+
+def recordings_to_review(
+    database: Database, *, status: Literal["received", "approved", "rejected", "withdrawn"] = "received", limit: int = 50, offset: int = 0
+) -> tuple[list[Pending], int]:
+    """Recordings in one status, oldest first for "received" (newest first otherwise), and how many in all."""
+    order = recordings.c.received_at.asc() if status == "received" else recordings.c.status_at.desc()
+    query = (
+        select(
+            recordings.c.id,
+            persons.c.person_id,
+            persons.c.surname,
+            persons.c.given_names,
+            transports.c.code,
+            persons.c.list_number,
+            stations.c.station_id,
+            recordings.c.received_at,
+            recordings.c.duration_s,
+            recordings.c.sha256,
+            recordings.c.metadata,
+            recordings.c.status,
+            recordings.c.reason,
+        )
+        .join(persons, persons.c.id == recordings.c.person_id)
+        .join(transports, transports.c.id == persons.c.transport_id)
+        .join(stations, stations.c.id == recordings.c.station_id)
+        .where(recordings.c.status == status)
+        .order_by(order, recordings.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    with database.read() as connection:
+        total = connection.execute(select(func.count()).where(recordings.c.status == status)).scalar_one()
+        rows = connection.execute(query).all()
+    items = []
+    for row in rows:
+        document = row.metadata or {}
+        items.append(
+            Pending(
+                recording_id=row.id,
+                person_id=row.person_id,
+                surname=row.surname,
+                given_names=row.given_names,
+                transport=row.code,
+                list_number=row.list_number,
+                station_id=row.station_id,
+                received_at=row.received_at,
+                duration_s=row.duration_s,
+                sha256=row.sha256,
+                consent_language=str((document.get("consent") or {}).get("language", "")),
+                quality_verdict=str((document.get("quality") or {}).get("verdict", "")),
+                status=row.status,
+                reason=row.reason,
+            )
+        )
+    return items, total
+
+
+def recording_audio(database: Database, audio: AudioStore, recording_id: uuid.UUID) -> Path:
+    """The audio of any recording that still has some (for staff listening before a decision)."""
+    with database.read() as connection:
+        relative = connection.execute(
+            select(recordings.c.audio_path).where(recordings.c.id == recording_id)
+        ).scalar_one_or_none()
+    if relative is None:
+        raise NotFound("no audio for this recording (unknown, or withdrawn)")
+    path = audio.path_of(relative)
+    if not path.is_file():
+        raise NotFound("the audio of this recording is missing on the store")
+    return path
+
+
+def collection_size(database: Database) -> int:
+    """Active persons of the last import: the "of 25,843" figure."""
+    with database.read() as connection:
+        return connection.execute(select(func.count()).select_from(persons).where(persons.c.active)).scalar_one()
