@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -85,6 +86,58 @@ class BoothSection(_Section):
     max_takes: Annotated[int, Field(ge=1, le=10)] = 3
     countdown_s: Annotated[float, Field(ge=1, le=10)] = 3
     max_recording_s: Annotated[float, Field(ge=5, le=60)] = 20
+    # The controller with the big button, the lights and the presence sensor
+    # (hardware/PROTOCOL.md): its serial port, "simulated" (the firmware on a pseudo-
+    # terminal: demo, tests), or "none": the booth then works by touch alone.
+    controller: str = "none"
+
+
+class WallSection(_Section):
+    # Where a person's name is heard when a visitor asks for it: as [booth] speaker.
+    speaker: str = "default"
+    # How often the wall asks the central store which recordings staff approved.
+    voices_refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_PATTERN = r"^\s*(closed|\d{2}:\d{2}-\d{2}:\d{2}(\s*,\s*\d{2}:\d{2}-\d{2}:\d{2})*)\s*$"
+
+
+class MemorialHoursSection(_Section):
+    """When the memorial sounds, in the station's local time (see exhibits.memorial.playlist)."""
+
+    mon: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    tue: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    wed: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    thu: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    fri: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    sat: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    sun: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
+    closed_dates: list[date] = Field(default_factory=list)
+
+
+class MemorialSection(_Section):
+    # The multichannel sound card by (part of) its name as `kiosk doctor` lists it, or
+    # "simulated" (the demo, tests).
+    output: str = "default"
+    channels: Annotated[int, Field(ge=1, le=64)] = 2
+    # Transport code -> loudspeaker (1 = the card's first channel). Transports not listed
+    # go round the loudspeakers in transport order (see exhibits.memorial.playlist).
+    channel_of: dict[str, Annotated[int, Field(ge=1, le=64)]] = Field(default_factory=dict)
+    pause_s: Annotated[float, Field(ge=0, le=60)] = 1.0
+    target_lufs: Annotated[float, Field(ge=-40, le=-10)] = -23.0
+    peak_dbfs: Annotated[float, Field(ge=-20, le=0)] = -1.0
+    refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
+    hours: MemorialHoursSection = Field(default_factory=MemorialHoursSection)
+
+    @field_validator("channel_of")
+    @classmethod
+    def _on_a_channel(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        channels = info.data.get("channels")
+        wrong = {code: channel for code, channel in value.items() if channels is not None and channel > channels}
+        if wrong:
+            raise ValueError(f"names channels beyond the {channels} of [memorial] channels: {wrong}")
+        return value
 
 
 class LogSection(_Section):
@@ -145,7 +198,9 @@ class StationConfig(FileConfig):
     central: CentralSection = Field(default_factory=CentralSection)
     data: DataSection = Field(default_factory=DataSection)
     booth: BoothSection = Field(default_factory=BoothSection)
+    wall: WallSection = Field(default_factory=WallSection)
     sync: SyncSection = Field(default_factory=SyncSection)
+    memorial: MemorialSection = Field(default_factory=MemorialSection)
     log: LogSection = Field(default_factory=LogSection)
 
     @property
@@ -268,9 +323,14 @@ dir = "data"                    # recordings, queues and caches of this station
 [booth]                         # used by booth stations only
 microphone = {microphone}           # part of the input device's name, or "simulated"
 speaker = {speaker}              # part of the output device's name, or "simulated"
+controller = {controller}         # serial port of the button-and-lights controller (/dev/dossin-controller), "simulated", or "none" (touch only)
 max_takes = 3                   # tries a participant gets for one name
 countdown_s = 3
 max_recording_s = 20            # a take stops by itself after this long
+
+[wall]                          # used by portrait walls only
+speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
+voices_refresh_s = 300          # ask the central store this often which recordings may be heard
 
 [sync]                          # `kiosk sync run`: uploads to the central store
 heartbeat_s = 60                # tell the central store how this station is doing this often
@@ -281,6 +341,27 @@ retry_max_s = 300               # longest wait between retries
 invalid_retries = 6             # an intact take the store calls invalid (422): tries before a technician must look
 invalid_retry_s = 600           # wait between those tries
 upload_timeout_s = 60           # longest the store may stay silent during one upload
+
+[memorial]                      # used by memorial stations only
+output = {speaker}              # part of the multichannel output device's name, or "simulated"
+channels = 2                    # output channels of that device: one loudspeaker each (the memorial: 28)
+pause_s = 1.0                   # silence between two names, in seconds
+target_lufs = -23               # every name is played at this loudness (EBU R 128)...
+peak_dbfs = -1                  # ...but never with a peak above this: a name that would clip plays quieter
+refresh_s = 300                 # ask the central store this often for newly approved and withdrawn recordings
+
+[memorial.channel_of]           # loudspeaker of a transport, 1 = the first channel, e.g. XXIIA = 23
+                                # transports not listed go round the loudspeakers in transport order
+
+[memorial.hours]                # names sound only while open, local time: "09:00-17:00", "09:00-12:00, 13:00-17:00" or "closed"
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+sat = "09:00-17:00"
+sun = "09:00-17:00"
+closed_dates = []               # days closed whatever the weekday, e.g. [2026-12-25, 2027-01-01]
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
@@ -299,6 +380,7 @@ def write_station_config(
     size: tuple[int, int] = (1920, 1080),
     snapshot_every_s: float = 0,
     audio: str = "default",
+    controller: str | None = None,
 ) -> Path:
     """Write FOLDER/station.toml with working defaults; refuse to overwrite one."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -318,6 +400,9 @@ def write_station_config(
         snapshot_every_s=snapshot_every_s,
         microphone=json.dumps(audio),
         speaker=json.dumps(audio),
+        # A station on simulated audio is a demo or a test: its controller is simulated too.
+        controller=json.dumps(controller or ("simulated" if audio == "simulated" else "none")),
+        wall_speaker=json.dumps(audio),
     )
     parse_station_config(text, target)  # never write a file we would refuse to read
     (folder / "data").mkdir(exist_ok=True)

@@ -39,6 +39,7 @@ class WallView(EventDispatcher):
     results = ListProperty([])  # dicts for the results list
     person = ObjectProperty(None, allownone=True)  # PersonFacts of the open page
     has_voice = BooleanProperty(False)
+    hearing = StringProperty("ready")  # exhibits.wall.voices.Hearing
 
 
 class TransportRow(Named, ButtonBehavior, BoxLayout):
@@ -70,11 +71,12 @@ class WallScreen(StationScreen):
 class PortraitWall:
     """Ties the wall's model, search and grid to the app."""
 
-    def __init__(self, app, wall: Wall, index, grid):
+    def __init__(self, app, wall: Wall, index, grid, voices=None):
         self.app = app
         self.wall = wall
         self.index = index
         self.grid = grid
+        self.voices = voices  # exhibits.wall.voices.WallVoices
         self.view = WallView()
         self.filter = Filter()
         grid.bind(on_select=lambda _grid, person_id: self.open_person(person_id))
@@ -137,13 +139,41 @@ class PortraitWall:
     # -- a person ----------------------------------------------------------------------
 
     def open_person(self, person_id: str) -> None:
+        self.stop_voice()
         self.view.person = self.wall.facts(person_id)
-        self.view.has_voice = False  # an approved recording comes from the central store
+        # Only a recording staff approved is heard (kept from the central store's list).
+        self.view.has_voice = bool(self.voices and self.voices.has_voice(person_id))
+        self.view.hearing = "ready"
         log.info("person opened", extra={"person_id": person_id})
         self.app.screens.current = "person"
 
+    def hear(self) -> None:
+        person = self.view.person
+        if person is None or not self.view.has_voice or self.view.hearing == "loading":
+            return
+        from kivy.clock import Clock
+
+        person_id = person.person_id
+
+        def report(hearing) -> None:
+            # From the worker thread: the page changes on Kivy's thread, and only if the
+            # visitor is still on this person.
+            def apply(_dt) -> None:
+                if self.view.person is not None and self.view.person.person_id == person_id:
+                    self.view.hearing = hearing.value
+
+            Clock.schedule_once(apply)
+
+        self.voices.play(person_id, report)
+
+    def stop_voice(self) -> None:
+        if self.voices is not None:
+            self.voices.stop()
+        self.view.hearing = "ready"
+
     def forget(self) -> None:
         """A new visitor: no filter, no query, no open page."""
+        self.stop_voice()
         self.view.query = ""
         self.view.results = []
         self.view.person = None
@@ -164,7 +194,10 @@ class SearchScreen(WallScreen):
 
 
 class PersonScreen(WallScreen):
-    pass
+    def on_leave(self, *_args) -> None:
+        wall = App.get_running_app().wall
+        if wall is not None:
+            wall.stop_voice()
 
 
 class TransportsScreen(WallScreen):
@@ -180,6 +213,7 @@ class TransportsScreen(WallScreen):
 def build_screens(app) -> list:
     from exhibits.wall.grid import PortraitGrid
     from exhibits.wall.search import SearchIndex
+    from exhibits.wall.voices import make_wall_voices
     from kiosk.collection import load_collection
 
     try:
@@ -193,7 +227,9 @@ def build_screens(app) -> list:
     grid = PortraitGrid.for_collection(collection, cache=app.station.data_dir / "thumbs")
     index = SearchIndex.build(collection)
     index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
-    app.wall = PortraitWall(app, wall, index, grid)
+    voices = make_wall_voices(app.station).start()
+    app.bind(on_stop=lambda *_: voices.close())
+    app.wall = PortraitWall(app, wall, index, grid, voices)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
@@ -209,8 +245,13 @@ def stage(app, screen: str, clock) -> None:
         for key in "GOLDSTEIN":
             wall.type(key)
     elif screen == "person":
-        with_portrait = next(p for p in wall.wall.in_list_order if wall.wall.collection.portrait_path(p))
-        wall.open_person(with_portrait.person_id)
+        # A person whose name can be heard when the store has one approved, as visitors
+        # will mostly meet them; otherwise someone with a portrait.
+        wall.voices.refresh_now()
+        people = wall.wall.in_list_order
+        chosen = next((p for p in people if wall.voices.has_voice(p.person_id)), None)
+        chosen = chosen or next(p for p in people if wall.wall.collection.portrait_path(p))
+        wall.open_person(chosen.person_id)
         return
     app.screens.current = screen
 
