@@ -32,6 +32,8 @@ OPERATIONS = [
     ("DELETE", "/api/v1/leases/{lease_id}"),
     ("POST", "/api/v1/leases/{lease_id}/renew"),
     ("POST", "/api/v1/heartbeats"),
+    ("GET", "/api/v1/voices"),
+    ("GET", "/api/v1/voices/audio/{sha256}"),
 ]
 
 
