@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, text
 
 from exhibits.booth.flow import Step
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_path, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
-    result = kiosk("demo", "--dir", str(tmp_path), "--count", "400", "--for", "12", timeout=300)
+    port = _free_port()
+    result = kiosk("demo", "--dir", str(tmp_path), "--count", "400", "--port", str(port), "--for", "12", timeout=300)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "no screen here" in out and "fictional" in out
+    assert f"central store: http://127.0.0.1:{port}" in out
+    # The store holds the collection, and the booth took names in hand from it.
+    status = kiosk("central", "status", "--config", str(tmp_path / "central" / "central.toml"), "--json")
+    assert json.loads(status.stdout)["persons"] == 400
+    engine = create_engine(f"sqlite:///{tmp_path / 'central' / 'central.sqlite3'}")
+    with engine.connect() as connection:
+        held = connection.execute(text("SELECT count(*) FROM leases JOIN stations ON stations.id = leases.station_id WHERE stations.station_id = 'booth-1'")).scalar()
+    engine.dispose()
+    assert held >= 1
     for station in ("booth-1", "wall-1"):
         live = tmp_path / station / "data" / "screen.png"
         assert str(live) in out
