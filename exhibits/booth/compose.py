@@ -1,6 +1,6 @@
 """The booth's composition root: the one place that picks real or simulated devices.
 
-`[booth] microphone` and `speaker` in station.toml name the devices; "simulated" selects
+`[booth] microphone`, `speaker` and `controller` in station.toml name the devices; "simulated" selects
 the simulations (the demo on a machine without a sound card, and tests). Nothing else in
 the booth knows which it got.
 """
@@ -34,6 +34,27 @@ def make_speaker(config: StationConfig):
     if config.booth.speaker == SIMULATED:
         return audio_sim.SimulatedSpeaker()
     return audio.SoundDeviceSpeaker(None if config.booth.speaker == "default" else config.booth.speaker)
+
+
+def make_controller(config: StationConfig):
+    """`[booth] controller`: "none" (touch only), "simulated", or the controller's serial port."""
+    from hardware.controller.link import NoController, SerialController
+    from kiosk import __version__
+
+    if config.booth.controller == "none":
+        return NoController()
+    if config.booth.controller == SIMULATED:
+        from hardware.controller.simulator import SimulatedSerialController
+
+        return SimulatedSerialController(config.data_dir / "controller.pty", station_version=__version__)
+    return SerialController(config.booth.controller, station_version=__version__)
+
+
+def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, controller=None):
+    """The controller tied to the flow: lights follow the steps, the button starts and stops."""
+    from exhibits.booth.controls import BoothControls
+
+    return BoothControls(flow, controller or make_controller(config), on_presence=on_presence)
 
 
 def make_store(config: StationConfig):

@@ -130,9 +130,10 @@ SCREENS = {
 class Booth:
     """Ties the flow to the app: screens follow the steps, time ticks, touches act."""
 
-    def __init__(self, app, flow: BoothFlow):
+    def __init__(self, app, flow: BoothFlow, controls=None):
         self.app = app
         self.flow = flow
+        self.controls = controls  # exhibits.booth.controls.BoothControls: button and lights
         self.view = BoothView(flow)
         flow.subscribe(self._on_step)
         self._status_written = float("-inf")
@@ -142,6 +143,8 @@ class Booth:
     def close(self) -> None:
         """The station stops: no more ticks, the microphone released."""
         self._ticking.cancel()
+        if self.controls is not None:
+            self.controls.close()
         self.flow.speaker.stop()
         self.flow.microphone.close()
 
@@ -163,6 +166,8 @@ class Booth:
             screens.current = step.value
 
     def _tick(self, _dt) -> None:
+        if self.controls is not None:
+            self.controls.pump()  # the controller's button, on this thread like a touch
         self.flow.tick()
         now = self.app.clock()
         if now - self._status_written >= STATUS_EVERY_S:
@@ -172,7 +177,7 @@ class Booth:
             write_station_status(
                 self.app.station.data_dir,
                 audio_state=microphone.state.name.lower(),
-                controller_state="absent",
+                controller_state=self.controls.state if self.controls is not None else "absent",
                 input_overflows=microphone.overflows_total,
             )
         if self.flow.hands_free and self.app.phase == "active":
@@ -186,10 +191,13 @@ def build_screens(app) -> list:
     from exhibits.booth.compose import make_flow
 
     flow = make_flow(app.station, app.clock)
-    app.booth = Booth(app, flow)
+    from exhibits.booth.compose import make_controls
+
+    app.booth = Booth(app, flow, make_controls(app.station, flow, on_presence=app.session.touched))
     welcome = BoothWelcomeScreen(name="welcome")
     screens = [welcome] + [getattr(Factory, cls)(name=step.value) for step, cls in SCREENS.items()]
     flow.start()
+    app.booth.controls.start()
     app.booth.view.refresh()
     return screens
 

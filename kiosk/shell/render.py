@@ -43,7 +43,7 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
     config = config.model_copy(
         update={
             "data": config.data.model_copy(update={"dir": scratch.name}),
-            "booth": config.booth.model_copy(update={"microphone": "simulated", "speaker": "simulated"}),
+            "booth": config.booth.model_copy(update={"microphone": "simulated", "speaker": "simulated", "controller": "none"}),
             "wall": config.wall.model_copy(update={"speaker": "simulated"}),
             "display": config.display.model_copy(update={"snapshot_every_s": 0}),
         }

@@ -1,0 +1,94 @@
+"""The booth's controller, seen from the booth: lights follow the flow, the button acts.
+
+An observer of `BoothFlow`, so the flow stays the one place that knows the steps: on
+every step the lights are set from `LIGHTS` (the "on air" light outside the door only
+while a name is being recorded), and `pump()` turns what happened at the controller
+into what a touch would have done. The booth works the same without a controller;
+the button only adds a way to start and stop.
+
+`pump()` runs on the booth's own thread (the screen's tick), never on the serial
+thread, so the flow is only ever touched from one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import NamedTuple
+
+from exhibits.booth.flow import BoothFlow, Step
+from hardware.controller.link import Controller, ControllerEvent
+
+log = logging.getLogger(__name__)
+
+
+class Lights(NamedTuple):
+    on_air: bool
+    ring: int  # 0..100
+    button_led: str  # OFF, ON, BLINK: lit when pressing the button does something
+
+
+WAITING = Lights(False, 30, "OFF")  # a soft light says the booth is open
+WITH_SOMEONE = Lights(False, 70, "OFF")
+LIGHTS = {
+    Step.WELCOME: WAITING,
+    Step.SOUND_CHECK: Lights(False, 100, "ON"),  # the button starts the reading
+    Step.COUNTDOWN: Lights(False, 100, "BLINK"),
+    Step.RECORDING: Lights(True, 100, "ON"),  # the button ends it
+    Step.REVIEW: Lights(False, 100, "OFF"),
+    Step.OUT_OF_ORDER: Lights(False, 0, "OFF"),
+}
+
+
+def lights_for(step: Step) -> Lights:
+    return LIGHTS.get(step, WITH_SOMEONE)
+
+
+class BoothControls:
+    """Connects one booth's flow to its controller."""
+
+    def __init__(self, flow: BoothFlow, controller: Controller, *, on_presence: Callable[[], None] | None = None):
+        self.flow = flow
+        self.controller = controller
+        self.on_presence = on_presence
+        flow.subscribe(self._show)
+        self._show(flow.step)
+
+    @property
+    def state(self) -> str:
+        """The controller's state in a word, for the station's status file."""
+        return self.controller.state.value
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def close(self) -> None:
+        self.controller.close()
+
+    def _show(self, step: Step) -> None:
+        lights = lights_for(step)
+        self.controller.set_on_air(lights.on_air)
+        self.controller.set_ring(lights.ring)
+        self.controller.set_button_led(lights.button_led)
+
+    def pump(self) -> list[ControllerEvent]:
+        """Act on what happened at the controller; returns the events, for the log and tests."""
+        events = self.controller.events()
+        for event in events:
+            if event.kind == "button_down":
+                self._button()
+            elif event.kind == "presence" and event.present and self.on_presence is not None:
+                self.on_presence()  # someone came in: wake the screen, as a touch would
+        return events
+
+    def _button(self) -> None:
+        step = self.flow.step
+        if step is Step.SOUND_CHECK:
+            self.flow.ready()
+        elif step is Step.RECORDING:
+            self.flow.stop()
+        else:
+            # Outside the sound check and the reading the screen leads; a press does nothing.
+            log.info("button pressed", extra={"step": step.value, "acted": False})
+            return
+        log.info("button pressed", extra={"step": step.value, "acted": True})
