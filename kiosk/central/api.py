@@ -239,6 +239,10 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     app.state.database = database
     app.state.audio = audio
 
+    from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
+
+    mount_staff(app, config, database, audio)
+
     @app.exception_handler(Refusal)
     async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
         headers = {"Connection": "close"} if refusal.close_connection else None

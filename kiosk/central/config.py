@@ -65,6 +65,18 @@ class NamesSection(_Section):
     hand_size: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class StaffSection(_Section):
+    # A staff login lasts at most a working day, and ends sooner when the page is left
+    # alone: staff computers in the museum are shared.
+    session_hours: Annotated[float, Field(ge=0.25, le=24)] = 10
+    idle_minutes: Annotated[int, Field(ge=5, le=480)] = 30
+    # Behind the TLS reverse proxy: true, so the browser sends the login cookie over
+    # HTTPS only. False works on http://127.0.0.1 (an SSH tunnel, the demo).
+    secure_cookies: bool = False
+    # A station that has not sent a heartbeat for this long is shown as silent.
+    station_silent_after_s: Annotated[int, Field(ge=60, le=86_400)] = 600
+
+
 class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -74,6 +86,7 @@ class CentralConfig(FileConfig):
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     storage: StorageSection = Field(default_factory=StorageSection)
     names: NamesSection = Field(default_factory=NamesSection)
+    staff: StaffSection = Field(default_factory=StaffSection)
     log: LogSection = Field(default_factory=LogSection)
 
     @property
@@ -205,6 +218,13 @@ audio_dir = "audio"             # recordings, kept as audio/<first 2 of sha256>/
 [names]
 lease_s = 3600                  # a booth holds a name this long before it returns to the queue
 hand_size = 5                   # names one booth may hold at once
+
+[staff]
+# The staff pages at http://HOST:PORT/staff; add accounts with `kiosk central staff add`.
+session_hours = 10              # a login lasts at most this long
+idle_minutes = 30               # and ends after this long without a page opened
+secure_cookies = false          # true when staff reach the store over HTTPS (the proxy)
+station_silent_after_s = 600    # a station not heard from this long is shown as silent
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR

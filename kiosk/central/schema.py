@@ -23,6 +23,8 @@ Rules the tables keep, and why:
   Whatever changes a recording's status (moderation, a withdrawal: `kiosk.central.moderation`)
   sets it again in the same transaction, with the person's row locked.
 - A recording's `status_at`, `reason` and `decided_by` say who decided what, and when.
+- Staff passwords are stored as scrypt hashes and staff sessions by the SHA-256 of the
+  cookie's value (`kiosk.central.staff`), so a copy of the database logs nobody in.
 """
 
 from __future__ import annotations
@@ -255,6 +257,32 @@ recordings = Table(
     CheckConstraint("status IN ('received', 'approved', 'rejected', 'withdrawn')", name="status"),
 )
 
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("last_login_at", UTCDateTime, nullable=True),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("account_id", ForeignKey("staff_accounts.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("language", String(2), nullable=False),
+)
+
 __all__ = [
     "LEASE_ENDS",
     "LEASE_HOWS",
@@ -269,6 +297,8 @@ __all__ = [
     "metadata",
     "persons",
     "recordings",
+    "staff_accounts",
+    "staff_sessions",
     "stations",
     "transports",
 ]

@@ -17,6 +17,7 @@ from kiosk.central.config import CentralConfig
 from kiosk.central.db import open_database
 from kiosk.errors import KioskError
 from kiosk.logs import configure_logging
+from kiosk.watchdog import run_uvicorn_notifying
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def serve(config: CentralConfig) -> None:
     stopped_by: list[int] = []
     previous = {sig: signal.signal(sig, lambda number, _frame: stopped_by.append(number)) for sig in STOP_SIGNALS}
     try:
-        server.run()
+        # server.run(), plus READY=1 and watchdog pings to systemd from the serving loop.
+        run_uvicorn_notifying(server)
     except SystemExit:
         # uvicorn exits this way when it cannot listen (the port is taken, say).
         if not server.started:

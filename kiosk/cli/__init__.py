@@ -40,6 +40,9 @@ def cli() -> None:
 def _register() -> None:
     from kiosk.cli import booth, collection, demo, screenshot, search, station, sync
     from kiosk.cli import central as central_cli
+    from kiosk.cli import doctor as doctor_cli
+    from kiosk.cli import hardware as hardware_cli
+    from kiosk.cli import release as release_cli
 
     cli.add_command(collection.collection)
     cli.add_command(station.station)
@@ -50,6 +53,9 @@ def _register() -> None:
     cli.add_command(search.search)
     cli.add_command(central_cli.central)
     cli.add_command(sync.sync)
+    cli.add_command(doctor_cli.doctor)
+    cli.add_command(hardware_cli.hardware)
+    cli.add_command(release_cli.release)
     collection.collection.add_command(central_cli.import_collection)
 
 

@@ -127,3 +127,113 @@ def import_collection(folder: Path, central_path: Path, as_json: bool) -> None:
     finally:
         database.dispose()
     emit(report.to_json(), as_json, lambda r: report.summary())
+
+
+@central.group()
+def staff() -> None:
+    """Staff accounts for the staff pages (http://HOST:PORT/staff).
+
+    The password is asked twice without echo; a script pipes it on stdin instead
+    (one line). `passwd` also enables a disabled account and ends its lock.
+    """
+
+
+def _read_password() -> str:
+    import sys
+
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        from kiosk.errors import KioskError
+
+        raise KioskError("no password on stdin", "pipe the password as one line, or run the command at a terminal")
+    return line
+
+
+def _with_database(config_path: Path, action) -> None:
+    from kiosk.central.config import load_central_config
+    from kiosk.central.db import open_database
+
+    database = open_database(load_central_config(config_path))
+    try:
+        action(database)
+    finally:
+        database.dispose()
+
+
+@staff.command("add")
+@config_option
+@click.argument("username")
+def staff_add(config_path: Path, username: str) -> None:
+    """Add the staff account USERNAME (lowercase letters, digits, . _ -)."""
+    from kiosk.central.staff.accounts import add_staff, check_username
+
+    check_username(username)
+    password = _read_password()
+    _with_database(config_path, lambda database: add_staff(database, username, password))
+    click.echo(f"staff account {username} added; it signs in at /staff/login")
+
+
+@staff.command("passwd")
+@config_option
+@click.argument("username")
+def staff_passwd(config_path: Path, username: str) -> None:
+    """Give USERNAME a new password (and enable the account, end its lock, sign it out everywhere)."""
+    from kiosk.central.staff.accounts import set_password
+
+    password = _read_password()
+    _with_database(config_path, lambda database: set_password(database, username, password))
+    click.echo(f"new password set for {username}")
+
+
+@staff.command("disable")
+@config_option
+@click.argument("username")
+def staff_disable(config_path: Path, username: str) -> None:
+    """Stop USERNAME from signing in, and sign it out now (`passwd` enables it again)."""
+    from kiosk.central.staff.accounts import disable_staff
+
+    _with_database(config_path, lambda database: disable_staff(database, username))
+    click.echo(f"staff account {username} disabled")
+
+
+@central.command("export")
+@config_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The bag's folder; must not exist yet (written under a temporary name, renamed when complete).",
+)
+@json_option
+def export(config_path: Path, out: Path, as_json: bool) -> None:
+    """Write every approved voice as a BagIt bag (RFC 8500) in the folder OUT.
+
+    One FLAC and one JSON file per person with an approved recording, checksummed in
+    manifest-sha256.txt; nothing about the readers. A progress bar shows at a terminal.
+    """
+    import sys
+
+    from kiosk.central.config import load_central_config
+    from kiosk.central.db import open_database
+    from kiosk.central.recordings import AudioStore
+    from kiosk.central.staff.export import bag_summary, plan_bag, write_bag
+
+    config = load_central_config(config_path)
+    database = open_database(config)
+    try:
+        plan = plan_bag(database, AudioStore(config.audio_dir))
+    finally:
+        database.dispose()
+    if sys.stdout.isatty() and not as_json:
+        with click.progressbar(length=len(plan.payload), label="exporting", show_pos=True) as bar:
+            path = write_bag(plan, out, progress=bar.update)
+    else:
+        path = write_bag(plan, out)
+    emit(
+        bag_summary(plan, path),
+        as_json,
+        lambda r: f"wrote {r['bag']}: {r['recordings']} recordings, {r['files']} files, {r['bytes']} bytes",
+    )

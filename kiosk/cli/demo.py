@@ -118,11 +118,9 @@ def _ensure_central(folder: Path, collection: Path, port: int) -> tuple[Path, di
 
 
 def _demo_staff(database) -> dict[str, str]:
-    """A staff account for the demo's pages, when this release has staff pages."""
-    try:
-        from kiosk.central.staff import ensure_demo_staff
-    except ImportError:
-        return {}
+    """The demo's staff account, with a new password at every start (printed for the technician)."""
+    from kiosk.central.staff import ensure_demo_staff
+
     username, password = ensure_demo_staff(database)
     return {"staff_username": username, "staff_password": password}
 
@@ -174,8 +172,7 @@ def demo(folder: Path, count: int, port: int, duration: float, no_screenshots: b
     try:
         _wait_for_store(url, children[0][1], central_log)
         click.echo(f"central store: {url}")
-        if "staff_username" in secrets:
-            click.echo(f"  staff pages: {url}/staff/  (user {secrets['staff_username']}, password {secrets['staff_password']})")
+        click.echo(f"  staff pages: {url}/staff/login  (user {secrets['staff_username']}, password {secrets['staff_password']})")
         click.echo(f"  progress: kiosk central status --config {central_toml}")
 
         if not no_screenshots:

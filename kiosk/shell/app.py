@@ -28,6 +28,7 @@ from kiosk.session import Clock as SessionClock
 from kiosk.session import Phase, VisitorSession
 from kiosk.shell import widgets  # noqa: F401  (registers the shell's widget classes)
 from kiosk.station import StationContent
+from kiosk.watchdog import ServiceNotifier
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class StationApp(App):
     phase = StringProperty(Phase.ATTRACT.value)
     seconds_left = NumericProperty(0)
     content = ObjectProperty(None, allownone=True)
+    service_manager = ServiceNotifier(None)  # silent until on_start reads $NOTIFY_SOCKET
 
     def __init__(self, config: StationConfig, content: StationContent | None, clock: SessionClock = time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -153,6 +155,17 @@ class StationApp(App):
             self.screens.transition.direction = "left"
             self.screens.current = self.first_screen
             log.info("session started")
+
+    def on_start(self) -> None:
+        # systemd (Type=notify, WatchdogSec in deploy/systemd/) hears from this UI loop
+        # itself: when the UI thread hangs, the pings stop and systemd restarts the station.
+        self.service_manager = ServiceNotifier.from_environment()
+        if self.service_manager.ping_interval_s:
+            Clock.schedule_interval(lambda _dt: self.service_manager.ping(), self.service_manager.ping_interval_s)
+        self.service_manager.ready(f"{self.exhibit} {self.station_id}")
+
+    def on_stop(self) -> None:
+        self.service_manager.stopping()
 
     def _snapshot(self, _dt) -> None:
         target = self.station.resolve(self.station.display.snapshot_path)

@@ -37,6 +37,7 @@ from kiosk.sync.client import CentralClient
 from kiosk.sync.heartbeat import HeartbeatThread
 from kiosk.sync.prune import prune
 from kiosk.sync.uploader import InvalidLedger, Outcome, Uploader, UploadStopped
+from kiosk.watchdog import ServiceNotifier
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,9 @@ class SyncRunner:
             stop=self.stop,
         )
         self.backoff = Backoff(settings.retry_first_s, settings.retry_max_s, rng=rng)
-        self._sleep = sleep or self.stop.wait
+        # systemd's watchdog is fed from this loop's own waits (a backoff can last minutes).
+        self.service_manager = ServiceNotifier.from_environment()
+        self._sleep = sleep or self._wait_alive
         self.poll_s = poll_s
         self._fatal: KioskError | None = None
         self._unanswered = 0  # uploads in a row without a usable answer
@@ -108,6 +111,9 @@ class SyncRunner:
 
     def close(self) -> None:
         self.client.close()
+
+    def _wait_alive(self, seconds: float) -> bool:
+        return self.service_manager.wait_alive(self.stop, seconds)
 
     # -- passes ----------------------------------------------------------------------
 
@@ -160,6 +166,7 @@ class SyncRunner:
             on_token_refused=self._token_refused,
         )
         heartbeat.start()
+        self.service_manager.ready("uploading")
         log.info("sync started", extra={"central": self.client.base_url, "queued": self.store.counts()["queued"]})
         try:
             while not self.stop.is_set():
@@ -168,8 +175,10 @@ class SyncRunner:
                 if time.monotonic() >= self._next_prune:
                     self._prune()
                 if not self.stop.is_set() and not self._anything_due():
-                    self.stop.wait(self.poll_s)
+                    self._wait_alive(self.poll_s)
+                self.service_manager.ping()
         finally:
+            self.service_manager.stopping()
             self.stop.set()
             heartbeat.join(timeout=15)
         if self._fatal is not None:

@@ -28,6 +28,7 @@ def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_
     out = result.stdout
     assert "no screen here" in out and "fictional" in out
     assert f"central store: http://127.0.0.1:{port}" in out
+    assert f"staff pages: http://127.0.0.1:{port}/staff/login  (user demo, password " in out
     # The store holds the collection, and the booth took names in hand from it.
     status = kiosk("central", "status", "--config", str(tmp_path / "central" / "central.toml"), "--json")
     assert json.loads(status.stdout)["persons"] == 400
