@@ -3,7 +3,7 @@
 Makes (once) the fictional demo collection; starts a central store on it (SQLite and an
 audio folder under the demo's folder) with its staff pages; writes a booth and a
 portrait wall station enrolled with it; saves a picture of every screen in every
-language; then runs both stations and the booth's sync: in windows when there is a
+language; then runs both stations and their sync (uploads, heartbeats): in windows when there is a
 screen, otherwise on a virtual screen whose live pictures it points to.
 
 The demo's station and store configs are its own: they are written again at every
@@ -188,8 +188,8 @@ def demo(folder: Path, count: int, port: int, duration: float, no_screenshots: b
                 if sid.startswith("booth"):
                     children.append((f"{sid} controller", _start_controller(folder / sid / "controller", logs / f"{sid}-controller.log")))
                 children.append((sid, _start(_kiosk("run", str(toml), "--windowed"), logs / f"{sid}.log")))
-                if sid.startswith("booth"):
-                    children.append((f"{sid} sync", _start(_kiosk("sync", "run", str(toml)), logs / f"{sid}-sync.log")))
+                # Every station's heartbeats (and a booth's uploads) for the staff pages.
+                children.append((f"{sid} sync", _start(_kiosk("sync", "run", str(toml)), logs / f"{sid}-sync.log")))
             if has_screen:
                 click.echo(f"stations: {', '.join(sid for sid, _ in stations)} are open in windows on {display.display}")
             else:

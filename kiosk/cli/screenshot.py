@@ -27,6 +27,12 @@ def screenshot(station_toml: Path, screen: str, language: str | None, out: Path)
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, "WARNING", stream=sys.stderr)
+    if config.station.exhibit == "memorial":  # drawn with pygame, not the Kivy shell
+        from exhibits.memorial.app import screenshot as memorial_screenshot
+
+        for path in memorial_screenshot(config, screen, language, out):
+            click.echo(str(path))
+        return
     if screen == "all":
         for path in render(config, every_screen_into=out):
             click.echo(str(path))

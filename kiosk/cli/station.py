@@ -59,21 +59,23 @@ def init(folder: Path, exhibit: str, station_id: str, central_url: str, token_fi
 @click.argument("station_toml", type=click.Path(path_type=Path))
 @click.option("--windowed", is_flag=True, help="A window of the configured size instead of full screen (for development).")
 def run(station_toml: Path, windowed: bool) -> None:
-    """Run one station full screen (a booth or a portrait wall)."""
+    """Run one station full screen (a booth, a portrait wall or the memorial)."""
     from kiosk.logs import configure_logging
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, config.log.level)
-    if config.station.exhibit == "memorial":
-        raise KioskError(
-            "this release has no memorial player yet: the memorial station cannot run",
-            "run a booth or a portrait wall with this release",
-        )
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    # SDL_VIDEODRIVER: the memorial (pygame) may also draw on the console (kmsdrm), without X.
+    sdl_alone = config.station.exhibit == "memorial" and os.environ.get("SDL_VIDEODRIVER")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sdl_alone):
         raise KioskError(
             "no screen: neither DISPLAY nor WAYLAND_DISPLAY is set",
             "run it from the station's kiosk session, or see it headless with `kiosk screenshot` or `kiosk demo`",
         )
+    if config.station.exhibit == "memorial":  # pygame, not Kivy: no touch, no session
+        from exhibits.memorial.app import run_memorial
+
+        run_memorial(config, windowed=windowed)
+        return
     from kiosk.shell import prepare_kivy
     from kiosk.station import load_content
 

@@ -157,26 +157,33 @@ class PulseAudio:
                 found[fields[1]] = int(spec[1].removesuffix("ch")) if len(spec) > 1 else 0
         return found
 
-    def add_sink(self, name: str, channels: int) -> str:
+    def add_sink(self, name: str, channels: int, channel_map: str | None = None) -> str:
         """Add a null sink (`memorial` with 8 channels, say); its monitor is `NAME.monitor`.
 
         Adding the same sink twice is a no-op, so tests need not know who came first;
-        the same name with another channel count is an error.
+        the same name with another channel count is an error. `channel_map` (e.g.
+        "front-left,front-right,rear-left,rear-right", ALSA's order for 4 channels, which
+        the ALSA "pulse" device sends) makes PulseAudio pass each channel through as it
+        is, instead of remixing a client's channels onto a map of its own.
         """
         existing = self.sinks().get(name)
         if existing is None:
             self.pactl("load-module", "module-null-sink", f"sink_name={name}",
-                       f"channels={channels}")
+                       f"channels={channels}",
+                       *([f"channel_map={channel_map}"] if channel_map else []))
         elif existing != channels:
             raise HarnessError(f"sink {name} already exists with {existing} channels, "
                                f"not {channels}")
         return name
 
     @contextmanager
-    def recording(self, path: str | os.PathLike, sink: str | None = None) -> Iterator[Path]:
+    def recording(self, path: str | os.PathLike, sink: str | None = None, *,
+                  channels: int | None = None, channel_map: str | None = None) -> Iterator[Path]:
         """Record the monitor of `sink` (the booth by default) into a WAV while inside.
 
         Recording has begun when the block starts, so nothing played inside is missed.
+        A multichannel sink needs its `channels` and `channel_map` here too, or parecord
+        records PulseAudio's stereo downmix of it.
         """
         parecord = require_program("parecord", "pulseaudio-utils")
         monitor = f"{sink or self.sink}.monitor"
@@ -185,6 +192,8 @@ class PulseAudio:
         # under way when it is stopped is lost: ask for small ones.
         recorder = subprocess.Popen(
             [parecord, f"--device={monitor}", "--latency-msec=20", "--file-format=wav",
+             *([f"--channels={channels}"] if channels else []),
+             *([f"--channel-map={channel_map}"] if channel_map else []),
              str(path)],
             env=self._client_env(),
             stdin=subprocess.DEVNULL,

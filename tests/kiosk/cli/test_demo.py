@@ -35,8 +35,10 @@ def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_
     engine = create_engine(f"sqlite:///{tmp_path / 'central' / 'central.sqlite3'}")
     with engine.connect() as connection:
         held = connection.execute(text("SELECT count(*) FROM leases JOIN stations ON stations.id = leases.station_id WHERE stations.station_id = 'booth-1'")).scalar()
+        beating = set(connection.execute(text("SELECT stations.station_id FROM latest_heartbeats JOIN stations ON stations.id = latest_heartbeats.station_id")).scalars())
     engine.dispose()
     assert held >= 1
+    assert beating == {"booth-1", "wall-1"}  # both alive on the staff's overview
     for station in ("booth-1", "wall-1"):
         live = tmp_path / station / "data" / "screen.png"
         assert str(live) in out

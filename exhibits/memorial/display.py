@@ -1,0 +1,147 @@
+"""The memorial's screen (pygame): the name that sounds, its transport, how many have a voice.
+
+Sober: dark ground, the name large in a serif, the transport and its date beneath it, and
+at the foot the count of names with a voice in each of the station's languages at once
+(visitors of the memorial do not touch the screen, so no language is chosen). Nothing
+moves but the name, when the next one sounds. A fictional (demo) collection says so at the
+top, in every language.
+
+Headless (`kiosk screenshot`, tests) it draws on SDL's "dummy" video driver.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from babel.dates import format_date
+
+from kiosk import i18n
+from kiosk.paths import FONTS
+
+BACKGROUND = (14, 14, 16)
+NAME_COLOUR = (236, 233, 226)
+DETAIL_COLOUR = (160, 156, 148)
+FOOT_COLOUR = (122, 118, 112)
+MARK_COLOUR = (176, 164, 132)
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame must not print on stdout: the log is there
+
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _font_file(preferred: str, fallback: str) -> Path:
+    path = FONTS / preferred
+    return path if path.is_file() else _DEJAVU / fallback
+
+
+SERIF = _font_file("NotoSerif-Regular.ttf", "DejaVuSerif.ttf")
+SANS = _font_file("NotoSans-Regular.ttf", "DejaVuSans.ttf")
+
+
+@dataclass(frozen=True)
+class MemorialView:
+    """What the screen shows; built by the app from the player and the library."""
+
+    languages: tuple[str, ...]
+    names_with_voice: int
+    persons: int
+    name: str | None = None
+    transport: str | None = None
+    departed: date | None = None
+    open: bool = True
+    fictional: bool = False
+
+
+def prepare_headless() -> None:
+    """Let pygame draw without a screen (before pygame.display is initialised)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame must never take the sound card
+
+
+class MemorialScreen:
+    def __init__(self, size: tuple[int, int]):
+        import pygame
+
+        pygame.font.init()
+        self.size = size
+        width, height = size
+        self._name_px = max(24, int(height * 0.085))
+        self._fonts: dict[tuple[Path, int], pygame.font.Font] = {}
+        self._detail = self._font(SANS, max(14, int(height * 0.034)))
+        self._foot = self._font(SANS, max(12, int(height * 0.024)))
+        self._mark = self._font(SANS, max(11, int(height * 0.02)))
+        self._max_width = int(width * 0.88)
+
+    def _font(self, path: Path, px: int):
+        import pygame
+
+        key = (path, px)
+        if key not in self._fonts:
+            self._fonts[key] = pygame.font.Font(str(path), px)
+        return self._fonts[key]
+
+    def _name_font(self, name: str):
+        """The largest size, down to half, at which the name fits the width."""
+        px = self._name_px
+        while True:
+            font = self._font(SERIF, px)
+            if font.size(name)[0] <= self._max_width or px <= self._name_px // 2:
+                return font
+            px = int(px * 0.9)
+
+    def draw(self, surface, view: MemorialView) -> None:
+        width, height = self.size
+        surface.fill(BACKGROUND)
+        if view.fictional:
+            y = int(height * 0.03)
+            for language in view.languages:
+                y = self._centred(surface, self._mark, i18n.text(language, "fictional.mark"), MARK_COLOUR, y) + 4
+        first = view.languages[0]
+        if view.name and view.open:
+            font = self._name_font(view.name)
+            bottom = self._centred(surface, font, view.name, NAME_COLOUR, int(height * 0.40) - font.get_height() // 2)
+            detail = f"{i18n.text(first, 'transports.code')} {view.transport}" if view.transport else ""
+            if view.departed is not None:
+                detail += f"  \u00b7  {format_date(view.departed, format='long', locale=i18n.LOCALES[first])}"
+            if detail:
+                self._centred(surface, self._detail, detail, DETAIL_COLOUR, bottom + int(height * 0.03))
+        elif not view.open:
+            y = int(height * 0.40) - len(view.languages) * self._detail.get_height() // 2
+            for language in view.languages:
+                y = self._centred(surface, self._detail, i18n.text(language, "memorial.closed"), DETAIL_COLOUR, y) + 6
+        line = self._foot.get_linesize() + 6
+        y = height - int(height * 0.06) - line * len(view.languages)
+        for language in view.languages:
+            text = i18n.text(
+                language,
+                "memorial.voices",
+                count=i18n.number(language, view.names_with_voice),
+                total=i18n.number(language, view.persons),
+            )
+            self._centred(surface, self._foot, text, FOOT_COLOUR, y)
+            y += line
+
+    def _centred(self, surface, font, text: str, colour: tuple[int, int, int], top: int) -> int:
+        """Draw `text` centred at `top`; return the y under it."""
+        rendered = font.render(text, True, colour)
+        surface.blit(rendered, ((self.size[0] - rendered.get_width()) // 2, top))
+        return top + rendered.get_height()
+
+
+def render_png(view: MemorialView, size: tuple[int, int], out: Path) -> Path:
+    """Draw `view` headless and save it as PNG."""
+    prepare_headless()
+    import pygame
+
+    pygame.display.init()
+    try:
+        surface = pygame.Surface(size)
+        MemorialScreen(size).draw(surface, view)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(surface, str(out))
+    finally:
+        pygame.display.quit()
+    return out

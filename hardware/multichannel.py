@@ -1,0 +1,316 @@
+"""The memorial's multichannel sound card: one name at a time, each from its own loudspeaker.
+
+Why this module exists: the memorial plays for years without anyone touching it. Names
+follow each other with a fixed pause, each on the output channel of its transport, and
+neither the screen nor the audio callback may ever wait for the other.
+
+Shape: a `ClipMixer` holds the clips queued to play. The PortAudio callback asks it for
+each block (`render`), which only copies samples: the current clip into its channel,
+zeros everywhere else. The pause between two names is counted in samples inside the
+mixer, so it is exact whatever the screen or the network does, as long as the next clip
+is queued before the pause is over (the player keeps one clip queued ahead). When a clip
+starts or ends the mixer notes it in a queue the player drains (`events()`): that is how
+the screen knows which name sounds. The real output and the simulation share the mixer,
+so tests of the simulation exercise the exact timing logic the memorial runs on.
+
+Loss and return: a card that disappears (USB unplugged, sound server gone) ends the
+stream; `check()`, called about once a second by the player, notices it and reopens the
+device by name every `retry_interval` seconds, with a fresh device list.
+
+The simulation (`SimulatedMultichannel`) lives in `hardware.multichannel_sim`.
+"""
+
+from __future__ import annotations
+
+import abc
+import collections
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hardware.audio import _PORTAUDIO, SAMPLE_RATE, DeviceError, _sounddevice, find_device
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One name ready to sound: mono float32 at the output's rate, its gain applied."""
+
+    samples: np.ndarray
+    channel: int  # 0-based output channel
+    tag: Any = None  # what the player wants back in the events (the playlist entry)
+
+
+@dataclass(frozen=True)
+class ClipEvent:
+    kind: str  # "start" or "end"
+    tag: Any
+    frame: int  # the output's frame counter when it happened
+
+
+class ClipMixer:
+    """Clips in, blocks of (frames, channels) out; the only state the audio callback touches."""
+
+    def __init__(self, channels: int, sample_rate: int, pause_s: float = 0.0):
+        self.channels = channels
+        self.sample_rate = sample_rate
+        self.pause_frames = int(round(pause_s * sample_rate))
+        self.frames_rendered = 0
+        self.late_frames = 0  # silence beyond a pause because no clip was queued in time
+        self._pending: collections.deque[Clip] = collections.deque()
+        self._events: queue.SimpleQueue[ClipEvent] = queue.SimpleQueue()
+        self._current: Clip | None = None
+        self._position = 0
+        self._pause_left = 0
+        self._after_clip = False  # the last thing played was a clip, so a pause is owed
+
+    def queue(self, clip: Clip) -> None:
+        if not 0 <= clip.channel < self.channels:
+            raise ValueError(f"channel {clip.channel} is not one of the {self.channels} output channels")
+        self._pending.append(clip)  # deque.append/popleft are atomic: no lock with the callback
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def busy(self) -> bool:
+        return self._current is not None or bool(self._pending)
+
+    def clear(self) -> None:
+        """Drop what is queued; the clip sounding now plays to its end."""
+        self._pending.clear()
+        self._after_clip = False
+
+    def events(self) -> list[ClipEvent]:
+        found = []
+        while True:
+            try:
+                found.append(self._events.get_nowait())
+            except queue.Empty:
+                return found
+
+    def render(self, out: np.ndarray) -> None:
+        """Fill `out` (frames, channels) with the next block; called on the audio thread."""
+        out.fill(0)
+        frames = out.shape[0]
+        done = 0
+        while done < frames:
+            if self._current is None:
+                if self._pause_left > 0:
+                    step = min(self._pause_left, frames - done)
+                    self._pause_left -= step
+                    done += step
+                    continue
+                if not self._pending:
+                    if self._after_clip:
+                        self.late_frames += frames - done
+                    break
+                self._current = self._pending.popleft()
+                self._position = 0
+                self._events.put(ClipEvent("start", self._current.tag, self.frames_rendered + done))
+            clip = self._current
+            step = min(len(clip.samples) - self._position, frames - done)
+            out[done : done + step, clip.channel] = clip.samples[self._position : self._position + step]
+            self._position += step
+            done += step
+            if self._position >= len(clip.samples):
+                self._events.put(ClipEvent("end", clip.tag, self.frames_rendered + done))
+                self._current = None
+                self._after_clip = True
+                self._pause_left = self.pause_frames
+        self.frames_rendered += frames
+
+    def set_pause(self, pause_s: float) -> None:
+        self.pause_frames = int(round(pause_s * self.sample_rate))
+
+
+class MultichannelOutput(abc.ABC):
+    """What the memorial needs from a sound card; nothing more, so a simulation can be complete.
+
+    `open()` once, `check()` about once a second (where a lost card is noticed and a
+    returned one taken back), `queue()` clips ahead of time. Nothing here blocks.
+    """
+
+    channels: int
+    sample_rate: int
+    last_problem: str | None
+
+    def __init__(self, channels: int, sample_rate: int):
+        if channels < 1:
+            raise ValueError(f"channels must be at least 1, not {channels}")
+        self.channels = channels
+        self.sample_rate = sample_rate
+        self.mixer = ClipMixer(channels, sample_rate)
+        self.last_problem = None
+
+    def queue(self, clip: Clip) -> None:
+        self.mixer.queue(clip)
+
+    def pending(self) -> int:
+        return self.mixer.pending()
+
+    def busy(self) -> bool:
+        return self.mixer.busy()
+
+    def clear(self) -> None:
+        self.mixer.clear()
+
+    def events(self) -> list[ClipEvent]:
+        return self.mixer.events()
+
+    def set_pause(self, pause_s: float) -> None:
+        self.mixer.set_pause(pause_s)
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Start the stream (silence until a clip is queued); DeviceError if it cannot.
+
+        After a DeviceError the output keeps trying in `check()`, so a memorial started
+        before its sound card was switched on comes into service by itself.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the stream; safe to call more than once."""
+
+    @abc.abstractmethod
+    def check(self) -> bool:
+        """Notice a lost stream and reopen it when due; True while sound can flow."""
+
+
+class SoundDeviceMultichannel(MultichannelOutput):
+    """The memorial's sound card through PortAudio, chosen by (part of) its name.
+
+    Through PulseAudio, name the ALSA device "pulse" and let the sink be chosen there
+    (PULSE_SINK); on the gallery's own multichannel card, name the card.
+    """
+
+    def __init__(
+        self,
+        device: str,
+        channels: int,
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        blocksize: int = 2048,
+        # Nobody waits for the memorial to answer: half a second of buffer lets it ride out
+        # a busy moment (PortAudio's "high", tens of ms on ALSA "pulse", underran here).
+        latency: str | float = 0.5,
+        retry_interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__(channels, sample_rate)
+        self.device = device
+        self.blocksize = blocksize
+        self.latency = latency
+        self.retry_interval = retry_interval
+        self._clock = clock
+        self._stream: Any = None
+        self._ended: str | None = None
+        self._wanted = False
+        self._next_attempt_at = 0.0
+
+    def open(self) -> None:
+        self._wanted = True
+        try:
+            self._connect(rescan=False)
+        except DeviceError as error:
+            self._lose(str(error))
+            raise
+
+    def close(self) -> None:
+        self._wanted = False
+        self._disconnect()
+
+    def check(self) -> bool:
+        if not self._wanted:
+            return False
+        stream = self._stream
+        if stream is not None and self._ended is None and stream.active:
+            return True
+        if stream is not None:
+            self._lose(self._ended or f"the stream of {self.device!r} stopped")
+        now = self._clock()
+        if now < self._next_attempt_at:
+            return False
+        self._next_attempt_at = now + self.retry_interval
+        try:
+            self._connect(rescan=True)
+        except DeviceError as error:
+            self.last_problem = str(error)
+            return False
+        log.info("memorial sound card back", extra={"device": self.device})
+        return True
+
+    def _lose(self, reason: str) -> None:
+        if self.last_problem != reason:
+            log.error("memorial sound card lost", extra={"device": self.device, "problem": reason})
+        self.last_problem = reason
+        self._disconnect()
+        self._next_attempt_at = self._clock() + self.retry_interval
+
+    def _connect(self, rescan: bool) -> None:
+        sd = _sounddevice()
+        with _PORTAUDIO.lock:
+            if rescan:
+                _PORTAUDIO.rescan()
+            index = find_device(self.device, "output")
+            info = sd.query_devices(index)
+            if int(info["max_output_channels"]) < self.channels:
+                raise DeviceError(
+                    f"output {info['name']!r} has {info['max_output_channels']} channels, not the "
+                    f"{self.channels} of [memorial] channels: lower that setting (transports then share "
+                    "loudspeakers) or name the multichannel card in [memorial] output"
+                )
+            self._ended = None
+            ended = f"{info['name']!r} ended its stream (unplugged, switched off, or the sound server went away)"
+
+            def finished() -> None:
+                self._ended = ended
+
+            try:
+                stream = sd.OutputStream(
+                    device=index,
+                    samplerate=self.sample_rate,
+                    channels=self.channels,
+                    dtype="float32",
+                    blocksize=self.blocksize,
+                    latency=self.latency,
+                    callback=self._callback,
+                    finished_callback=finished,
+                )
+            except sd.PortAudioError as error:
+                raise DeviceError(
+                    f"output {info['name']!r} cannot play {self.channels} channels at {self.sample_rate} Hz: "
+                    f"{error}. Check the card is on and not used by another program."
+                ) from None
+            _PORTAUDIO.opened(stream)
+            try:
+                stream.start()
+            except sd.PortAudioError as error:
+                _PORTAUDIO.close(stream)
+                raise DeviceError(f"output {info['name']!r} cannot be started: {error}") from None
+        self._stream = stream
+        self.last_problem = None
+
+    def _disconnect(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            _PORTAUDIO.close(stream)
+
+    def _callback(self, outdata: np.ndarray, frames: int, when: Any, status: Any) -> None:
+        self.mixer.render(outdata)
+
+
+def __getattr__(name: str) -> Any:
+    """The simulation lives in hardware.multichannel_sim; the composition root may name it here."""
+    if name == "SimulatedMultichannel":
+        from hardware import multichannel_sim
+
+        return multichannel_sim.SimulatedMultichannel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
