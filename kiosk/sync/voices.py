@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.sync.client import CentralClient, StoreUnreachable, problem_detail
+from kiosk.sync.files import fsync_directory, write_json_atomically
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class VoiceCatalogue:
 
     def _save(self, document: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_durably(self.folder / LIST_NAME, json.dumps(document).encode("utf-8"))
+        write_json_atomically(self.folder / LIST_NAME, document)
 
     def _load(self) -> VoiceList:
         path = self.folder / LIST_NAME
@@ -194,8 +195,4 @@ def _write_durably(final: Path, body: bytes) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, final)
-    fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_directory(final.parent)
