@@ -106,9 +106,11 @@ class StationApp(App):
         if hasattr(module, "attract_backdrop"):
             attract.ids.backdrop.add_widget(module.attract_backdrop(self))
         screens.current = "attract"
-        Clock.schedule_interval(self._tick, 0.25)
+        # Cancelled when the app stops: a stopped app (a test, a screenshot) must not
+        # tick on in the process and act on the app that runs after it.
+        self._clock_events = [Clock.schedule_interval(self._tick, 0.25)]
         if self.station.display.snapshot_every_s > 0:
-            Clock.schedule_interval(self._snapshot, self.station.display.snapshot_every_s)
+            self._clock_events.append(Clock.schedule_interval(self._snapshot, self.station.display.snapshot_every_s))
         log.info("station started", extra={"exhibit": self.exhibit, "persons": self.persons, "fictional": self.fictional})
         return self.root_widget
 
@@ -161,10 +163,14 @@ class StationApp(App):
         # itself: when the UI thread hangs, the pings stop and systemd restarts the station.
         self.service_manager = ServiceNotifier.from_environment()
         if self.service_manager.ping_interval_s:
-            Clock.schedule_interval(lambda _dt: self.service_manager.ping(), self.service_manager.ping_interval_s)
+            self._clock_events.append(
+                Clock.schedule_interval(lambda _dt: self.service_manager.ping(), self.service_manager.ping_interval_s)
+            )
         self.service_manager.ready(f"{self.exhibit} {self.station_id}")
 
     def on_stop(self) -> None:
+        for event in getattr(self, "_clock_events", ()):
+            event.cancel()
         self.service_manager.stopping()
 
     def _snapshot(self, _dt) -> None:

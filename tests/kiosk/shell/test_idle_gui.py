@@ -96,3 +96,20 @@ def test_every_text_switches_with_the_language(station):
         texts[language] = driver.find("booth-steps").text
     assert len(set(texts.values())) == 3
     assert texts["fr"].startswith("1. Vous donnez votre accord")
+
+
+def test_a_stopped_station_no_longer_ticks(station):
+    # Tests and `kiosk screenshot` run one app after another in a process: a stopped
+    # one must not go on warning and forgetting, acting on the app that came after it.
+    driver, app, clock = station("wall")
+    driver.tap("attract")
+    driver.stop()
+    clock.advance(app.session.warn_after_s + 1)
+    import time
+
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + 1.0  # the tick is every 0.25 s of real time
+    while time.monotonic() < deadline:
+        EventLoop.idle()
+    assert app.phase == "active"
