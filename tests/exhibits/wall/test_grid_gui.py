@@ -253,7 +253,7 @@ def test_pages_are_read_off_the_main_thread_while_frames_go_on(wall):
             raise TimeoutError("the test never released the pages")
         return decode_page(path)
 
-    textures_before = len(Cache._objects.get("kv.texture", {}))
+    textures_before = set(Cache._objects.get("kv.texture", {}))
     driver, grid, _selected = wall(read_page=slow_read)
     first_frame = Clock.frames_displayed
     started = time.monotonic()
@@ -270,7 +270,8 @@ def test_pages_are_read_off_the_main_thread_while_frames_go_on(wall):
     release.set()
     faces_in_view(driver, grid)
     assert SILHOUETTE_PAGE in grid.loaded_pages
-    assert len(Cache._objects.get("kv.texture", {})) == textures_before, "Kivy's texture cache is not used"
+    # Nothing added (an entry of an earlier test may expire meanwhile: Kivy's timeout).
+    assert set(Cache._objects.get("kv.texture", {})) <= textures_before, "Kivy's texture cache is not used"
 
 
 def test_the_page_cache_keeps_its_size_and_the_pages_in_view(wall, thumbs, tmp_path):
