@@ -14,6 +14,7 @@ from pathlib import Path
 import bagit
 import pytest
 from central_support import Store, flac_bytes, keep_recording, make_config
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from kiosk.central.api import create_app
@@ -43,10 +44,9 @@ def sqlite_store(tmp_path: Path, small_collection: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no {CHROMIUM}: install Debian's chromium (scripts/setup does)", pytrace=False)
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
@@ -113,7 +113,7 @@ def test_a_staff_member_moderates_withdraws_and_exports_in_a_real_browser(
     page.fill("input[name=password]", PASSWORD)
     page.click("form.login button")
     assert page.url == f"{server.url}/staff/queue"
-    assert page.locator("li.recording").count() == 3
+    expect(page.locator("li.recording")).to_have_count(3)  # waits for the page
 
     # The audio player loads the recording from the staff-only endpoint.
     player = page.locator(f"#r-{second} audio")
@@ -134,7 +134,7 @@ def test_a_staff_member_moderates_withdraws_and_exports_in_a_real_browser(
     page.fill(f"#r-{second} input[name=note]", "ruis op het einde")
     page.click(f"#r-{second} form.reject button")
     assert "geweigerd" in page.locator(".notice").first.inner_text()
-    assert page.locator("li.recording").count() == 1
+    expect(page.locator("li.recording")).to_have_count(1)  # waits for the page
     assert not voiced(store, "t-xx-002") and voiced(store, "t-xx-001")
     page.goto(f"{server.url}/staff/history?status=rejected")
     assert "De naam is niet verstaanbaar: ruis op het einde" in page.locator("table.history").inner_text()
@@ -153,7 +153,7 @@ def test_a_staff_member_moderates_withdraws_and_exports_in_a_real_browser(
         headers={"Origin": "http://elsewhere.example"},
     )
     assert refused.status == 403
-    assert page.locator("li.recording").count() == 1
+    expect(page.locator("li.recording")).to_have_count(1)  # waits for the page
 
     # Progress, stations and the queue in the three languages; the choice is remembered.
     for language, headline in (("nl", "3 van de 40 namen"), ("fr", "2 des 40 noms"), ("en", "2 of 40 names")):
@@ -170,10 +170,10 @@ def test_a_staff_member_moderates_withdraws_and_exports_in_a_real_browser(
     page.goto(f"{server.url}/staff/progress")
     assert "2 of 40 names have a voice" in page.locator(".headline").inner_text()
     assert page.locator("svg.chart title").text_content() == "Names with a voice, per transport"
-    assert page.locator("table.figures-table tbody tr").count() == 2
+    expect(page.locator("table.figures-table tbody tr")).to_have_count(2)  # waits for the page
     page.goto(f"{server.url}/staff/stations")
     rows = page.locator("table.stations tbody tr")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)  # waits for the page
     assert "Working" in rows.nth(0).inner_text()
     assert "Microphone: lost" in rows.nth(1).inner_text() and "disk" in rows.nth(1).inner_text()
     assert "Never heard from" in rows.nth(2).inner_text()
