@@ -20,7 +20,11 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = sorted(p for p in (DEPLOY / "systemd").iterdir() if p.suffix in {".service", ".target", ".timer"})
 EXEC_LINE = re.compile(r"^(Exec\w+=[-@:+!]*)(/\S+)", re.MULTILINE)
 
-pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is part of Debian's systemd")
+
+@pytest.fixture(autouse=True)
+def _systemd_analyze() -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.fail("no systemd-analyze: install Debian's systemd (scripts/setup does)", pytrace=False)
 
 
 def unit_text(name: str) -> str:
