@@ -132,11 +132,12 @@ class Withdrawal:
     name_has_voice: bool
 
 
-def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Withdrawal:
-    """Withdraw the recording a participant's code names: delete its audio, free the name.
+def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
+    """The recording a participant's withdrawal code names, with its person; None when none does.
 
-    NotFound when no recording has that code (the participant may have mistyped it: the
-    message says which symbols a code has).
+    Unprocessable when the text is not a code. The code is hashed once here (scrypt is
+    slow on purpose), so a caller that shows the recording before withdrawing it passes
+    its id on to `withdraw_recording` rather than the code again.
     """
     canonical = normalise_code(code)
     if canonical is None:
@@ -144,16 +145,44 @@ def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Wi
             "that is not a withdrawal code: eight letters and digits like ABCD-2345, as on the thank-you screen "
             "(no 0, O, 1, I, L or U)"
         )
-    hashed = withdrawal_code_hash(canonical)
     with database.read() as connection:
-        recording_id = connection.execute(
-            select(recordings.c.id).where(recordings.c.withdrawal_code_hash == hashed)
-        ).scalar_one_or_none()
-    if recording_id is None:
+        row = connection.execute(
+            select(
+                recordings.c.id,
+                recordings.c.status,
+                recordings.c.received_at,
+                recordings.c.recorded_at,
+                recordings.c.status_at,
+                persons.c.person_id,
+                persons.c.surname,
+                persons.c.given_names,
+                persons.c.list_number,
+                transports.c.code,
+            )
+            .join(persons, persons.c.id == recordings.c.person_id)
+            .join(transports, transports.c.id == persons.c.transport_id)
+            .where(recordings.c.withdrawal_code_hash == withdrawal_code_hash(canonical))
+        ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Withdrawal:
+    """Withdraw the recording a participant's code names: delete its audio, free the name.
+
+    NotFound when no recording has that code (the participant may have mistyped it: the
+    message says which symbols a code has).
+    """
+    found = recording_for_code(database, code)
+    if found is None:
         raise NotFound(
-            f"no recording has the code {canonical}: check it with the participant; a recording made in the last "
-            "minutes may still be on its way from the booth"
+            f"no recording has the code {normalise_code(code)}: check it with the participant; a recording made in "
+            "the last minutes may still be on its way from the booth"
         )
+    return withdraw_recording(database, audio, found["id"], by=by)
+
+
+def withdraw_recording(database: Database, audio: AudioStore, recording_id: uuid.UUID, *, by: str) -> Withdrawal:
+    """Withdraw one recording (found by its code): delete its audio unless shared, free the name."""
     with database.write() as connection:
         row = _locked(connection, recording_id)
         if row.status == "withdrawn":

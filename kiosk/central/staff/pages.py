@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from kiosk.central.codes import normalise_code, withdrawal_code_hash
+from kiosk.central.codes import normalise_code
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Refusal, Unprocessable
@@ -39,11 +39,12 @@ from kiosk.central.moderation import (
     approve,
     recording_audio,
     recordings_to_review,
+    recording_for_code,
     reject,
-    withdraw,
+    withdraw_recording,
 )
 from kiosk.central.recordings import AudioStore
-from kiosk.central.schema import collection_imports, persons, recordings, stations, transports
+from kiosk.central.schema import collection_imports, recordings, stations
 from kiosk.central.staff.accounts import LoginRefused, log_in
 from kiosk.central.staff.export import plan_bag, stream_bag_tar
 from kiosk.central.staff.sessions import (
@@ -451,7 +452,7 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
             return render(
                 request, "withdraw.html", session.language, session, status=422, code=typed, problem="withdraw.not_a_code"
             )
-        found = await run_in_threadpool(_recording_by_code, database, canonical)
+        found = await run_in_threadpool(recording_for_code, database, canonical)
         if found is None:
             return render(
                 request, "withdraw.html", session.language, session, status=404, code=canonical, problem="withdraw.unknown"
@@ -464,8 +465,10 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
         try:
             form = await posted(request, session)
             code = str(form.get("code", ""))
-            found = await run_in_threadpool(_recording_by_code, database, normalise_code(code) or "")
-            done = await run_in_threadpool(withdraw, database, audio, code, by=session.staff.username)
+            found = await run_in_threadpool(recording_for_code, database, code)
+            if found is None:
+                raise NotFound("no recording has this code")
+            done = await run_in_threadpool(withdraw_recording, database, audio, found["id"], by=session.staff.username)
         except (Unprocessable, NotFound):
             return render(request, "withdraw.html", session.language, session, status=404, code="", problem="withdraw.unknown")
         except Refusal as refusal:
@@ -541,31 +544,6 @@ def _decided(database: Database, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
             select(recordings.c.id, recordings.c.status_at, recordings.c.decided_by).where(recordings.c.id.in_(ids))
         ).all()
     return {row.id: row for row in rows}
-
-
-def _recording_by_code(database: Database, canonical: str) -> dict[str, Any] | None:
-    """The recording a withdrawal code names, with its person, for the confirmation step."""
-    if not canonical:
-        return None
-    with database.read() as connection:
-        row = connection.execute(
-            select(
-                recordings.c.id,
-                recordings.c.status,
-                recordings.c.received_at,
-                recordings.c.recorded_at,
-                recordings.c.status_at,
-                persons.c.person_id,
-                persons.c.surname,
-                persons.c.given_names,
-                persons.c.list_number,
-                transports.c.code,
-            )
-            .join(persons, persons.c.id == recordings.c.person_id)
-            .join(transports, transports.c.id == persons.c.transport_id)
-            .where(recordings.c.withdrawal_code_hash == withdrawal_code_hash(canonical))
-        ).first()
-    return dict(row._mapping) if row is not None else None
 
 
 def _share(part: int, whole: int) -> float:
