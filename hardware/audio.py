@@ -553,6 +553,17 @@ class _PortAudio:
         with self.lock:
             self._streams.add(stream)
 
+    def start(self, stream: Any, what: str) -> None:
+        """Keep `stream` (just opened) and start it; if it will not start, close it and
+        raise DeviceError saying that `what` cannot be started."""
+        sd = _sounddevice()
+        self.opened(stream)
+        try:
+            stream.start()
+        except sd.PortAudioError as error:
+            self.close(stream)
+            raise DeviceError(f"{what} cannot be started: {error}") from None
+
     def close(self, stream: Any) -> None:
         """Abort and close `stream`; errors are ignored, as the stream may be dead already."""
         with self.lock:
@@ -692,12 +703,7 @@ class SoundDeviceMicrophone(BlockMicrophone):
                     f"{self.name} cannot be opened: {error}. Check that it is plugged in and "
                     "not used by another program."
                 ) from None
-            _PORTAUDIO.opened(stream)
-            try:
-                stream.start()
-            except sd.PortAudioError as error:
-                _PORTAUDIO.close(stream)
-                raise DeviceError(f"{self.name} cannot be started: {error}") from None
+            _PORTAUDIO.start(stream, self.name)
         self._stream = stream
 
     def _check_settings(self, sd: Any, index: int) -> None:
@@ -825,14 +831,7 @@ class SoundDeviceSpeaker(Speaker):
                     f"speaker {info['name']!r} cannot play {channels} channels at "
                     f"{sample_rate} Hz: {error}"
                 ) from None
-            _PORTAUDIO.opened(stream)
-            try:
-                stream.start()
-            except sd.PortAudioError as error:
-                _PORTAUDIO.close(stream)
-                raise DeviceError(
-                    f"speaker {info['name']!r} cannot be started: {error}"
-                ) from None
+            _PORTAUDIO.start(stream, f"speaker {info['name']!r}")
         with self._lock:
             self._stream, self._playback = stream, playback
 

@@ -26,7 +26,6 @@ import abc
 import collections
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -289,12 +288,7 @@ class SoundDeviceMultichannel(MultichannelOutput):
                     f"output {info['name']!r} cannot play {self.channels} channels at {self.sample_rate} Hz: "
                     f"{error}. Check the card is on and not used by another program."
                 ) from None
-            _PORTAUDIO.opened(stream)
-            try:
-                stream.start()
-            except sd.PortAudioError as error:
-                _PORTAUDIO.close(stream)
-                raise DeviceError(f"output {info['name']!r} cannot be started: {error}") from None
+            _PORTAUDIO.start(stream, f"output {info['name']!r}")
         self._stream = stream
         self.last_problem = None
 

@@ -11,16 +11,17 @@ import csv
 import io
 import socket
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for folder in (ROOT, ROOT / "tests" / "central"):  # the project, and the live server the tests share
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from central_support import LiveServer  # noqa: E402
 
 from exhibits.booth.takes import Consent, KeptTake, TakeStore  # noqa: E402
 from kiosk.central.config import CentralConfig, load_central_config, write_central_config  # noqa: E402
@@ -82,36 +83,13 @@ def make_central(folder: Path, collection: Path, *, max_upload_mb: float | None 
     return config, database
 
 
-class CentralServer:
+class CentralServer(LiveServer):
     """The real central store app on uvicorn, on a free port of 127.0.0.1, in a thread."""
 
     def __init__(self, config: CentralConfig, database: Database):
-        import uvicorn
-
         from kiosk.central.api import create_app
 
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(config, database)
-        self._server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-
-    def start(self) -> CentralServer:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the central store did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        self._socket.close()
+        super().__init__(create_app(config, database))
 
 
 @dataclass
