@@ -29,11 +29,9 @@ def make_microphone(config: StationConfig):
 
 
 def make_speaker(config: StationConfig):
-    from hardware import audio, audio_sim
+    from hardware.devices import speaker_named
 
-    if config.booth.speaker == SIMULATED:
-        return audio_sim.SimulatedSpeaker()
-    return audio.SoundDeviceSpeaker(None if config.booth.speaker == "default" else config.booth.speaker)
+    return speaker_named(config.booth.speaker)
 
 
 def make_controller(config: StationConfig):

@@ -137,12 +137,9 @@ class WallVoices:
 
 def make_wall_voices(config) -> WallVoices:
     """The wall's voices for a station config: its speaker, its store, its catalogue."""
-    from hardware import audio, audio_sim
+    from hardware.devices import speaker_named
 
-    if config.wall.speaker == "simulated":
-        speaker: Speaker = audio_sim.SimulatedSpeaker()
-    else:
-        speaker = audio.SoundDeviceSpeaker(None if config.wall.speaker == "default" else config.wall.speaker)
+    speaker: Speaker = speaker_named(config.wall.speaker)
     factory = (lambda: CentralClient.for_station(config)) if config.central.url else None
     catalogue = VoiceCatalogue(config.data_dir / "voices")
     return WallVoices(catalogue, speaker, factory, refresh_s=config.wall.voices_refresh_s)
