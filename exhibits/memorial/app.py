@@ -151,7 +151,7 @@ class MemorialStation:
         snapshot = self.snapshot
         return MemorialView(
             languages=tuple(self.config.station.languages),
-            names_with_voice=snapshot.names_with_voice if snapshot else 0,
+            names_with_voice=approved_names(snapshot),
             persons=snapshot.persons if snapshot else 0,
             name=entry.name if entry else None,
             transport=entry.transport if entry else None,
@@ -222,7 +222,15 @@ def run_memorial(config: StationConfig, *, windowed: bool = False, for_s: float 
         log.info("memorial stopped", extra={"names_played": station.player.played})
 
 
-def screenshot(config: StationConfig, screen: str, language: str | None, out: Path) -> list[Path]:
+def approved_names(snapshot) -> int:
+    """Names with an approved voice: the store's list holds approved recordings only.
+
+    (The store's own `names_with_voice` also counts recordings nobody has listened to.)
+    """
+    return len({entry.person_id for entry in snapshot.entries}) if snapshot else 0
+
+
+def screenshot(config: StationConfig, screen: str, language: str | None, out: Path, *, layout: bool = False) -> list[Path]:
     """`kiosk screenshot` for a memorial: "memorial" (a name sounding), "closed", or "all"."""
     from exhibits.memorial.display import MemorialView, render_png
 
@@ -235,7 +243,7 @@ def screenshot(config: StationConfig, screen: str, language: str | None, out: Pa
     first = saved.entries[0] if saved and saved.entries else None
     base = dict(
         languages=languages,
-        names_with_voice=saved.names_with_voice if saved else 0,
+        names_with_voice=approved_names(saved),
         persons=saved.persons if saved else 0,
         fictional=fictional,
     )
@@ -250,7 +258,7 @@ def screenshot(config: StationConfig, screen: str, language: str | None, out: Pa
     }
     size = (config.display.width, config.display.height)
     if screen == "all":
-        return [render_png(view, size, out / f"{name}-{languages[0]}.png") for name, view in views.items()]
+        return [render_png(view, size, out / f"{name}-{languages[0]}.png", name if layout else None) for name, view in views.items()]
     if screen not in views:
         raise KioskError(f"a memorial has no screen {screen!r}", f"use one of: {', '.join(views)}, all")
-    return [render_png(views[screen], size, out)]
+    return [render_png(views[screen], size, out, screen if layout else None)]

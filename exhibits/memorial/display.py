@@ -61,12 +61,24 @@ def prepare_headless() -> None:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # pygame must never take the sound card
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """One text as drawn, for the layout audit (`kiosk screenshot --layout`)."""
+
+    text: str
+    box: tuple[int, int, int, int]  # x, y, w, h; origin top left
+    needs: tuple[int, int]
+    colour: tuple[int, int, int]
+    px: int
+
+
 class MemorialScreen:
     def __init__(self, size: tuple[int, int]):
         import pygame
 
         pygame.font.init()
         self.size = size
+        self.drawn: list[Drawn] = []  # what the last draw() showed
         width, height = size
         self._name_px = max(24, int(height * 0.085))
         self._fonts: dict[tuple[Path, int], pygame.font.Font] = {}
@@ -94,6 +106,7 @@ class MemorialScreen:
 
     def draw(self, surface, view: MemorialView) -> None:
         width, height = self.size
+        self.drawn = []
         surface.fill(BACKGROUND)
         if view.fictional:
             y = int(height * 0.03)
@@ -115,33 +128,70 @@ class MemorialScreen:
         line = self._foot.get_linesize() + 6
         y = height - int(height * 0.06) - line * len(view.languages)
         for language in view.languages:
-            text = i18n.text(
-                language,
-                "memorial.voices",
-                count=i18n.number(language, view.names_with_voice),
-                total=i18n.number(language, view.persons),
-            )
-            self._centred(surface, self._foot, text, FOOT_COLOUR, y)
+            self._centred(surface, self._foot, foot_line(language, view), FOOT_COLOUR, y)
             y += line
 
     def _centred(self, surface, font, text: str, colour: tuple[int, int, int], top: int) -> int:
         """Draw `text` centred at `top`; return the y under it."""
         rendered = font.render(text, True, colour)
-        surface.blit(rendered, ((self.size[0] - rendered.get_width()) // 2, top))
+        left = (self.size[0] - rendered.get_width()) // 2
+        surface.blit(rendered, (left, top))
+        self.drawn.append(Drawn(text, (left, top, rendered.get_width(), rendered.get_height()), font.size(text), colour, font.get_height()))
         return top + rendered.get_height()
 
 
-def render_png(view: MemorialView, size: tuple[int, int], out: Path) -> Path:
-    """Draw `view` headless and save it as PNG."""
+def foot_line(language: str, view: MemorialView) -> str:
+    """How many names have an approved voice; until there is one, that it waits for them."""
+    if view.names_with_voice <= 0 or view.persons <= 0:
+        return i18n.text(language, "memorial.waiting")
+    return i18n.text(
+        language,
+        "memorial.voices",
+        count=i18n.number(language, view.names_with_voice),
+        total=i18n.number(language, view.persons),
+    )
+
+
+def render_png(view: MemorialView, size: tuple[int, int], out: Path, layout_of: str | None = None) -> Path:
+    """Draw `view` headless and save it as PNG; with LAYOUT_OF (the screen's name) also
+    its layout JSON beside it (CONTRACT.md, "Layout JSON")."""
     prepare_headless()
     import pygame
 
     pygame.display.init()
     try:
         surface = pygame.Surface(size)
-        MemorialScreen(size).draw(surface, view)
+        screen = MemorialScreen(size)
+        screen.draw(surface, view)
         out.parent.mkdir(parents=True, exist_ok=True)
         pygame.image.save(surface, str(out))
+        if layout_of is not None:
+            memorial_layout(screen, surface, layout_of, view.languages[0]).write(out.with_suffix(".json"))
     finally:
         pygame.display.quit()
     return out
+
+
+def memorial_layout(screen: MemorialScreen, surface, name: str, language: str):
+    """The texts SCREEN drew on SURFACE, each with the colour really behind it."""
+    from kiosk.audit import Item, Layout, hex_colour
+
+    items = []
+    for drawn in screen.drawn:
+        x, y, _w, _h = drawn.box
+        # Sampled just outside the text's corner: the ground it is drawn on.
+        at = (min(max(0, x - 2), screen.size[0] - 1), min(max(0, y), screen.size[1] - 1))
+        behind = tuple(surface.get_at(at))[:3]
+        items.append(
+            Item(
+                name=None,
+                kind="text",
+                box=tuple(float(v) for v in drawn.box),
+                text=drawn.text,
+                text_needs=tuple(float(v) for v in drawn.needs),
+                color=hex_colour(drawn.colour),
+                background=hex_colour(behind),
+                text_px=float(drawn.px),
+            )
+        )
+    return Layout(station="memorial", screen=name, lang=language, size=screen.size, items=items)

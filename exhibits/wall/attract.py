@@ -1,8 +1,11 @@
-"""The wall's attract mode: faces drift slowly behind the invitation, and their names appear.
+"""The wall's attract mode: faces appear and fade, one by one, beside the invitation.
 
-Sober by design: few faces at a time, dimmed, moving a few centimetres over many seconds;
-no zoom, no bounce, no sound. A face's place is kept as a fraction of the backdrop, so
-it stays where it belongs whatever size the screen turns out to be.
+Sober by design: each face has a place of its own in a column on either side of the
+invitation (`slots`), so faces never cover each other or the text; a face fades in over
+seconds, stays, fades out, and another person takes its place. No drift, no zoom, no
+bounce, no sound. Names are drawn whole under the face, in full contrast.
+
+`slots` is plain arithmetic (tested without a screen); `SlotPortraits` only animates.
 """
 
 from __future__ import annotations
@@ -11,73 +14,114 @@ import random
 
 from kivy.animation import Animation
 from kivy.clock import Clock
-from kivy.metrics import dp
-from kivy.properties import NumericProperty
+from kivy.metrics import dp, sp
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
-from kivy.uix.relativelayout import RelativeLayout
 
-FACES = 7  # on screen at once
-LIFE_S = 24.0  # a face's time on screen: fade in, drift, fade out
-DIM = 0.32  # a face's brightest: the invitation in front stays readable
-FACE_DP = 150
-
-
-class Face(RelativeLayout):
-    """One face and its name; a RelativeLayout, so moving it never waits for a relayout."""
-
-    fx = NumericProperty(0.0)  # place as a fraction of the free width and height
-    fy = NumericProperty(0.0)
-    shift = NumericProperty(0.0)  # 0 → 1 over the face's life: the drift
+SIDE_DP = 300
+"""Width of each side column; the invitation keeps the middle (shell.kv, AttractScreen)."""
+FACE_DP = (150, 200)
+NAME_DP = 84  # three lines of a long name
+GAP_DP = 24
+FADE_S = 4.0
+STAY_S = 18.0
+IMAGE_OPACITY = 0.75  # the faces stay quieter than the invitation; the names do not fade
 
 
-class DriftingPortraits(FloatLayout):
+def slots(width: float, height: float, side: float, slot_height: float, gap: float) -> list[tuple[float, float, float, float]]:
+    """(x, y, w, h) of each face's place, in the two side columns, origin bottom left.
+
+    As many places one above the other as the height holds, centred; none where the
+    screen is too narrow for a column beside the invitation.
+    """
+    if width < 3 * side or height < slot_height:
+        return []
+    rows = int((height + gap) // (slot_height + gap))
+    used = rows * slot_height + (rows - 1) * gap
+    bottom = (height - used) / 2
+    places = []
+    for left in (gap, width - side - gap):
+        for row in range(rows):
+            places.append((left, bottom + row * (slot_height + gap), side - gap, slot_height))
+    return places
+
+
+class Face(BoxLayout):
+    """One face and the name beneath it."""
+
+
+class SlotPortraits(FloatLayout):
     def __init__(self, people: list[tuple[str, str]], seed: int | None = None, **kwargs):
         """PEOPLE: (display name, portrait path) of persons with a photograph."""
         super().__init__(**kwargs)
         self.people = people
         self.random = random.Random(seed)
-        self._event = None
-        self.bind(parent=self._on_parent, size=self._place_all, pos=self._place_all)
+        self._faces: dict[int, Face] = {}
+        self._events: list = []
+        self.bind(size=self._reset, pos=self._reset)
 
-    def _on_parent(self, *_):
-        if self._event is None and self.people:
-            self._event = Clock.schedule_interval(lambda _dt: self._add_face(), LIFE_S / FACES)
-            # The first faces are already there: a visitor walking up sees people.
-            for _ in range(FACES):
-                self._add_face(settled=True)
+    def stop(self) -> None:
+        """No more changes (the app stops: nothing may act on it afterwards)."""
+        self.people = []
+        self._reset()
 
-    def _place(self, face: Face, *_):
-        size = dp(FACE_DP)
-        face.x = self.x + face.fx * max(0, self.width - size) + face.shift * dp(30) * (1 if face.fx < 0.5 else -1)
-        face.y = self.y + dp(20) + face.fy * max(0, self.height - face.height - dp(40)) + face.shift * dp(30)
+    def _reset(self, *_args) -> None:
+        for event in self._events:
+            event.cancel()
+        self._events = []
+        for face in self._faces.values():
+            Animation.cancel_all(face)
+            self.remove_widget(face)
+        self._faces = {}
+        if not self.people:
+            return
+        places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
+        cycle = FADE_S * 2 + STAY_S
+        for number, place in enumerate(places):
+            # Already there when a visitor walks up; they change at different moments.
+            self._show(number, place, settled=True)
+            first = (number + 1) * cycle / (len(places) + 1)
+            self._events.append(Clock.schedule_once(lambda _dt, n=number, p=place: self._cycle(n, p), first))
 
-    def _place_all(self, *_):
-        for face in self.children:
-            self._place(face)
+    def _cycle(self, number: int, place) -> None:
+        face = self._faces.get(number)
+        if face is None:
+            return
 
-    def _add_face(self, settled: bool = False):
-        name, path = self.random.choice(self.people)
-        size = dp(FACE_DP)
-        face = Face(size_hint=(None, None), size=(size, size * 1.33 + dp(28)), opacity=DIM if settled else 0)
-        # On the sides only: the invitation in the middle keeps its full contrast.
-        side = self.random.random() * 0.26
-        face.fx, face.fy = (side if self.random.random() < 0.5 else 1 - side), self.random.random()
-        face.add_widget(Image(source=path, size_hint=(1, None), height=size * 1.33, pos_hint={"top": 1}, fit_mode="contain"))
-        face.add_widget(
-            Label(text=name, font_name="Serif", font_size="15sp", color=(0.95, 0.94, 0.91, 1), size_hint=(1, None), height=dp(24), pos_hint={"y": 0})
+        def next_face(*_args) -> None:
+            self._show(number, place, settled=False)
+            self._events.append(Clock.schedule_once(lambda _dt: self._cycle(number, place), FADE_S + STAY_S))
+
+        fade = Animation(opacity=0, duration=FADE_S)
+        fade.bind(on_complete=lambda *_: (self.remove_widget(face), next_face()))
+        fade.start(face)
+
+    def _show(self, number: int, place, settled: bool) -> None:
+        shown = {face.person for face in self._faces.values() if face.parent is self}
+        choices = [person for person in self.people if person not in shown] or self.people
+        name, path = self.random.choice(choices)
+        x, y, width, height = place
+        face = Face(orientation="vertical", size_hint=(None, None), pos=(self.x + x, self.y + y), size=(width, height), spacing=dp(6), opacity=1 if settled else 0)
+        face.person = (name, path)
+        face.add_widget(Image(source=path, size_hint_y=None, height=dp(FACE_DP[1]), fit_mode="contain", opacity=IMAGE_OPACITY))
+        label = Label(
+            text=name,
+            font_name="Serif",
+            font_size=sp(17),
+            color=(0.95, 0.94, 0.91, 1),
+            halign="center",
+            valign="top",
+            size_hint_y=None,
+            height=dp(NAME_DP) - dp(6),
         )
-        face.bind(shift=self._place)
+        label.bind(width=lambda widget, w: setattr(widget, "text_size", (w, None)))
+        face.add_widget(label)
+        self._faces[number] = face
         self.add_widget(face)
-        self._place(face)
-        if settled:
-            appear = Animation(duration=self.random.uniform(0.1, 0.7) * LIFE_S) + Animation(opacity=0, duration=LIFE_S * 0.3)
-        else:
-            appear = Animation(opacity=DIM, duration=LIFE_S * 0.3) + Animation(duration=LIFE_S * 0.4) + Animation(opacity=0, duration=LIFE_S * 0.3)
-        appear.bind(on_complete=lambda *_: self.remove_widget(face))
-        appear.start(face)
-        Animation(shift=1.0, duration=LIFE_S).start(face)
+        if not settled:
+            Animation(opacity=1, duration=FADE_S).start(face)
 
 
 def people_with_portraits(collection, limit: int = 400, seed: int = 0) -> list[tuple[str, str]]:

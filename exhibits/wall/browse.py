@@ -13,6 +13,8 @@ from datetime import date
 from exhibits.booth.reading import fold
 
 DECADES = tuple(range(1850, 1950, 10))
+LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+"""The A-Z row: every letter, those no family name starts with shown disabled."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ UPLOADS_PER_FRAME = 2
 """Pages uploaded per frame at most: 2 x 3 ms (new textures, llvmpipe) stays far under 16 ms."""
 _HIDDEN = (-1.0, -1.0)
 """A row's cuts when none of it is in view."""
+_NAME_TOP = 4
+"""Pixels between a face and the first line of its name."""
 CATCH_SPEED = 80.0
 """Pixels per second above which a touch down catches a moving wall instead of tapping."""
 
@@ -156,9 +158,25 @@ class PortraitGrid(Widget):
     """Read only: cells per row, from the widget's width."""
     person_ids = ListProperty([])
     """Read only: what `show` was given, in order."""
+    name_height = NumericProperty(0)
+    """Height of the name under each face (0: faces only). Set with `name_of`."""
+    name_sizes = ListProperty([14, 13, 12, 11])
+    """Font sizes (sp) a name may take, largest first: the largest at which it fits wins."""
+    name_color = ColorProperty((0.95, 0.94, 0.91, 1))
 
-    def __init__(self, index: ThumbIndex, *, read_page: Callable[[Path], DecodedPage] = decode_page, **kwargs):
+    def __init__(
+        self,
+        index: ThumbIndex,
+        *,
+        read_page: Callable[[Path], DecodedPage] = decode_page,
+        name_of: Callable[[str], str] | None = None,
+        **kwargs,
+    ):
         self._index = index
+        self._name_of = name_of
+        self._names: OrderedDict[str, tuple] = OrderedDict()  # person_id -> (texture, Caption)
+        self._name_rects: list[Rectangle] = []
+        self._measurers: dict[float, object] = {}
         self._tiles: list[Tile] = []
         self._pages_of: list[int] = []
         self._position: dict[str, int] = {}
@@ -264,7 +282,7 @@ class PortraitGrid(Widget):
             return None
         column, across = divmod(x - self.x - self._left, self._pitch_x)
         row, down = divmod(self.top + self.scroll - self.padding - y, self._pitch_y)
-        if column < 0 or column >= self.columns or row < 0 or across > self.cell_width or down > self.cell_height:
+        if column < 0 or column >= self.columns or row < 0 or across > self.cell_width or down > self.cell_height + self.name_height:
             return None
         index = int(row) * int(self.columns) + int(column)
         return index if index < len(self._tiles) else None
@@ -367,7 +385,7 @@ class PortraitGrid(Widget):
 
     @property
     def _pitch_y(self) -> float:
-        return self.cell_height + self.spacing
+        return self.cell_height + self.name_height + self.spacing
 
     def _move_to(self, target: float) -> None:
         target = min(max(target, 0.0), self.max_scroll)
@@ -404,13 +422,17 @@ class PortraitGrid(Widget):
             self.scroll = self.max_scroll
 
         rows_in_pool = math.ceil(self.height / self._pitch_y) + 1
-        geometry = (columns, rows_in_pool, self._left, self.cell_width, self.cell_height, self.spacing, self.padding)
+        geometry = (columns, rows_in_pool, self._left, self.cell_width, self.cell_height, self.spacing, self.padding, self.name_height)
         if geometry != self._geometry:
             # A moved widget needs only the Translate; a new shape needs a new pool.
             self._geometry = geometry
             self._cells.clear()
+            self._names.clear()  # drawn for the old width
             self._rects = [Rectangle(texture=self._placeholder, size=(0, 0)) for _ in range(rows_in_pool * columns)]
             for rect in self._rects:
+                self._cells.add(rect)
+            self._name_rects = [Rectangle(size=(0, 0)) for _ in range(rows_in_pool * columns)] if self._shows_names else []
+            for rect in self._name_rects:
                 self._cells.add(rect)
             self._cell_of_rect = [-1] * len(self._rects)
             self._slot_rows = [-1] * rows_in_pool
@@ -437,27 +459,37 @@ class PortraitGrid(Widget):
             if self._slot_rows[slot] != row:
                 self._slot_rows[slot] = row
                 self._draw_row(slot)
-            elif self._slot_cuts[slot] != self._cuts(row):
+            elif self._slot_cuts[slot] != self._row_cuts(row):
                 self._draw_row(slot)
         if first_row != self._first_row:
             self._heading = 1 if first_row > self._first_row else -1
             self._first_row = first_row
             self._want_pages()
 
-    def _cuts(self, row: int) -> tuple[float, float]:
-        """How much of ROW's cells the view's top and bottom edges hide; HIDDEN for all."""
-        height = self.cell_height
-        top = self.padding + row * self._pitch_y  # content y, down from the content's top
+    def _cuts(self, row: int, below: float = 0.0, height: float | None = None) -> tuple[float, float]:
+        """How much of ROW's cells the view's top and bottom edges hide; HIDDEN for all.
+
+        BELOW and HEIGHT: a band under the face instead (the name), BELOW from the face's top.
+        """
+        height = self.cell_height if height is None else height
+        top = self.padding + row * self._pitch_y + below  # content y, down from the content's top
         cut_top = max(0.0, self.scroll - top)
         cut_bottom = max(0.0, top + height - self.scroll - self.height)
         return _HIDDEN if cut_top + cut_bottom >= height else (cut_top, cut_bottom)
+
+    def _row_cuts(self, row: int):
+        if not self._shows_names:
+            return self._cuts(row)
+        return (self._cuts(row), self._cuts(row, self.cell_height, self.name_height))
 
     def _draw_row(self, slot: int) -> None:
         """Place, cut to the view and texture the rectangles of the row in SLOT."""
         row = self._slot_rows[slot]
         columns = self._geometry[0]
         cuts = self._cuts(row)
-        self._slot_cuts[slot] = cuts
+        self._slot_cuts[slot] = self._row_cuts(row)
+        if self._shows_names:
+            self._draw_names(slot, row, columns)
         width, height = self.cell_width, self.cell_height
         cut_top, cut_bottom = cuts if cuts is not _HIDDEN else (height, 0.0)
         shown = height - cut_top - cut_bottom
@@ -497,6 +529,125 @@ class PortraitGrid(Widget):
             v_bottom = (tile.y + 0.5 + last_cut * v_span) * page.v_scale
             rect.texture = page.texture
             rect.tex_coords = (u0, v_bottom, u1, v_bottom, u1, v_top, u0, v_top)
+
+    # -- names under the faces ---------------------------------------------------------
+
+    @property
+    def _shows_names(self) -> bool:
+        return self._name_of is not None and self.name_height > 0
+
+    def _extents(self, text: str, size: float) -> tuple[float, float]:
+        from kivy.core.text import Label as CoreLabel
+
+        measurer = self._measurers.get(size)
+        if measurer is None:
+            measurer = self._measurers[size] = CoreLabel(font_name="Sans", font_size=size)
+        return measurer.get_extents(text)
+
+    def _measure(self, text: str, size: float) -> float:
+        return self._extents(text, size)[0]
+
+    def name_caption(self, person_id: str):
+        """How PERSON_ID's name is drawn under the face (exhibits.wall.captions.Caption)."""
+        return self._name_texture(person_id)[1]
+
+    def _name_texture(self, person_id: str):
+        """The name drawn once into a texture of the name band's size; the last few kept."""
+        from kivy.core.text import Label as CoreLabel
+        from kivy.metrics import sp
+
+        from exhibits.wall.captions import caption
+
+        known = self._names.get(person_id)
+        if known is not None:
+            self._names.move_to_end(person_id)
+            return known
+        sizes = [sp(size) for size in self.name_sizes]
+        lines_held = lambda size: int((self.name_height - _NAME_TOP) // self._extents("Ág", size)[1])  # noqa: E731
+        shaped = caption(self._name_of(person_id), self.cell_width - 4, sizes, lines_held, self._measure)
+        core = CoreLabel(
+            text=shaped.text,
+            font_name="Sans",
+            font_size=shaped.size,
+            color=tuple(self.name_color),
+            halign="center",
+            valign="top",
+            text_size=(self.cell_width, self.name_height),
+            padding=(0, _NAME_TOP, 0, 0),
+        )
+        core.refresh()
+        known = self._names[person_id] = (core.texture, shaped)
+        while len(self._names) > 3 * max(1, len(self._name_rects)):
+            self._names.popitem(last=False)
+        return known
+
+    def _draw_names(self, slot: int, row: int, columns: int) -> None:
+        height = self.name_height
+        cuts = self._cuts(row, self.cell_height, height)
+        cut_top, cut_bottom = cuts if cuts is not _HIDDEN else (height, 0.0)
+        shown = height - cut_top - cut_bottom
+        y = -(self.padding + row * self._pitch_y + self.cell_height + height - cut_bottom)
+        x = self._left
+        for at in range(slot * columns, slot * columns + columns):
+            rect = self._name_rects[at]
+            index = row * columns + (at - slot * columns)
+            if index >= len(self._tiles) or shown <= 0:
+                rect.size = (0, 0)
+                x += self._pitch_x
+                continue
+            texture, _shaped = self._name_texture(self.person_ids[index])
+            u0, v_bottom, u1, _, _, v_top, _, _ = texture.tex_coords
+            first, last = cut_top / height, 1.0 - cut_bottom / height
+            top_v = v_top + (v_bottom - v_top) * first
+            bottom_v = v_top + (v_bottom - v_top) * last
+            rect.texture = texture
+            rect.tex_coords = (u0, bottom_v, u1, bottom_v, u1, top_v, u0, top_v)
+            rect.pos = (x, y)
+            rect.size = (self.cell_width, shown)
+            x += self._pitch_x
+
+    def layout_items(self, to_item) -> list:
+        """For the layout audit: the grid (one touch surface), and each face wholly in view
+        with its name, as a visitor sees them now."""
+        from kivy.core.window import Window
+
+        def box(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+            wx, wy = self.to_window(x, y)
+            return (wx, Window.height - (wy + h), w, h)
+
+        items = [to_item("portrait-grid", "other", box(self.x, self.y, self.width, self.height), touch=True)]
+        columns = int(self.columns)
+        first_row = max(0, int((self.scroll - self.padding) // self._pitch_y))
+        for row in range(first_row, first_row + self._rows_in_pool):
+            if self._cuts(row) != (0.0, 0.0):
+                continue  # a face cut by the view's edge: seen in part, not yet to be read
+            for column in range(columns):
+                index = row * columns + column
+                if index >= len(self._tiles):
+                    break
+                person_id = self.person_ids[index]
+                x = self.x + self._left + column * self._pitch_x
+                face_top = self.top + self.scroll - self.padding - row * self._pitch_y
+                items.append(to_item(f"face-{person_id}", "image", box(x, face_top - self.cell_height, self.cell_width, self.cell_height), touch=True))
+                if self._shows_names and self._cuts(row, self.cell_height, self.name_height) == (0.0, 0.0):
+                    shaped = self.name_caption(person_id)
+                    widths = [self._measure(line, shaped.size) for line in shaped.lines]
+                    line_height = self._extents("Ág", shaped.size)[1]
+                    needs = (max(widths, default=0.0), _NAME_TOP + line_height * len(shaped.lines))
+                    name_box = box(x, face_top - self.cell_height - self.name_height, self.cell_width, self.name_height)
+                    items.append(
+                        to_item(
+                            f"name-{person_id}",
+                            "text",
+                            name_box,
+                            text=" ".join(shaped.lines).replace("- ", "-"),
+                            needs=needs,
+                            colour=tuple(c * 255 for c in self.name_color[:3]),
+                            alpha=self.name_color[3],
+                            text_px=shaped.size,
+                        )
+                    )
+        return items
 
     def _want_pages(self) -> None:
         """Tell the loader which pages to decode: in view first, then where the wall heads."""

@@ -17,6 +17,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from exhibits.wall.browse import Filter, Wall
+from kiosk.collection.places import place_name
 from kiosk.errors import KioskError
 from kiosk.shell.widgets import Named, StationScreen, TouchButton
 
@@ -131,7 +132,7 @@ class PortraitWall:
         for hit in hits:
             facts = self.wall.facts(hit.person_id)
             born = facts.birth_date[:4] if facts.birth_date else ""
-            place = facts.birth_place
+            place = place_name(facts.birth_place, lang)
             detail = " · ".join(part for part in (born, place, self.app.t(lang, "wall.filter_transport", code=hit.transport)) if part)
             rows.append({"person_id": hit.person_id, "name": facts.display_name, "detail": detail, "test_name": f"result-{hit.person_id}"})
         self.view.results = rows
@@ -185,6 +186,15 @@ class UnavailableScreen(WallScreen):
 
 
 class GridScreen(WallScreen):
+    more_below = BooleanProperty(False)  # the grid goes on below the view: the cue shows
+
+    def follow(self, grid) -> None:
+        def update(*_args) -> None:
+            self.more_below = grid.scroll < grid.max_scroll - 1
+
+        grid.bind(scroll=update, max_scroll=update)
+        update()
+
     def forget(self) -> None:
         App.get_running_app().wall.forget()
 
@@ -194,6 +204,26 @@ class SearchScreen(WallScreen):
 
 
 class PersonScreen(WallScreen):
+    page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
+    name_size = NumericProperty("52sp")
+
+    def fit_name(self, label) -> None:
+        """The name as large as it can be drawn whole: no word wider than the column."""
+        from kivy.core.text import Label as CoreLabel
+        from kivy.metrics import sp
+
+        largest, smallest = sp(52), sp(30)
+        words = label.text.split() or [""]
+        longest = max(words, key=len)
+        size = largest
+        while size > smallest and label.width > 0:
+            core = CoreLabel(text=longest, font_name=label.font_name, font_size=size, padding=label.padding)
+            core.render()
+            if core._internal_size[0] <= label.width:
+                break
+            size -= sp(2)
+        self.name_size = size
+
     def on_leave(self, *_args) -> None:
         wall = App.get_running_app().wall
         if wall is not None:
@@ -224,7 +254,18 @@ def build_screens(app) -> list:
         app.wall = None
         return [UnavailableScreen(name="grid")]
     wall = Wall(collection)
-    grid = PortraitGrid.for_collection(collection, cache=app.station.data_dir / "thumbs")
+    from kivy.metrics import dp
+
+    names = {person.person_id: person.display_name for person in collection.persons}
+    grid = PortraitGrid.for_collection(
+        collection,
+        cache=app.station.data_dir / "thumbs",
+        name_of=names.__getitem__,
+        cell_width=dp(150),
+        cell_height=dp(200),
+        name_height=dp(62),
+        spacing=dp(8),
+    )
     index = SearchIndex.build(collection)
     index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
     voices = make_wall_voices(app.station).start()
@@ -232,11 +273,12 @@ def build_screens(app) -> list:
     app.wall = PortraitWall(app, wall, index, grid, voices)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
+    screen.follow(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
 
 
-def stage(app, screen: str, clock) -> None:
-    """Show SCREEN as a visitor would reach it, for `kiosk screenshot`."""
+def stage(app, screen: str, clock, person: str | None = None) -> None:
+    """Show SCREEN as a visitor would reach it, for `kiosk screenshot` (PERSON: whose page)."""
     wall = app.wall
     if wall is None:
         app.screens.current = screen
@@ -245,19 +287,32 @@ def stage(app, screen: str, clock) -> None:
         for key in "GOLDSTEIN":
             wall.type(key)
     elif screen == "person":
-        # A person whose name can be heard when the store has one approved, as visitors
-        # will mostly meet them; otherwise someone with a portrait.
-        wall.voices.refresh_now()
-        people = wall.wall.in_list_order
-        chosen = next((p for p in people if wall.voices.has_voice(p.person_id)), None)
-        chosen = chosen or next(p for p in people if wall.wall.collection.portrait_path(p))
-        wall.open_person(chosen.person_id)
+        wall.open_person(person_to_show(wall, person))
         return
     app.screens.current = screen
 
 
+def person_to_show(wall: PortraitWall, person: str | None) -> str:
+    """PERSON if the collection has them; else someone whose name can be heard, as
+    visitors will mostly meet them, else someone with a portrait, else the first."""
+    collection = wall.wall.collection
+    if person is not None:
+        if person not in collection.by_id:
+            raise KioskError(f"no person '{person}' in the wall's collection", "give a person_id of persons.csv (kiosk search NAME --collection DIR --json shows them)")
+        return person
+    wall.voices.refresh_now()
+    people = wall.wall.in_list_order
+    chosen = next((p for p in people if wall.voices.has_voice(p.person_id)), None)
+    chosen = chosen or next((p for p in people if collection.portrait_path(p)), None) or (people[0] if people else None)
+    if chosen is None:
+        raise KioskError("the wall's collection has nobody to show", "import a collection with persons (kiosk collection check DIR)")
+    return chosen.person_id
+
+
 def attract_backdrop(app):
-    from exhibits.wall.attract import DriftingPortraits, people_with_portraits
+    from exhibits.wall.attract import SlotPortraits, people_with_portraits
 
     people = people_with_portraits(app.wall.wall.collection) if app.wall else []
-    return DriftingPortraits(people)
+    backdrop = SlotPortraits(people)
+    app.bind(on_stop=lambda *_: backdrop.stop())
+    return backdrop

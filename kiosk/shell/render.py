@@ -26,8 +26,20 @@ class Shot:
     out: Path
 
 
-def render(config: StationConfig, shots: list[Shot] | None = None, *, every_screen_into: Path | None = None) -> list[Path]:
-    """Save SHOTS, or with EVERY_SCREEN_INTO every screen in every language into that folder."""
+def render(
+    config: StationConfig,
+    shots: list[Shot] | None = None,
+    *,
+    every_screen_into: Path | None = None,
+    languages: list[str] | None = None,
+    person: str | None = None,
+    layout: bool = False,
+) -> list[Path]:
+    """Save SHOTS, or with EVERY_SCREEN_INTO every screen in every language (or LANGUAGES) into that folder.
+
+    PERSON: the person shown on screens that show one. LAYOUT: also write, beside each
+    PNG, its layout JSON (CONTRACT.md, `kiosk.shell.layout`).
+    """
     source = config.source
     for shot in shots or ():
         if shot.language not in config.station.languages:
@@ -63,18 +75,24 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
                 shots = [
                     Shot(name, language, every_screen_into / f"{name}-{language}.png")
                     for name in names
-                    for language in config.station.languages
+                    for language in (languages or config.station.languages)
                 ]
             for shot in shots or ():
                 if shot.screen not in names:
                     raise KioskError(f"station {config.station.id} has no screen '{shot.screen}'", f"choose one of: {', '.join(names)}, or all")
-                show(app, clock, shot.screen, shot.language)
+                show(app, clock, shot.screen, shot.language, person)
                 driver.settle(0.6)
-                written.append(driver.screenshot(shot.out))
+                png = driver.screenshot(shot.out)
+                written.append(png)
+                if layout:
+                    from kiosk.shell.layout import take_layout
+
+                    taken = take_layout(app, app.exhibit, shot.screen, shot.language, png)
+                    taken.write(png.with_suffix(".json"))
         return written
 
 
-def show(app, clock: ManualClock, screen: str, language: str) -> None:
+def show(app, clock: ManualClock, screen: str, language: str, person: str | None = None) -> None:
     """Put APP in the state a visitor would see SCREEN in LANGUAGE."""
     app.finish()
     if screen == "attract":
@@ -90,6 +108,10 @@ def show(app, clock: ManualClock, screen: str, language: str) -> None:
     app.screens.transition.duration = 0
     module = importlib.import_module(EXHIBIT_MODULES[app.exhibit])
     if screen != app.first_screen and hasattr(module, "stage"):
-        module.stage(app, screen, clock)  # the exhibit walks its flow to that screen
+        # The exhibit walks its flow to that screen (with the person asked for, if any).
+        if person is not None:
+            module.stage(app, screen, clock, person=person)
+        else:
+            module.stage(app, screen, clock)
     else:
         app.screens.current = screen
