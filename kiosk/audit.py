@@ -11,7 +11,10 @@ The rules (issue 15):
 - meter zones and field borders at least 3:1 against what is around them (WCAG 1.4.11);
   for kind "meter" and "field", `color` is the zone's / border's colour and `background`
   the colour it must stand out from;
-- touch targets at least 44 x 44 px, no two overlapping, nothing off the screen.
+- touch targets at least 44 x 44 px, no two overlapping, nothing off the screen;
+- nothing drawn over anything else in part (a face over a text, a name running into the
+  bar above it); one box wholly inside another (a button's label, a name on its row) is
+  a widget and its content, not a collision.
 
 Colours are "#rrggbb"; contrast is WCAG 2's ratio of relative luminances.
 """
@@ -135,7 +138,7 @@ class Layout:
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # fit | contrast | disabled | graphic | target | overlap | offscreen
+    rule: str  # fit | contrast | disabled | graphic | target | overlap | offscreen | collide
     widget: str
     detail: str
 
@@ -183,18 +186,20 @@ def contrast(a: str | tuple[float, float, float], b: str | tuple[float, float, f
 # -- boxes -------------------------------------------------------------------------------
 
 
-def overlap_area(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def overlap_area(a: tuple[float, ...], b: tuple[float, ...], thinner_than: float = 0.0) -> float:
+    """The area A and B share; 0 when the shared strip is no thicker than THINNER_THAN
+    (two boxes side by side in whole pixels may share a rounded pixel row)."""
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     width = min(ax + aw, bx + bw) - max(ax, bx)
     height = min(ay + ah, by + bh) - max(ay, by)
-    return width * height if width > 0 and height > 0 else 0.0
+    return width * height if width > thinner_than and height > thinner_than else 0.0
 
 
-def _contains(outer: tuple[float, ...], inner: tuple[float, ...]) -> bool:
+def _contains(outer: tuple[float, ...], inner: tuple[float, ...], slack: float = 0.0) -> bool:
     ox, oy, ow, oh = outer
     ix, iy, iw, ih = inner
-    return ix >= ox and iy >= oy and ix + iw <= ox + ow and iy + ih <= oy + oh
+    return ix >= ox - slack and iy >= oy - slack and ix + iw <= ox + ow + slack and iy + ih <= oy + oh + slack
 
 
 # -- the rules ---------------------------------------------------------------------------
@@ -211,11 +216,16 @@ def audit(layout: Layout) -> list[Finding]:
         x, y, w, h = item.box
         if x < -SLACK_PX or y < -SLACK_PX or x + w > width + SLACK_PX or y + h > height + SLACK_PX:
             findings.append(Finding("offscreen", item.label, f"box {_box(item.box)} leaves the {width}x{height} screen"))
+    drawn = [item for item in layout.items if item.kind != "other"]
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            if overlap_area(a.box, b.box, 2 * SLACK_PX) and not (_contains(a.box, b.box, SLACK_PX) or _contains(b.box, a.box, SLACK_PX)):
+                findings.append(Finding("collide", a.label, f"{_box(a.box)} runs into {b.label} {_box(b.box)}"))
     touch = [item for item in layout.items if item.touch]
     for i, a in enumerate(touch):
         for b in touch[i + 1 :]:
             # A target inside another (a row's own button) is one control for the finger.
-            if overlap_area(a.box, b.box) > SLACK_PX * SLACK_PX and not (_contains(a.box, b.box) or _contains(b.box, a.box)):
+            if overlap_area(a.box, b.box, SLACK_PX) and not (_contains(a.box, b.box) or _contains(b.box, a.box)):
                 findings.append(Finding("overlap", a.label, f"touch target {_box(a.box)} overlaps {b.label} {_box(b.box)}"))
     return findings
 

@@ -42,7 +42,7 @@ def slots(width: float, height: float, side: float, slot_height: float, gap: flo
     used = rows * slot_height + (rows - 1) * gap
     bottom = (height - used) / 2
     places = []
-    for left in (gap, width - side - gap):
+    for left in (gap, width - side):
         for row in range(rows):
             places.append((left, bottom + row * (slot_height + gap), side - gap, slot_height))
     return places

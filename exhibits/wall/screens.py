@@ -208,18 +208,20 @@ class PersonScreen(WallScreen):
     name_size = NumericProperty("52sp")
 
     def fit_name(self, label) -> None:
-        """The name as large as it can be drawn whole: no word wider than the column."""
+        """The name as large as it can be drawn whole in two lines, no word wider than the column."""
         from kivy.core.text import Label as CoreLabel
         from kivy.metrics import sp
 
-        largest, smallest = sp(52), sp(30)
-        words = label.text.split() or [""]
-        longest = max(words, key=len)
+        largest, smallest = sp(52), sp(28)
         size = largest
         while size > smallest and label.width > 0:
-            core = CoreLabel(text=longest, font_name=label.font_name, font_size=size, padding=label.padding)
-            core.render()
-            if core._internal_size[0] <= label.width:
+            one_line = CoreLabel(text="Ág", font_name=label.font_name, font_size=size)
+            one_line.render()
+            longest = CoreLabel(text=max(label.text.split() or [""], key=len), font_name=label.font_name, font_size=size)
+            longest.render()
+            wrapped = CoreLabel(text=label.text, font_name=label.font_name, font_size=size, text_size=(label.width, None))
+            wrapped.render()
+            if longest._internal_size[0] <= label.width and wrapped._internal_size[1] <= 2.5 * one_line._internal_size[1]:
                 break
             size -= sp(2)
         self.name_size = size

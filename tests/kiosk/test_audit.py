@@ -70,7 +70,7 @@ def test_touch_targets_size_overlap_and_screen_edges():
     inside = Item(name="inside", kind="button", box=(500, 210, 80, 52), touch=True)
     off = Item(name="off", kind="image", box=(1250, 700, 100, 150))
     findings = audit(layout(small, a, b, row, inside, off))
-    assert sorted(rules(findings)) == ["offscreen", "overlap", "target"]
+    assert sorted(rules(findings)) == ["collide", "offscreen", "overlap", "target"]
     assert next(f for f in findings if f.rule == "overlap").widget == "a"
 
 
@@ -82,3 +82,12 @@ def test_json_round_trip_has_the_contract_shape(tmp_path):
     assert set(data["widgets"][0]) == {"name", "kind", "box", "text", "text_needs", "color", "background", "enabled", "touch", "spoken"}
     again = Layout.read(path)
     assert again.items[0].text == "Née à Bruxelles" and again.items[0].text_px is None
+
+
+def test_a_text_running_into_another_widget_collides_a_label_inside_its_button_does_not():
+    bar = Item(name="language-fr", kind="button", box=(860, 16, 190, 72), text="Français", text_needs=(100, 30), touch=True)
+    name = Item(name="person-name", kind="text", box=(516, 60, 716, 207), text="Chaja", text_needs=(300, 60))
+    label = Item(name=None, kind="text", box=(870, 30, 170, 40), text="Français", text_needs=(100, 30))
+    next_row = Item(name="below", kind="text", box=(516, 266, 716, 40), text="Née", text_needs=(100, 30))
+    findings = audit(layout(bar, name, label, next_row))
+    assert [(f.rule, f.widget) for f in findings] == [("collide", "language-fr"), ("collide", "person-name")], "the name runs into the button and its label"
