@@ -302,3 +302,39 @@ def test_for_collection_builds_the_thumbnails_and_shows_everyone_in_list_order(w
         assert (tmp_path / "cache" / "index.json").is_file()
     finally:
         grid.close()
+
+
+def test_names_under_the_faces_are_drawn_whole_and_follow_the_scroll(wall, thumbs, tmp_path):
+    from kiosk.audit import Item
+
+    collection, _index = thumbs
+    names = {person.person_id: person.display_name for person in collection.persons}
+    driver, grid, selected = wall(name_of=names.__getitem__, cell_width=150, cell_height=200, name_height=62)
+    faces_in_view(driver, grid)
+    picture = Image.open(driver.screenshot(tmp_path / "names.png")).convert("L")
+
+    def to_item(name, kind, box, **values):
+        return Item(name=name, kind=kind, box=box, text=values.get("text"), text_needs=values.get("needs"), touch=values.get("touch", False))
+
+    items = grid.layout_items(to_item)
+    shown = [item for item in items if item.name and item.name.startswith("name-")]
+    faces = {item.name[5:] for item in items if item.name.startswith("face-")}
+    assert shown and {item.name[5:] for item in shown} <= faces, "a name under a face (those the view's edge cuts: not yet read)"
+    for item in shown:
+        person_id = item.name[5:]
+        assert item.text == names[person_id]
+        need_w, need_h = item.text_needs
+        assert need_w <= item.box[2] and need_h <= item.box[3], f"{item.text!r} does not fit under its face"
+        x, y, w, h = (round(v) for v in item.box)
+        band = picture.crop((x, y, x + w, y + h))
+        assert max(band.getdata()) > 180, f"no light letters under {person_id}'s face"
+    # A tap on the name chooses the person, as a tap on the face does.
+    first = shown[0]
+    from kivy.core.window import Window
+
+    driver.tap_at(first.box[0] + first.box[2] / 2, Window.height - (first.box[1] + first.box[3] / 2))
+    assert selected == [first.name[5:]]
+    grid.scroll_by(grid.cell_height + grid.name_height + grid.spacing)
+    driver.frames(3)
+    moved = [item.name for item in grid.layout_items(to_item) if item.name.startswith("name-")]
+    assert moved and moved[0] != first.name, "the names scroll with their faces"
