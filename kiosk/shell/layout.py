@@ -12,6 +12,8 @@ A widget can say more about itself:
 - `layout_items(to_item)`: a widget that draws its own content (the portrait grid)
   returns the items it shows, built with TO_ITEM(name, kind, box, ...);
 - `spoken`: what audio mode says for it (the accessibility issue fills it).
+A screen with `screen_words()` (a kiosk.accessibility.ScreenWords) gives the layout its
+`spoken` and each control, matched by `test_name` = `Control.id`, its own.
 """
 
 from __future__ import annotations
@@ -200,6 +202,9 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
             text_px=text_px,
         )
 
+    words = getattr(app.screens.current_screen, "screen_words", None)
+    words = words() if callable(words) else None
+    spoken_by_name = {control.id: control.spoken for control in words.controls} if words is not None else {}
     root = app.root_widget
     overlay = root.ids.get("idle_overlay")
     # While "Are you still there?" shows, what lies under its dark veil is neither read
@@ -222,7 +227,7 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
             box = shown  # cut by a scrolling view: what is seen of it
         name = getattr(widget, "test_name", "") or None
         enabled = not widget.disabled
-        spoken = getattr(widget, "spoken", None) or None
+        spoken = getattr(widget, "spoken", None) or spoken_by_name.get(name) or None
         opacity = _effective_opacity(widget)
         touch = _is_touch(widget, kind)
         if kind in ("field", "meter"):
@@ -234,7 +239,7 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
             items.append(_text_item(to_item, widget, name, kind, box, opacity, enabled, touch, spoken))
         else:
             items.append(to_item(name, kind, box, enabled=enabled, touch=touch, spoken=spoken))
-    return Layout(station=station, screen=screen, lang=lang, size=size, items=items)
+    return Layout(station=station, screen=screen, lang=lang, size=size, items=items, spoken=words.spoken if words is not None else "")
 
 
 def _text_item(to_item, label: Label, name, kind, box, opacity, enabled, touch, spoken) -> Item:
