@@ -82,6 +82,9 @@ def render(
                     raise KioskError(f"station {config.station.id} has no screen '{shot.screen}'", f"choose one of: {', '.join(names)}, or all")
                 show(app, clock, shot.screen, shot.language, person)
                 driver.settle(0.6)
+                # Frames as well as time: on a loaded machine 0.6 s may be two frames, and
+                # a layout that depends on a measured text settles over a few.
+                driver.frames(6)
                 png = driver.screenshot(shot.out)
                 written.append(png)
                 if layout:
