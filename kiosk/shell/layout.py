@@ -156,8 +156,11 @@ def _is_touch(widget, kind: str) -> bool:
 
 
 def visible_widgets(root, current_screen):
-    """(widget, clip box) of every widget drawn now, parents before children."""
-    clip = (0.0, 0.0, float(Window.width), float(Window.height))
+    """(widget, clip box or None) of every widget drawn now, parents before children.
+
+    The clip is the view of the nearest scrolling (stencil) view: a widget scrolled out
+    of it is not seen. The screen's own edges do not clip: what leaves them is a finding.
+    """
 
     def visit(widget, clip):
         if getattr(widget, "opacity", 1) <= 0.01 or widget.width <= 0 or widget.height <= 0:
@@ -166,7 +169,8 @@ def visible_widgets(root, current_screen):
             return
         yield widget, clip
         if isinstance(widget, StencilView):
-            clip = _clip_to(_window_box(widget), clip)
+            box = _window_box(widget)
+            clip = box if clip is None else _clip_to(box, clip)
             if clip is None:
                 return
         if getattr(widget, "layout_items", None) is not None:
@@ -174,7 +178,7 @@ def visible_widgets(root, current_screen):
         for child in reversed(widget.children):  # drawing order
             yield from visit(child, clip)
 
-    yield from visit(root, clip)
+    yield from visit(root, None)
 
 
 def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
@@ -220,10 +224,10 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
         if kind == "other" and not isinstance(widget, ButtonBehavior):
             continue  # a container: it draws nothing a visitor reads or touches
         box = _window_box(widget)
-        shown = _clip_to(box, clip)
-        if shown is None:
-            continue  # scrolled out of its view
-        if shown != box and widget.parent is not None and _clip_to(box, (0, 0, *size)) == box:
+        if clip is not None:
+            shown = _clip_to(box, clip)
+            if shown is None:
+                continue  # scrolled out of its view
             box = shown  # cut by a scrolling view: what is seen of it
         name = getattr(widget, "test_name", "") or None
         enabled = not widget.disabled
