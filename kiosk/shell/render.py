@@ -7,6 +7,7 @@ over SSH on a live gallery machine without disturbing the visitor in front of it
 from __future__ import annotations
 
 import importlib
+import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,8 @@ def show(app, clock: ManualClock, screen: str, language: str, person: str | None
     if screen != app.first_screen and hasattr(module, "stage"):
         # The exhibit walks its flow to that screen (with the person asked for, if any).
         if person is not None:
+            if "person" not in inspect.signature(module.stage).parameters:
+                raise KioskError(f"the {app.exhibit}'s screens do not show a chosen person", "leave out --person")
             module.stage(app, screen, clock, person=person)
         else:
             module.stage(app, screen, clock)
