@@ -12,6 +12,8 @@
      60 frames per second, a brisk fling);
    - `PortraitGrid` flying on its own kinetic effect, kicked back to 6,000 px/s whenever
      it slows down (the frames then travel unequal distances: that is what a fling is);
+   - `PortraitGrid` with each person's name under the face, as the station shows it
+     (larger cells, a name texture drawn for each face that scrolls in), by the same step;
    - a plain RecycleView (RecycleGridLayout, cells of the same size, columns and gaps)
      whose viewclass is Kivy's `Image` (`source` = the person's image file), moved by
      the same step per frame; and the same with `AsyncImage`.
@@ -215,6 +217,16 @@ def fling_all(collection, index, step: float, baselines: list[str], scratch: Pat
     root.remove_widget(grid)
     grid.close()
 
+    # The wall as a station shows it: each face with its name beneath (exhibits.wall.screens).
+    names = {person.person_id: person.display_name for person in collection.persons}
+    named = PortraitGrid(index, name_of=names.__getitem__, cell_width=150, cell_height=200, name_height=62, spacing=8)
+    root.add_widget(named)
+    named.show(person_ids)
+    frames(30)
+    runs.append(fling(grid_stepped(named, step), f"PortraitGrid + names, {step:g} px/frame", timer, EventLoop, Window, named))
+    root.remove_widget(named)
+    named.close()
+
     for baseline in baselines:
         view, name = recycle_view(baseline, images, grid.columns, grid)
         root.add_widget(view)
@@ -261,7 +273,7 @@ def faces_shown(grid) -> float:
 
 def visible_cells(grid) -> range:
     columns = int(grid.columns)
-    pitch = grid.cell_height + grid.spacing
+    pitch = grid.cell_height + grid.name_height + grid.spacing  # a name under each face, when shown
     first = max(0, int((grid.scroll - grid.padding) // pitch)) * columns
     last = min(len(grid.person_ids), (int((grid.scroll + grid.height - grid.padding) // pitch) + 1) * columns)
     return range(first, last)

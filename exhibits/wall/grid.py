@@ -38,11 +38,12 @@ from kivy.clock import Clock
 from kivy.effects.dampedscroll import DampedScrollEffect
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, Rectangle, Translate
 from kivy.graphics.texture import Texture
-from kivy.properties import ColorProperty, ListProperty, NumericProperty
+from kivy.properties import ColorProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 from PIL import Image
 
 from exhibits.wall.thumbs import SILHOUETTE_PAGE, ThumbIndex, Tile, require_thumbs
+from kiosk.paths import FONTS
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ UPLOADS_PER_FRAME = 2
 """Pages uploaded per frame at most: 2 x 3 ms (new textures, llvmpipe) stays far under 16 ms."""
 _HIDDEN = (-1.0, -1.0)
 """A row's cuts when none of it is in view."""
+NAMES_PER_FRAME = 3
+"""Names drawn into new textures per frame at most while the wall moves (about 2 ms each
+under llvmpipe): a fling stays smooth, and a name arrives a frame or two after its face.
+A new list or size is drawn whole at once."""
 _NAME_TOP = 4
 """Pixels between a face and the first line of its name."""
 CATCH_SPEED = 80.0
@@ -163,6 +168,8 @@ class PortraitGrid(Widget):
     name_sizes = ListProperty([14, 13, 12, 11])
     """Font sizes (sp) a name may take, largest first: the largest at which it fits wins."""
     name_color = ColorProperty((0.95, 0.94, 0.91, 1))
+    name_font = StringProperty(str(FONTS / "NotoSans-Regular.ttf"))
+    """A font file (the grid draws its names itself, with or without the station's shell)."""
 
     def __init__(
         self,
@@ -177,6 +184,8 @@ class PortraitGrid(Widget):
         self._names: OrderedDict[str, tuple] = OrderedDict()  # person_id -> (texture, Caption)
         self._name_rects: list[Rectangle] = []
         self._measurers: dict[float, object] = {}
+        self._name_budget = (-1, 0)  # (frame, names drawn in it)
+        self._names_bounded = True  # False while a new list or shape is drawn whole at once
         self._tiles: list[Tile] = []
         self._pages_of: list[int] = []
         self._position: dict[str, int] = {}
@@ -214,6 +223,7 @@ class PortraitGrid(Widget):
         self._relayout = Clock.create_trigger(self._layout, -1)
         self._redraw = Clock.create_trigger(self._update_view, -1)
         self._upload = Clock.create_trigger(self._upload_arrived, -1)
+        self._names_later = Clock.create_trigger(self._draw_waiting_names, 0)
         self.bind(
             pos=self._relayout,
             size=self._relayout,
@@ -439,7 +449,12 @@ class PortraitGrid(Widget):
             self._slot_cuts = [_HIDDEN] * rows_in_pool
             self._rows_in_pool = rows_in_pool
         self._first_row = -1
-        self._update_view()
+        # A new list or shape is drawn whole, names too: what stands still is complete.
+        self._names_bounded = False
+        try:
+            self._update_view()
+        finally:
+            self._names_bounded = True
 
     def _update_view(self, *_args) -> None:
         """Per frame while moving: one Translate, and the rows whose part in view changed.
@@ -541,7 +556,7 @@ class PortraitGrid(Widget):
 
         measurer = self._measurers.get(size)
         if measurer is None:
-            measurer = self._measurers[size] = CoreLabel(font_name="Sans", font_size=size)
+            measurer = self._measurers[size] = CoreLabel(font_name=self.name_font, font_size=size)
         return measurer.get_extents(text)
 
     def _measure(self, text: str, size: float) -> float:
@@ -550,6 +565,19 @@ class PortraitGrid(Widget):
     def name_caption(self, person_id: str):
         """How PERSON_ID's name is drawn under the face (exhibits.wall.captions.Caption)."""
         return self._name_texture(person_id)[1]
+
+    def _may_draw_name(self) -> bool:
+        frame, drawn = self._name_budget
+        if frame != Clock.frames:
+            frame, drawn = Clock.frames, 0
+        self._name_budget = (frame, drawn + 1)
+        return drawn < NAMES_PER_FRAME
+
+    def _draw_waiting_names(self, *_args) -> None:
+        columns = self._geometry[0] if self._geometry else 0
+        for slot, row in enumerate(self._slot_rows):
+            if row >= 0:
+                self._draw_names(slot, row, columns)
 
     def _name_texture(self, person_id: str):
         """The name drawn once into a texture of the name band's size; the last few kept."""
@@ -567,7 +595,7 @@ class PortraitGrid(Widget):
         shaped = caption(self._name_of(person_id), self.cell_width - 4, sizes, lines_held, self._measure)
         core = CoreLabel(
             text=shaped.text,
-            font_name="Sans",
+            font_name=self.name_font,
             font_size=shaped.size,
             color=tuple(self.name_color),
             halign="center",
@@ -595,7 +623,13 @@ class PortraitGrid(Widget):
                 rect.size = (0, 0)
                 x += self._pitch_x
                 continue
-            texture, _shaped = self._name_texture(self.person_ids[index])
+            person_id = self.person_ids[index]
+            if person_id not in self._names and self._names_bounded and not self._may_draw_name():
+                rect.size = (0, 0)  # drawn on a coming frame
+                self._names_later()
+                x += self._pitch_x
+                continue
+            texture, _shaped = self._name_texture(person_id)
             u0, v_bottom, u1, _, _, v_top, _, _ = texture.tex_coords
             first, last = cut_top / height, 1.0 - cut_bottom / height
             top_v = v_top + (v_bottom - v_top) * first
