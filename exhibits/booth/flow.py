@@ -198,7 +198,7 @@ class BoothFlow:
 
     def start(self) -> None:
         """Opens the microphone; a booth without one shows that it is out of order."""
-        from hardware.audio import DeviceError
+        from hardware.audio.api import DeviceError
 
         try:
             self.microphone.open()
@@ -254,7 +254,7 @@ class BoothFlow:
 
     @property
     def consent(self):
-        from exhibits.booth.takes import Consent
+        from kiosk.link.outbox import Consent
 
         return Consent(
             version=CONSENT_VERSION,

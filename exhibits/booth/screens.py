@@ -15,7 +15,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from exhibits.booth.flow import BoothFlow, Step
 from kiosk.shell.widgets import Named, StationScreen
-from kiosk.sync.status import write_station_status
+from kiosk.link.status import write_station_status
 
 log = logging.getLogger(__name__)
 
