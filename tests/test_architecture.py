@@ -25,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
     "cli": {"station tools", "exhibits", "shell", "central", "link", "station config", "collection", "hardware", "common"},
     "station tools": {"exhibits", "shell", "link", "station config", "collection", "hardware", "common"},
     "exhibits": {"shell", "link", "station config", "collection", "hardware", "common"},
-    "shell": {"station config", "collection", "common"},
+    "shell": {"station config", "collection", "hardware", "common"},
     "central": {"collection", "common"},
     "link": {"station config", "common"},
     "station config": {"common"},
@@ -44,6 +44,7 @@ PLACES: dict[str, str] = {
     "kiosk.shell": "shell",
     "kiosk.station": "shell",  # what a station shows, loaded for the shell
     "kiosk.session": "shell",  # a visitor's session at a touchscreen (Kivy-free)
+    "kiosk.speech": "shell",  # audio mode's voice, through a speaker of hardware.audio.api
     "kiosk.central": "central",
     "kiosk.link": "link",
     "kiosk.collection": "collection",
@@ -63,8 +64,6 @@ SCREEN_MODULES = (
 
 # Known arrows against the direction, (importer, imported), each with why it is still there.
 ALLOWED_ARROWS: dict[tuple[str, str], str] = {
-    ("exhibits.wall.browse", "exhibits.booth.reading"): "the wall folds names as the booth does; "
-    "`fold` belongs in kiosk.collection (issue 12, stage 2)",
     ("exhibits.memorial.loudness", "exhibits.booth.quality"): "the memorial measures loudness with the booth's "
     "quality check; `integrated_loudness` belongs below both (issue 12, stage 2)",
 }

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from exhibits.booth.reading import fold, reading_aid
-from kiosk.collection.model import Collection, silhouette_path
+from exhibits.booth.reading import reading_aid
+from kiosk.collection.model import Collection, fold, silhouette_path
 from kiosk.errors import KioskError
 from kiosk.link.leases import HeldLease, LeaseClient
 

@@ -195,7 +195,7 @@ class BlockMicrophone(Microphone):
             try:
                 take: _Take = reply.get(timeout=_WRITER_REPLY_TIMEOUT)
             except queue.Empty:
-                raise RuntimeError(f"the writer thread of {self.name} does not answer") from None
+                raise DeviceError(f"the writer thread of {self.name} does not answer") from None
             self._take_running = False
             self._take_lost = False
         samples = np.concatenate(take.blocks) if take.blocks else np.zeros(0, dtype=np.float32)

@@ -17,7 +17,7 @@ from exhibits.booth.flow import BoothFlow, Step, Timing
 from exhibits.booth.names import LocalNameSource
 from exhibits.booth.quality import analyze
 from exhibits.booth.take_store import TakeStore
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
 from hardware.controller.link import ControllerState, NoController
 from hardware.controller.simulator import SimulatedSerialController
 from kiosk.collection import load_collection, write_demo
