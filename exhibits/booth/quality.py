@@ -20,10 +20,10 @@ Where the person speaks is decided by `exhibits.booth.vad` (several cues, not a 
 everything else (level, loudness, background, clipping) is measured here at the file's
 own sample rate.
 
-Stereo (or more channels) is analysed as a mono mixdown, because the memorial plays each voice as one
-source: a dead channel (an unplugged side of a stereo cable) is left out of the mix
-instead of halving the level, and two channels that cancel each other (a wiring fault
-with one polarity inverted) are replaced by the louder one. Clipping is measured per
+Stereo (or more channels) is analysed as a mono mixdown, because the memorial plays
+each voice as one source: a dead channel (an unplugged side of a stereo cable) is left
+out of the mix instead of halving the level, and two channels that cancel each other (a
+wiring fault with one polarity inverted) are replaced by the louder one. Clipping is measured per
 channel, since a clipped channel is damaged whatever the other one does.
 """
 
