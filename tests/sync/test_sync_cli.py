@@ -71,11 +71,16 @@ def _answering(central, *answers: tuple[int, dict]) -> FaultProxy:
     return FaultProxy(central.url, plan=[Fault("answer", status=status, body=json.dumps(body)) for status, body in answers])
 
 
+def _booth_with_takes(tmp_path: Path, url: str, central, collection: Path, takes: int):
+    station = enrolled_station(tmp_path / "booth", url, central.database, collection, retry_first_s=0.05, retry_max_s=0.2)
+    keep_takes(station.store, takes)
+    return station
+
+
 def test_once_says_the_stores_disk_is_full_keeps_the_takes_and_exits_1(tmp_path, central, collection):
     disk_full = {"detail": "the store's disk is full; nothing was kept", "code": "disk_full"}
     with _answering(central, (507, disk_full)) as proxy:
-        station = enrolled_station(tmp_path / "booth", proxy.url, central.database, collection, retry_first_s=0.05, retry_max_s=0.2)
-        keep_takes(station.store, 3)
+        station = _booth_with_takes(tmp_path, proxy.url, central, collection, 3)
         result = kiosk("sync", "run", str(station.toml), "--once")
         assert result.returncode == 1, result.stderr
         assert "the central store's disk is full (507: the store's disk is full; nothing was kept)" in result.stderr
@@ -94,8 +99,7 @@ def test_once_says_the_stores_disk_is_full_keeps_the_takes_and_exits_1(tmp_path,
 def test_a_name_taken_elsewhere_fails_the_take_and_sync_status_shows_it(tmp_path, central, collection):
     taken = {"detail": "another booth holds this name now; nothing was kept", "code": "name_taken_elsewhere"}
     with _answering(central, (409, taken)) as proxy:
-        station = enrolled_station(tmp_path / "booth", proxy.url, central.database, collection, retry_first_s=0.05, retry_max_s=0.2)
-        keep_takes(station.store, 2)
+        station = _booth_with_takes(tmp_path, proxy.url, central, collection, 2)
         result = kiosk("sync", "run", str(station.toml), "--once")
     assert result.returncode == 0, result.stderr  # nothing stayed queued: the refusal is for good
     assert "sent 1, failed 1, still queued 0" in result.stdout
