@@ -308,15 +308,15 @@ class Uploader:
             return self._fail(
                 take,
                 status,
-                f"{NAME_TAKEN_ELSEWHERE}: another booth holds this name at the central store (409: {detail}); "
-                "the take stays on this station for staff to see and judge",
+                f"{NAME_TAKEN_ELSEWHERE}: another booth holds this name (the central store said 409: {detail}); "
+                "kept on this station for staff to judge",
             )
         if status == 409 and code == "name_has_voice":
             return self._fail(
                 take,
                 status,
                 f"{NAME_HAS_VOICE}: staff approved another voice for this name while this booth held no lease on it "
-                f"(409: {detail}); the take stays on this station for staff to see and judge",
+                f"(the central store said 409: {detail}); kept on this station for staff to judge",
             )
         if status == 409:
             return self._fail(

@@ -96,22 +96,29 @@ def test_once_says_the_stores_disk_is_full_keeps_the_takes_and_exits_1(tmp_path,
         assert central_recordings(central.database) == local_takes(station.store)
 
 
-def test_a_name_taken_elsewhere_fails_the_take_and_sync_status_shows_it(tmp_path, central, collection):
-    taken = {"detail": "another booth holds this name now; nothing was kept", "code": "name_taken_elsewhere"}
-    with _answering(central, (409, taken)) as proxy:
+@pytest.mark.parametrize(
+    ("code", "marked"),
+    [
+        ("name_taken_elsewhere", "name taken elsewhere: another booth holds this name"),
+        ("name_has_voice", "name already has a voice: staff approved another voice"),
+    ],
+)
+def test_a_name_taken_elsewhere_fails_the_take_and_sync_status_shows_it(tmp_path, central, collection, code, marked):
+    refusal = {"detail": "the store's words; nothing was kept", "code": code}
+    with _answering(central, (409, refusal)) as proxy:
         station = _booth_with_takes(tmp_path, proxy.url, central, collection, 2)
         result = kiosk("sync", "run", str(station.toml), "--once")
     assert result.returncode == 0, result.stderr  # nothing stayed queued: the refusal is for good
     assert "sent 1, failed 1, still queued 0" in result.stdout
     (refused,) = station.store.failed_reasons().items()
     recording_id, reason = refused
-    assert reason.startswith("name taken elsewhere: another booth holds this name")
-    assert f"take {recording_id} failed: name taken elsewhere" in result.stderr
+    assert reason.startswith(marked) and "the store's words" in reason
+    assert f"take {recording_id} failed: {marked}" in result.stderr
     # Still there, counted and listed, for staff to judge: never sent again, never deleted.
     status = kiosk("sync", "status", str(station.toml), "--json")
     assert json.loads(status.stdout) == {"queued": 0, "sent": 1, "failed": 1}
     listed = kiosk("sync", "status", str(station.toml)).stdout
-    assert f"{recording_id} failed: name taken elsewhere" in listed
+    assert f"{recording_id} failed: {marked}" in listed
     assert (station.store.root / "audio" / f"{recording_id}.flac").exists()
     assert recording_id not in central_recordings(central.database)
 
