@@ -25,7 +25,7 @@ def sync() -> None:
 
 @sync.command()
 @click.argument("station_toml", type=click.Path(path_type=Path))
-@click.option("--once", is_flag=True, help="Upload until the queue is empty or the store is unreachable, then exit.")
+@click.option("--once", is_flag=True, help="Upload until the queue is empty or the store cannot take more, then exit (1 if takes stayed queued).")
 def run(station_toml: Path, once: bool) -> None:
     """Upload the queued takes of STATION_TOML's booth, send heartbeats, prune old audio.
 
