@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exhibits.booth.takes import Consent, KeptTake, TakeStore
+from exhibits.booth.take_store import TakeStore
+from kiosk.link.outbox import Consent, KeptTake
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ def run(station_toml: Path, once: bool) -> None:
     """
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
-    from kiosk.sync.runner import SyncRunner
+    from kiosk.link.runner import SyncRunner
 
     config = load_station_config(station_toml)
     if once:
@@ -106,12 +106,12 @@ def status(station_toml: Path, as_json: bool) -> None:
     """Count the booth's takes: queued (not yet acknowledged by the store), sent, failed
     (refused for good, waiting for a technician: each is listed with why, e.g. "name
     taken elsewhere"; --json gives the counts only)."""
-    from exhibits.booth.takes import TakeStore
+    from kiosk.link.outbox import Outbox
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
-    from kiosk.sync.prune import sync_counts
+    from kiosk.link.prune import sync_counts
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, "WARNING", stream=sys.stderr)
-    store = TakeStore(config.data_dir / "takes", config.station.id)
+    store = Outbox(config.data_dir / "takes", config.station.id)
     emit(sync_counts(store), as_json, lambda counts: _status_lines(counts, store.failed_reasons()))
