@@ -90,6 +90,9 @@ class BoothSection(_Section):
     # (hardware/PROTOCOL.md): its serial port, "simulated" (the firmware on a pseudo-
     # terminal: demo, tests), or "none": the booth then works by touch alone.
     controller: str = "none"
+    # Where a participant withdraws a recording, on the thank-you screen and in the consent
+    # text beside "at the reception desk": an e-mail address or a web page of the museum.
+    contact: Annotated[str, Field(min_length=3, max_length=60)] = "info@kazernedossin.eu"
 
 
 class WallSection(_Section):
@@ -327,6 +330,7 @@ controller = {controller}         # serial port of the button-and-lights control
 max_takes = 3                   # tries a participant gets for one name
 countdown_s = 3
 max_recording_s = 20            # a take stops by itself after this long
+contact = "info@kazernedossin.eu"  # where participants withdraw a recording with their code (shown with the reception desk)
 
 [wall]                          # used by portrait walls only
 speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"

@@ -73,7 +73,7 @@ class StationDriver:
             current = self.app.screens.current_screen
             matches = [w for w in matches if self._shown(w, current)]
         if not matches:
-            names = sorted({getattr(w, "test_name", "") for w in self.app.root_widget.walk()} - {""})
+            names = sorted({getattr(w, "test_name", None) or "" for w in self.app.root_widget.walk()} - {""})
             raise LookupError(f"no visible widget named {test_name!r}; named widgets: {', '.join(names)}")
         return matches[0]
 

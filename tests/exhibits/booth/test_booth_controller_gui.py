@@ -50,8 +50,8 @@ def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(bo
 
     driver.tap("language-nl")
     driver.tap("booth-begin")
-    driver.tap("consent-agree")
     driver.tap("age-18-plus")
+    driver.tap("consent-agree")
     driver.tap("choose-next")
     driver.tap("name-continue")
     assert flow.step.value == "sound_check"

@@ -52,9 +52,9 @@ def test_a_participant_reads_the_name_and_the_take_is_kept(booth_station, pulse)
     driver.tap("attract")
     driver.tap("language-fr")
     driver.tap("booth-begin")
-    assert flow.step.value == "consent"
-    driver.tap("consent-agree")
+    assert flow.step.value == "age"
     driver.tap("age-18-plus")
+    driver.tap("consent-agree")
     driver.tap("choose-next")
     assert flow.step.value == "name"
     name = driver.find("person-name").text
@@ -74,12 +74,14 @@ def test_a_participant_reads_the_name_and_the_take_is_kept(booth_station, pulse)
     driver.tap("review-keep")
     driver.wait_until(lambda: flow.step.value == "thanks", timeout=10, what="the thank-you screen")
     code = flow.withdrawal_code
-    assert code in driver.find("withdrawal-code").text
+    first, second = code.split("-")
+    assert driver.find("withdrawal-code").text == f"{first} – {second}", "large, in two groups"
+    assert config.booth.contact in driver.find("withdraw-how").text
 
     [kept] = flow.store.queued()
     sidecar = json.loads(kept.sidecar_path.read_text(encoding="utf-8"))
     assert sidecar["person_id"] == flow.assignment.person_id
-    assert sidecar["consent"]["language"] == "fr" and sidecar["consent"]["version"] == "2026-11"
+    assert sidecar["consent"]["language"] == "fr" and sidecar["consent"]["version"] == "2026-12"
     assert kept.audio_path.suffix == ".flac" and kept.audio_path.parent.parent == config.data_dir / "takes"
     info = soundfile.info(str(kept.audio_path))
     assert info.samplerate == 48_000 and info.subtype == "PCM_24"
