@@ -48,13 +48,18 @@ def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(bo
     board.arrive()  # someone steps in: the attract screen gives way, as for a touch
     driver.wait_until(lambda: app.screens.current == "welcome", timeout=5, what="presence to wake the screen")
 
+    def tap_to(name: str, step: str) -> None:
+        # On a loaded machine a touch can take a while to arrive: wait for what it does.
+        driver.tap(name)
+        driver.wait_until(lambda: flow.step.value == step, timeout=10, what=f"{name} to lead to {step}")
+
     driver.tap("language-nl")
-    driver.tap("booth-begin")
-    driver.tap("age-18-plus")
-    driver.tap("consent-agree")
-    driver.tap("choose-next")
-    driver.tap("name-continue")
-    assert flow.step.value == "sound_check"
+    driver.wait_until(lambda: app.lang == "nl", timeout=10, what="Dutch")
+    tap_to("booth-begin", "age")
+    tap_to("age-18-plus", "consent")
+    tap_to("consent-agree", "choose")
+    tap_to("choose-next", "name")
+    tap_to("name-continue", "sound_check")
     driver.wait_until(lambda: board.board.button_led and board.board.ring == 100, timeout=5, what="the button lit")
 
     def press() -> None:
