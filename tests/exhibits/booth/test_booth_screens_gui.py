@@ -160,3 +160,24 @@ def test_no_start_over_during_the_countdown_and_the_reading(booth):
     # The idle rules still apply: a session left alone ends as always.
     app.session.finish()
     driver.wait_until(lambda: app.phase == "attract" and flow.step.value == "welcome", timeout=10, what="the end of the visit")
+
+
+def test_out_of_order_names_the_real_cause_and_offers_nothing_that_cannot_help(booth):
+    driver, app = booth
+    flow = app.booth.flow
+    start(driver, app, "fr")
+    tap_to(driver, app, "age-18-plus", "consent")
+    flow.device_lost("controller")  # as BoothControls reports a controller gone between participants
+    driver.wait_until(lambda: app.screens.current == "out_of_order", timeout=10, what="out of order")
+    assert driver.find("out-of-order-cause").text == app.t("fr", "outoforder.controller")
+    assert "micro" not in driver.find("out-of-order-cause").text
+    for control in ("start-over", "back", "consent-agree"):
+        with pytest.raises(LookupError):
+            driver.find(control)
+    flow.microphone.lose()
+    driver.wait_until(lambda: driver.find("out-of-order-cause").text == app.t("fr", "outoforder.microphone"), timeout=10, what="the microphone named")
+    flow.microphone.restore()
+    driver.wait_until(lambda: driver.find("out-of-order-cause").text == app.t("fr", "outoforder.controller"), timeout=10, what="the controller named again")
+    flow.device_back("controller")
+    driver.wait_until(lambda: app.screens.current == "welcome", timeout=10, what="the booth back for the next participant")
+    driver.find("start-over")
