@@ -214,8 +214,8 @@ class BoothFlow:
         return self.step not in NO_START_OVER
 
     def start(self) -> None:
-        """Opens the microphone; a booth without one, or without names, shows that it is out of order."""
-        from exhibits.booth.names import NoNameSource
+        """Opens the microphone; a booth without one shows that it is out of order. (A booth
+        without names says so when a participant asks for one.)"""
         from hardware.audio import DeviceError
 
         try:
@@ -223,9 +223,6 @@ class BoothFlow:
         except DeviceError as error:
             log.error("microphone unavailable", extra={"problem": str(error)})
             self._out_of_order("microphone")
-            return
-        if isinstance(self.names, NoNameSource):
-            self._out_of_order("no_names")
 
     def reset(self) -> None:
         """Back to the welcome: unaccepted audio is dropped, the name goes back."""

@@ -11,6 +11,7 @@ from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition
 
 from exhibits.booth.flow import BoothFlow, Step
 from exhibits.booth.takes import WITHDRAWAL_ALPHABET
@@ -183,6 +184,12 @@ class Booth:
         if step is Step.WELCOME:
             if screens.current != "attract":
                 screens.current = "welcome"
+        elif screens.current == "attract":
+            # Nobody is here (out of order, often at the very start, before anything was
+            # laid out): show it at once; a fade would draw screens that have no size yet.
+            fade, screens.transition = screens.transition, NoTransition()
+            screens.current = step.value
+            screens.transition = fade
         else:
             screens.current = step.value
 

@@ -323,9 +323,13 @@ def test_no_names_waiting_is_out_of_order_and_says_so(tmp_path, collection, spok
     assert flow.step is Step.WELCOME and flow.fault is None, "the next participant tries again"
 
     empty = Booth(tmp_path / "empty", collection, spoken_name)
-    empty.flow.names = NoNameSource()
-    empty.microphone.close()
-    empty.flow.start()
+    empty.flow.names = NoNameSource()  # the collection could not be read
+    empty.flow.begin("en")
+    empty.flow.choose_age("18+")
+    empty.flow.agree()
+    empty.flow.choose_way("match")
+    empty.flow.match(first_name="Léa", birthday=None)
     assert empty.flow.step is Step.OUT_OF_ORDER and empty.flow.fault == "no_names"
     empty.flow.reset()  # the idle timeout changes nothing
-    assert empty.flow.step is Step.OUT_OF_ORDER and empty.flow.fault == "no_names"
+    empty.run(empty.flow.timing.no_names_retry_s + 1)
+    assert empty.flow.step is Step.OUT_OF_ORDER and empty.flow.fault == "no_names", "no names will come back by themselves"
