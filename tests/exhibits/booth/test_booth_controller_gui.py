@@ -6,35 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.config import load_station_config, write_station_config
-
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 @pytest.fixture
-def booth_station(display, tmp_path):
-    from kiosk.collection import write_demo
-
-    write_demo(tmp_path / "collection", count=60, seed=4)
-    folder = tmp_path / "booth"
-    write_station_config(
-        folder, exhibit="booth", station_id="booth-2", fullscreen=False, size=(1280, 800),
-        collection="../collection", audio="simulated",
-    )
-    config = load_station_config(folder / "station.toml")
+def booth_station(display, booth_app):
+    driver, app, config = booth_app("booth-2", controller="simulated", count=60, seed=4)
     assert config.booth.controller == "simulated"
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk controller test")
-    from kiosk.shell.app import StationApp
-    from kiosk.shell.driver import StationDriver
-    from kiosk.station import load_content
-
-    app = StationApp(config, load_content(config.collection_dir))
-    driver = StationDriver(app).start()
-    yield driver, app, config
-    driver.stop()
+    return driver, app, config
 
 
 def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(booth_station):

@@ -6,42 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.config import load_station_config, write_station_config
-
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 @pytest.fixture
-def booth(display, tmp_path):
-    from kiosk.collection import write_demo
+def booth(display, booth_app):
+    def contact(text: str) -> str:
+        return text.replace('contact = "info@kazernedossin.eu"', 'contact = "withdraw@example.org"')
 
-    write_demo(tmp_path / "collection", count=60, seed=6)
-    folder = tmp_path / "booth"
-    write_station_config(
-        folder, exhibit="booth", station_id="booth-3", fullscreen=False, size=(1280, 800),
-        collection="../collection", audio="simulated",
-    )
-    toml = folder / "station.toml"
-    toml.write_text(
-        toml.read_text(encoding="utf-8")
-        .replace('controller = "simulated"', 'controller = "none"')
-        .replace('contact = "info@kazernedossin.eu"', 'contact = "withdraw@example.org"'),
-        encoding="utf-8",
-    )
-    config = load_station_config(toml)
+    driver, app, config = booth_app("booth-3", controller="none", count=60, seed=6, edit=contact)
     assert config.booth.contact == "withdraw@example.org"
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk booth screens test")
-    from kiosk.shell.app import StationApp
-    from kiosk.shell.driver import StationDriver
-    from kiosk.station import load_content
-
-    app = StationApp(config, load_content(config.collection_dir))
-    driver = StationDriver(app).start()
-    yield driver, app
-    driver.stop()
+    return driver, app
 
 
 def tap_to(driver, app, name: str, screen: str) -> None:
