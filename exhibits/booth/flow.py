@@ -17,22 +17,37 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from exhibits.booth.names import Assignment, NameSource
+from hardware.audio.api import DeviceError, Microphone, MicrophoneState, Speaker
+from kiosk.contract import AGE_BANDS, UNDER_13
+from kiosk.link.outbox import Consent, KeptTake
 
 log = logging.getLogger(__name__)
 
 # The version of the consent texts in media/i18n (consent.v<version>.*). Each take keeps
 # the version it was made under, so a take of 2026-11 stays one of 2026-11.
 CONSENT_VERSION = "2026-12"
-AGE_BANDS = ("9-12", "13-17", "18+")
-UNDER_13 = "9-12"
 UNDER_9 = "under-9"  # never recorded: the booth invites them back with an adult who reads
 
 # Why the booth is out of order, as the screen names it.
 FAULTS = ("microphone", "controller", "no_names")
+
+
+class NotNow(RuntimeError):
+    """A touch asked for something the current step does not offer: a double tap, or a
+    tap that came after the step moved on. The touch is ignored; nothing is wrong."""
+
+
+class TakeKeeper(Protocol):
+    """Where an accepted take goes: the booth's `TakeStore` (`exhibits.booth.take_store`)."""
+
+    def keep(
+        self, samples: np.ndarray, sample_rate: int, *, person_id: str, consent: Consent, quality: dict[str, Any]
+    ) -> KeptTake: ...
 
 
 class Step(enum.Enum):
@@ -151,9 +166,9 @@ class BoothFlow:
         *,
         clock: Callable[[], float],
         names: NameSource,
-        microphone,
-        speaker,
-        store,
+        microphone: Microphone,
+        speaker: Speaker,
+        store: TakeKeeper,
         analyze: Callable,
         timing: Timing = Timing(),
         max_takes: int = 3,
@@ -203,7 +218,7 @@ class BoothFlow:
 
     def _expect(self, *steps: Step) -> None:
         if self.step not in steps:
-            raise RuntimeError(f"not possible during {self.step.value}")
+            raise NotNow(f"not possible during {self.step.value}")
 
     @property
     def hands_free(self) -> bool:
@@ -216,8 +231,6 @@ class BoothFlow:
     def start(self) -> None:
         """Opens the microphone; a booth without one shows that it is out of order. (A booth
         without names says so when a participant asks for one.)"""
-        from hardware.audio import DeviceError
-
         try:
             self.microphone.open()
         except DeviceError as error:
@@ -268,7 +281,7 @@ class BoothFlow:
         """Consent given, in LANGUAGE: the language of the text they agreed to is kept."""
         self._expect(Step.CONSENT)
         if self.age_band is None or (self.age_band == UNDER_13 and not self.guardian_confirmed):
-            raise RuntimeError("consent before the age (and a guardian's consent under 13)")
+            raise NotNow("consent before the age (and a guardian's consent under 13)")
         if language:
             self.language = language
         self._go(Step.CHOOSE)
@@ -278,8 +291,7 @@ class BoothFlow:
         self._go(Step.DECLINED)
 
     @property
-    def consent(self):
-        from exhibits.booth.takes import Consent
+    def consent(self) -> Consent:
 
         return Consent(
             version=CONSENT_VERSION,
@@ -415,7 +427,7 @@ class BoothFlow:
     def try_again(self) -> None:
         self._expect(Step.REVIEW)
         if not self.can_try_again:
-            raise RuntimeError("no takes left")
+            raise NotNow("no takes left")
         self.speaker.stop()
         self.review = None
         self._go(Step.COUNTDOWN)
@@ -446,11 +458,11 @@ class BoothFlow:
     def tick(self) -> None:
         now = self.clock()
         state = self.microphone.check()
-        if getattr(state, "name", state) == "LOST" and "microphone" not in self._faults:
+        if state is MicrophoneState.LOST and "microphone" not in self._faults:
             self.device_lost("microphone")
             return
         if self.step is Step.OUT_OF_ORDER:
-            if "microphone" in self._faults and getattr(state, "name", state) == "READY":
+            if "microphone" in self._faults and state is MicrophoneState.READY:
                 self.device_back("microphone")
             elif self.fault == "no_names" and now - self._step_started >= self.timing.no_names_retry_s:
                 # Names may have come back (a lease, the network): the next participant tries.
@@ -489,6 +501,13 @@ class BoothFlow:
                 self._finish_take()
             elif level is not None and self._endpointer.add(level, elapsed, dt):
                 self._finish_take()
+
+    def device_failed(self, error: DeviceError) -> None:
+        """A device failed while acting on a touch: out of order, as for a lost microphone."""
+        log.error("device failed", extra={"problem": str(error), "step": self.step.value})
+        self._capture_started = None  # the take that failed is not stopped a second time
+        if self.step is not Step.OUT_OF_ORDER:
+            self._lost()
 
     def _lost(self) -> None:
         self.device_lost("microphone")

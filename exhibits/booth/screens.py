@@ -13,20 +13,21 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
-from exhibits.booth.flow import BoothFlow, Step
-from exhibits.booth.takes import WITHDRAWAL_ALPHABET
+from exhibits.booth.flow import BoothFlow, NotNow, Step
+from hardware.audio.api import DeviceError
+from kiosk.contract import CODE_ALPHABET
+from kiosk.link.status import write_station_status
 from kiosk.shell.keyboard import OnScreenKeyboard  # noqa: F401  (the kv rules use it)
 from kiosk.shell.widgets import StationScreen
-from kiosk.sync.status import write_station_status
 
 log = logging.getLogger(__name__)
 
 Builder.load_file(str(Path(__file__).with_name("screens.kv")))
 
 FIRST_SCREEN = "welcome"
-# Booking codes are made like withdrawal codes (kiosk.central.codes): the keyboard offers
-# only these symbols and says which it leaves out.
-CODE_KEYS = WITHDRAWAL_ALPHABET
+# Booking codes are made like withdrawal codes: the keyboard offers only these symbols
+# and says which it leaves out.
+CODE_KEYS = CODE_ALPHABET
 METER_FLOOR_DBFS = -60.0
 STATUS_EVERY_S = 5.0  # the meter's empty end; speech at a good distance reads -30 to -10
 
@@ -170,11 +171,16 @@ class Booth:
         self.flow.microphone.close()
 
     def do(self, action: str, *args, **kwargs) -> None:
-        """A touch asks the flow to act; a double tap that comes too late changes nothing."""
+        """A touch asks the flow to act; a double tap that comes too late changes nothing.
+
+        A device that fails meanwhile is not a double tap: the booth goes out of order.
+        """
         try:
             getattr(self.flow, action)(*args, **kwargs)
-        except RuntimeError as error:
+        except NotNow as error:
             log.warning("touch ignored", extra={"action": action, "why": str(error)})
+        except DeviceError as error:
+            self.flow.device_failed(error)
         self.view.refresh()
 
     def _on_step(self, step: Step) -> None:
@@ -196,7 +202,10 @@ class Booth:
     def _tick(self, _dt) -> None:
         if self.controls is not None:
             self.controls.pump()  # the controller's button, on this thread like a touch
-        self.flow.tick()
+        try:
+            self.flow.tick()
+        except DeviceError as error:
+            self.flow.device_failed(error)
         now = self.app.clock()
         if now - self._status_written >= STATUS_EVERY_S:
             # For `kiosk sync run`'s heartbeats, which run in another process.
