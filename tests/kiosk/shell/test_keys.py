@@ -23,3 +23,9 @@ def test_both_layers_keep_the_keyboards_shape_and_every_letter_once():
 
 def test_the_code_keyboard_names_what_codes_leave_out():
     assert left_out(CODE_ALPHABET) == ("ILOU", "01")
+
+
+def test_the_wall_reads_the_keys_the_keyboard_sends():
+    from exhibits.wall import flow
+
+    assert (flow.BACKSPACE, flow.CLEAR) == (BACKSPACE, CLEAR)
