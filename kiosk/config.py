@@ -32,6 +32,9 @@ class StationSection(_Section):
     exhibit: Literal["booth", "wall", "memorial"]
     languages: list[Literal["nl", "fr", "en"]] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     default_language: Literal["nl", "fr", "en"] = "nl"
+    # Written by `kiosk demo` only: simulated devices and "default" are then expected, and
+    # the doctor passes them. Any other station names its devices themselves.
+    demo: bool = False
 
     @field_validator("languages")
     @classmethod
@@ -298,7 +301,7 @@ id = {station_id}             # lowercase letters, digits, dashes; unique in the
 exhibit = {exhibit}           # booth, wall or memorial
 languages = ["nl", "fr", "en"]  # offered to visitors, in this order
 default_language = "nl"         # shown when nobody has chosen yet
-
+{demo_line}
 [display]
 fullscreen = {fullscreen}
 width = {width}                    # used when not full screen, and for screenshots
@@ -321,15 +324,15 @@ token_file = {token_file}     # file holding this station's token from `kiosk ce
 dir = "data"                    # recordings, queues and caches of this station
 
 [booth]                         # used by booth stations only
-microphone = {microphone}           # part of the input device's name, or "simulated"
-speaker = {speaker}              # part of the output device's name, or "simulated"
+{microphone_seen}microphone = {microphone}           # part of the input device's name, or "simulated"
+{speaker_seen}speaker = {speaker}              # part of the output device's name, or "simulated"
 controller = {controller}         # serial port of the button-and-lights controller (/dev/dossin-controller), "simulated", or "none" (touch only)
 max_takes = 3                   # tries a participant gets for one name
 countdown_s = 3
 max_recording_s = 20            # a take stops by itself after this long
 
 [wall]                          # used by portrait walls only
-speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
+{wall_speaker_seen}speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
 voices_refresh_s = 300          # ask the central store this often which recordings may be heard
 
 [sync]                          # `kiosk sync run`: uploads to the central store
@@ -343,7 +346,7 @@ invalid_retry_s = 600           # wait between those tries
 upload_timeout_s = 60           # longest the store may stay silent during one upload
 
 [memorial]                      # used by memorial stations only
-output = {speaker}              # part of the multichannel output device's name, or "simulated"
+{output_seen}output = {output}              # part of the multichannel output device's name, or "simulated"
 channels = 2                    # output channels of that device: one loudspeaker each (the memorial: 28)
 pause_s = 1.0                   # silence between two names, in seconds
 target_lufs = -23               # every name is played at this loudness (EBU R 128)...
@@ -368,6 +371,9 @@ level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
 """
 
 
+DEVICE_SETTINGS = ("microphone", "speaker", "wall_speaker", "output")
+
+
 def write_station_config(
     folder: Path,
     *,
@@ -381,16 +387,25 @@ def write_station_config(
     snapshot_every_s: float = 0,
     audio: str = "default",
     controller: str | None = None,
+    devices: dict[str, tuple[str, list[str]]] | None = None,
+    demo: bool = False,
 ) -> Path:
-    """Write FOLDER/station.toml with working defaults; refuse to overwrite one."""
+    """Write FOLDER/station.toml with working defaults; refuse to overwrite one.
+
+    AUDIO names every device alike ("simulated" for tests); DEVICES gives, per setting of
+    DEVICE_SETTINGS, the device chosen and comment lines saying what else there was
+    (`kiosk station init`). DEMO marks a station `kiosk demo` made.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "station.toml"
     if target.exists():
         raise KioskError(f"{target} already exists", "edit it, or choose another folder")
+    chosen = {setting: (audio, []) for setting in DEVICE_SETTINGS} | (devices or {})
     # json.dumps writes a valid TOML basic string, quotes and backslashes escaped.
     text = STATION_TEMPLATE.format(
         station_id=json.dumps(station_id),
         exhibit=json.dumps(exhibit),
+        demo_line="demo = true                     # made by `kiosk demo`: simulated devices are expected here\n" if demo else "",
         central_url=json.dumps(central_url),
         token_file=json.dumps(token_file),
         collection=json.dumps(collection, ensure_ascii=False),
@@ -398,11 +413,10 @@ def write_station_config(
         width=size[0],
         height=size[1],
         snapshot_every_s=snapshot_every_s,
-        microphone=json.dumps(audio),
-        speaker=json.dumps(audio),
         # A station on simulated audio is a demo or a test: its controller is simulated too.
         controller=json.dumps(controller or ("simulated" if audio == "simulated" else "none")),
-        wall_speaker=json.dumps(audio),
+        **{setting: json.dumps(value, ensure_ascii=False) for setting, (value, _) in chosen.items()},
+        **{f"{setting}_seen": "".join(f"{line}\n" for line in notes) for setting, (_, notes) in chosen.items()},
     )
     parse_station_config(text, target)  # never write a file we would refuse to read
     (folder / "data").mkdir(exist_ok=True)

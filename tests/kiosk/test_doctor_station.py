@@ -1,7 +1,8 @@
 """`kiosk doctor` on a healthy booth and on broken ones, run as a technician runs it.
 
-Everything is real: the microphone and speaker through the private PulseAudio (espeak-ng
-speaks into the booth sink while the doctor listens on its monitor), the controller is
+Everything is real: the microphone and speaker through the private PulseAudio, named as
+a gallery's cards are (`harness.alsa`; espeak-ng speaks into the booth sink while the
+doctor listens on its monitor), the controller is
 the firmware on a pseudo-terminal, the central store runs on loopback with the station
 enrolled, and the full disk is a 1 MB tmpfs mounted over the station's data folder.
 """
@@ -22,6 +23,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 
 from sync_support import CentralServer, enrolled_station, make_central, write_small_collection  # noqa: E402
+
+from harness.alsa import named_devices  # noqa: E402
 
 from hardware.controller.simulator import PtyControllerSimulator  # noqa: E402
 
@@ -56,17 +59,37 @@ def set_booth(toml: Path, **settings: str) -> None:
     toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def mark_demo(toml: Path) -> None:
+    """Say in station.toml that `kiosk demo` made it, as the demo does."""
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[station]\n", "[station]\ndemo = true\n", 1), encoding="utf-8")
+
+
 @pytest.fixture
-def booth(tmp_path, central) -> Iterator[tuple[Path, PtyControllerSimulator]]:
-    """A booth enrolled with the store, its controller plugged in; audio left simulated here."""
+def gallery_booth(tmp_path, central) -> Iterator[tuple[Path, PtyControllerSimulator]]:
+    """A booth enrolled with the store, its controller plugged in, audio still simulated."""
     station = enrolled_station(tmp_path / "booth", central.url, central.database, central.collection, station_id="booth-7")
     with PtyControllerSimulator(tmp_path / "dossin-controller") as controller:
         set_booth(station.toml, controller=str(controller.link))
         yield station.toml, controller
 
 
-def doctor(toml: Path) -> tuple[int, dict, str]:
-    result = subprocess.run([*KIOSK, "doctor", str(toml), "--json"], capture_output=True, text=True, timeout=120)
+@pytest.fixture
+def booth(gallery_booth) -> tuple[Path, PtyControllerSimulator]:
+    """The booth for the checks that are not about audio: marked as a demo, so its simulated
+    microphone and speaker pass (the audio tests name real devices)."""
+    mark_demo(gallery_booth[0])
+    return gallery_booth
+
+
+@pytest.fixture
+def devices(pulse, tmp_path) -> dict[str, str]:
+    """The environment in which the booth sink's monitor and the sink have names of their own."""
+    return named_devices(tmp_path / "home", {"dossin_booth_mic": f"{pulse.sink}.monitor", "dossin_booth_speaker": pulse.sink})
+
+
+def doctor(toml: Path, *options: str, env: dict[str, str] | None = None) -> tuple[int, dict, str]:
+    result = subprocess.run([*KIOSK, "doctor", str(toml), "--json", *options], capture_output=True, text=True, timeout=180, env=env)
     return result.returncode, json.loads(result.stdout), result.stderr
 
 
@@ -93,10 +116,10 @@ def speaking(pulse, tmp_path) -> Iterator[None]:
 
 @pytest.mark.audio
 @pytest.mark.slow
-def test_a_healthy_booth_passes_every_check(booth, speaking):
-    toml, _controller = booth
-    set_booth(toml, microphone="pulse", speaker="pulse")
-    code, report, stderr = doctor(toml)
+def test_a_healthy_booth_passes_every_check(gallery_booth, speaking, devices):
+    toml, _controller = gallery_booth
+    set_booth(toml, microphone="dossin_booth_mic", speaker="dossin_booth_speaker")
+    code, report, stderr = doctor(toml, env=devices)
     checks = by_name(report)
     assert {name: c["status"] for name, c in checks.items()} == {
         "config": "ok", "microphone": "ok", "speaker": "ok", "controller": "ok", "disk": "ok",
@@ -110,24 +133,24 @@ def test_a_healthy_booth_passes_every_check(booth, speaking):
 
 
 @pytest.mark.audio
-def test_a_silent_microphone_is_named(booth, pulse):
+def test_a_silent_microphone_is_named(booth, devices):
     toml, _ = booth
-    set_booth(toml, microphone="pulse", speaker="simulated")
-    code, report, _ = doctor(toml)
+    set_booth(toml, microphone="dossin_booth_mic", speaker="simulated")
+    code, report, _ = doctor(toml, env=devices)
     microphone = by_name(report)["microphone"]
     assert code == 1 and microphone["status"] == "fail"
     assert "heard nothing" in microphone["detail"] and "mute switch" in microphone["fix"]
 
 
 @pytest.mark.audio
-def test_no_microphone(booth, pulse):
+def test_no_microphone(booth, devices):
     toml, _ = booth
     set_booth(toml, microphone="USB Audio Device", speaker="simulated")
-    code, report, _ = doctor(toml)
+    code, report, _ = doctor(toml, env=devices)
     microphone = by_name(report)["microphone"]
     assert code == 1 and microphone["status"] == "fail"
     assert "no input device named like 'USB Audio Device'" in microphone["detail"]
-    assert "'pulse'" in microphone["detail"]  # the devices there are, to choose from
+    assert "'dossin_booth_mic'" in microphone["detail"]  # the devices there are, to choose from
     assert "plug the microphone in" in microphone["fix"]
     assert [c["name"] for c in report["checks"] if c["status"] == "fail"] == ["microphone"]
 
