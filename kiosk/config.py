@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from kiosk.errors import KioskError
 
@@ -103,20 +103,9 @@ class WallSection(_Section):
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_PATTERN = r"^\s*(closed|\d{2}:\d{2}-\d{2}:\d{2}(\s*,\s*\d{2}:\d{2}-\d{2}:\d{2})*)\s*$"
-
-
-class MemorialHoursSection(_Section):
-    """When the memorial sounds, in the station's local time (see exhibits.memorial.playlist)."""
-
-    mon: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    tue: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    wed: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    thu: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    fri: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    sat: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    sun: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    closed_dates: list[date] = Field(default_factory=list)
+# The gallery's opening hours: one file for the whole machine, written by the playbook and
+# read by `dossin-hours` (deploy/bin) and the memorial (deploy/README.md, "Opening hours").
+HOURS_FILE = "/etc/dossin/hours.conf"
 
 
 class MemorialSection(_Section):
@@ -131,7 +120,19 @@ class MemorialSection(_Section):
     target_lufs: Annotated[float, Field(ge=-40, le=-10)] = -23.0
     peak_dbfs: Annotated[float, Field(ge=-20, le=0)] = -1.0
     refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
-    hours: MemorialHoursSection = Field(default_factory=MemorialHoursSection)
+    # When the memorial sounds: the gallery's hours file (relative paths: from station.toml's folder).
+    hours_file: str = HOURS_FILE
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hours_moved(cls, data: object) -> object:
+        if isinstance(data, dict) and "hours" in data:
+            raise ValueError(
+                f"[memorial.hours] is no longer read: the opening hours live in one file for the whole "
+                f"gallery, {HOURS_FILE} (deploy/README.md, \"Opening hours\"); remove [memorial.hours] "
+                "and put its hours there (the playbook writes it from dossin_opening_hours)"
+            )
+        return data
 
     @field_validator("channel_of")
     @classmethod
@@ -352,19 +353,10 @@ pause_s = 1.0                   # silence between two names, in seconds
 target_lufs = -23               # every name is played at this loudness (EBU R 128)...
 peak_dbfs = -1                  # ...but never with a peak above this: a name that would clip plays quieter
 refresh_s = 300                 # ask the central store this often for newly approved and withdrawn recordings
+hours_file = {hours_file}  # the gallery's opening hours, also read by dossin-hours (deploy/README.md): names sound only while open
 
 [memorial.channel_of]           # loudspeaker of a transport, 1 = the first channel, e.g. XXIIA = 23
                                 # transports not listed go round the loudspeakers in transport order
-
-[memorial.hours]                # names sound only while open, local time: "09:00-17:00", "09:00-12:00, 13:00-17:00" or "closed"
-mon = "09:00-17:00"
-tue = "09:00-17:00"
-wed = "09:00-17:00"
-thu = "09:00-17:00"
-fri = "09:00-17:00"
-sat = "09:00-17:00"
-sun = "09:00-17:00"
-closed_dates = []               # days closed whatever the weekday, e.g. [2026-12-25, 2027-01-01]
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
@@ -389,6 +381,7 @@ def write_station_config(
     controller: str | None = None,
     devices: dict[str, tuple[str, list[str]]] | None = None,
     demo: bool = False,
+    hours_file: str = HOURS_FILE,
 ) -> Path:
     """Write FOLDER/station.toml with working defaults; refuse to overwrite one.
 
@@ -405,6 +398,7 @@ def write_station_config(
     text = STATION_TEMPLATE.format(
         station_id=json.dumps(station_id),
         exhibit=json.dumps(exhibit),
+        hours_file=json.dumps(hours_file, ensure_ascii=False),
         demo_line="demo = true                     # made by `kiosk demo`: simulated devices are expected here\n" if demo else "",
         central_url=json.dumps(central_url),
         token_file=json.dumps(token_file),

@@ -20,10 +20,16 @@ log = logging.getLogger(__name__)
 SIMULATED = "simulated"
 
 
-def make_microphone(config: StationConfig):
+def make_microphone(config: StationConfig, reading=None):
+    """READING (what the participant reads now) lets a demo station's simulated microphone
+    hear the name read aloud; every other simulated microphone hears room tone."""
     from hardware import audio, audio_sim
 
     if config.booth.microphone == SIMULATED:
+        if config.station.demo and reading is not None:
+            from hardware.reader_sim import ReadingMicrophone
+
+            return ReadingMicrophone(reading)
         return audio_sim.SimulatedMicrophone(None)
     return audio.SoundDeviceMicrophone(config.booth.microphone)
 
@@ -86,10 +92,17 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
     except KioskError as error:
         log.error("booth has no names", extra={"problem": error.message, "hint": error.hint})
         names = NoNameSource()
-    return BoothFlow(
+    flows: list[BoothFlow] = []
+
+    def reading() -> tuple[str, str] | None:
+        """The name the participant reads now, and their language (for a demo's reader)."""
+        flow = flows[0] if flows else None
+        return (flow.assignment.display_name, flow.language) if flow and flow.assignment else None
+
+    flow = BoothFlow(
         clock=clock,
         names=names,
-        microphone=microphone or make_microphone(config),
+        microphone=microphone or make_microphone(config, reading),
         speaker=speaker or make_speaker(config),
         store=store,
         analyze=analyze,
@@ -97,3 +110,5 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
         max_takes=config.booth.max_takes,
         default_language=config.station.default_language,
     )
+    flows.append(flow)
+    return flow

@@ -80,7 +80,7 @@ class MemorialStation:
         self.config = config
         self.output = output
         self.library = Library(config.data_dir / "memorial")
-        self.hours = OpeningHours.from_config(settings.hours)
+        self.hours = OpeningHours.from_file(config.resolve(settings.hours_file))
         self.player = Player(
             output,
             self.library,
