@@ -122,16 +122,16 @@ class MemorialSection(_Section):
     refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
     # When the memorial sounds: the gallery's hours file (relative paths: from station.toml's folder).
     hours_file: str = HOURS_FILE
+    # A [memorial.hours] section, as every station.toml had before the hours file: no longer
+    # read, and kept from stopping a station after an update; the doctor says to remove it.
+    old_hours_section: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
     def _hours_moved(cls, data: object) -> object:
         if isinstance(data, dict) and "hours" in data:
-            raise ValueError(
-                f"[memorial.hours] is no longer read: the opening hours live in one file for the whole "
-                f"gallery, {HOURS_FILE} (deploy/README.md, \"Opening hours\"); remove [memorial.hours] "
-                "and put its hours there (the playbook writes it from dossin_opening_hours)"
-            )
+            data = {key: value for key, value in data.items() if key not in ("hours", "old_hours_section")}
+            data["old_hours_section"] = True
         return data
 
     @field_validator("channel_of")

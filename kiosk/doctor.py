@@ -74,7 +74,7 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = Fals
             Check(name, SKIPPED, "not checked: the configuration must be right first")
             for name in ("microphone", "speaker", "controller", "disk", "clock", "central", "token", "sync_queue")
         ]
-    checks = [Check("config", OK, f"{config.source}: {config.station.exhibit} {config.station.id}")]
+    checks = [check_config(config)]
     booth = config.station.exhibit == "booth"
     checks.append(check_microphone(config, say) if booth else _not_a_booth("microphone"))
     if booth:
@@ -91,6 +91,17 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = Fals
     checks.append(check_token(config, health))
     checks.append(check_sync_queue(config) if booth else _not_a_booth("sync_queue"))
     return checks
+
+
+def check_config(config: StationConfig) -> Check:
+    what = f"{config.source}: {config.station.exhibit} {config.station.id}"
+    if config.memorial.old_hours_section:
+        from kiosk.config import HOURS_FILE
+
+        return Check("config", WARN, f"{what}; its [memorial.hours] is no longer read",
+                     f"remove [memorial.hours] from station.toml: the gallery's opening hours live in {HOURS_FILE} "
+                     "(deploy/README.md, \"Opening hours\"; the playbook writes it from dossin_opening_hours)")
+    return Check("config", OK, what)
 
 
 def _not_a_booth(name: str) -> Check:

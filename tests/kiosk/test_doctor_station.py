@@ -382,3 +382,15 @@ def test_a_gallery_memorial_on_a_simulated_card_fails(tmp_path):
     code, report, _ = doctor(write_memorial_config(tmp_path / "memorial"))
     speaker = by_name(report)["speaker"]
     assert code == 1 and speaker["status"] == "fail" and "[memorial] output is 'simulated'" in speaker["detail"]
+
+
+def test_an_old_memorial_hours_section_is_named_for_removal(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exhibits" / "memorial"))
+    from memorial_support import write_memorial_config
+
+    toml = write_memorial_config(tmp_path / "memorial")
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[memorial.hours]\nmon = "09:00-17:00"\n', encoding="utf-8")
+    _, report, _ = doctor(toml)
+    config = by_name(report)["config"]
+    assert config["status"] == "warn" and "its [memorial.hours] is no longer read" in config["detail"]
+    assert "remove [memorial.hours]" in config["fix"] and "/etc/dossin/hours.conf" in config["fix"]

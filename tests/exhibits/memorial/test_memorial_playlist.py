@@ -108,9 +108,11 @@ def test_the_memorial_settings_are_read_from_station_toml_and_mistakes_named():
     with pytest.raises(KioskError) as refused:
         parse_station_config(MEMORIAL_TOML.replace("XXIIA = 4", "XXIIA = 5"), Path("/srv/m/station.toml"))
     assert "[memorial] channel_of" in str(refused.value) and "beyond the 4" in str(refused.value)
-    with pytest.raises(KioskError) as moved:
-        parse_station_config(MEMORIAL_TOML + '\n[memorial.hours]\nwed = "closed"\n', Path("/srv/m/station.toml"))
-    assert "[memorial.hours] is no longer read" in str(moved.value) and "/etc/dossin/hours.conf" in str(moved.value)
+    # Every station.toml had [memorial.hours] before the hours file: it no longer counts,
+    # and does not stop a station after an update (the doctor says to remove it).
+    old = parse_station_config(MEMORIAL_TOML + '\n[memorial.hours]\nwed = "closed"\n', Path("/srv/m/station.toml"))
+    assert old.memorial.old_hours_section and not settings.old_hours_section
+    assert old.memorial.hours_file == "/etc/dossin/hours.conf" and "hours" not in old.describe()["memorial"]
 
 
 def test_the_hours_file_is_read_as_dossin_hours_reads_it(tmp_path):
