@@ -95,6 +95,13 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = Fals
 
 def check_config(config: StationConfig) -> Check:
     what = f"{config.source}: {config.station.exhibit} {config.station.id}"
+    if config.station.exhibit == "memorial":
+        from exhibits.memorial.playlist import OpeningHours
+
+        try:
+            OpeningHours.from_file(config.resolve(config.memorial.hours_file))
+        except KioskError as error:
+            return Check("config", FAIL, f"{what}: {error.message}", error.hint)
     if config.memorial.old_hours_section:
         from kiosk.config import HOURS_FILE
 

@@ -394,3 +394,15 @@ def test_an_old_memorial_hours_section_is_named_for_removal(tmp_path):
     config = by_name(report)["config"]
     assert config["status"] == "warn" and "its [memorial.hours] is no longer read" in config["detail"]
     assert "remove [memorial.hours]" in config["fix"] and "/etc/dossin/hours.conf" in config["fix"]
+
+
+def test_a_memorial_without_the_gallerys_hours_file_fails_with_what_to_write(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exhibits" / "memorial"))
+    from memorial_support import write_memorial_config
+
+    toml = write_memorial_config(tmp_path / "memorial")
+    (toml.parent / "hours.conf").unlink()
+    code, report, _ = doctor(toml)
+    config = by_name(report)["config"]
+    assert code == 1 and config["status"] == "fail" and "the opening hours cannot be read" in config["detail"]
+    assert "DAY_1=0900-1700" in config["fix"]
