@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -102,7 +101,6 @@ class WallSection(_Section):
     voices_refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The gallery's opening hours: one file for the whole machine, written by the playbook and
 # read by `dossin-hours` (deploy/bin) and the memorial (deploy/README.md, "Opening hours").
 HOURS_FILE = "/etc/dossin/hours.conf"

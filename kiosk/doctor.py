@@ -5,8 +5,9 @@ configuration, the microphone (it listens while the technician speaks), the spea
 (the booth's, the wall's, or the memorial's loudspeakers: a soft tone on each with
 `play`), the booth controller, the disk, the clock, the central store and this
 station's token, and the queue of takes to send. A device named "simulated", "default"
-or "pulse" fails on any station `kiosk demo` did not make ([station] demo = true). Each check says "ok", or what is wrong and what to do;
-one that cannot run because an earlier one failed says so instead of guessing.
+or "pulse" fails on any station `kiosk demo` did not make ([station] demo = true). Each
+check says "ok", or what is wrong and what to do; one that cannot run because an
+earlier one failed says so instead of guessing.
 
 The checks touch the real devices but change nothing a visitor would notice beyond a
 short soft tone; they are plain functions without Kivy, each returning a `Check`.
