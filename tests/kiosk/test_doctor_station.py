@@ -26,6 +26,7 @@ from sync_support import CentralServer, enrolled_station, make_central, write_sm
 
 from harness.alsa import named_devices  # noqa: E402
 
+from hardware.controller.firmware.main import FIRMWARE_VERSION  # noqa: E402
 from hardware.controller.simulator import PtyControllerSimulator  # noqa: E402
 
 KIOSK = [sys.executable, "-m", "kiosk"]
@@ -128,8 +129,6 @@ def test_a_healthy_booth_passes_every_check(gallery_booth, speaking, devices):
     assert code == 0 and report["ok"]
     assert "speak into the microphone now" in stderr
     assert "heard you at" in checks["microphone"]["detail"]
-    from hardware.controller.firmware.main import FIRMWARE_VERSION
-
     assert f"firmware {FIRMWARE_VERSION}" in checks["controller"]["detail"]
     assert "of the central store" in checks["clock"]["detail"]
 
