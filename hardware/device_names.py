@@ -43,7 +43,7 @@ class SeenDevice:
 def devices_seen() -> list[SeenDevice]:
     """The real sound devices PortAudio lists now; none when there is no PortAudio or card."""
     try:
-        from hardware.audio import _sounddevice
+        from hardware.audio.portaudio import _sounddevice
 
         listed = _sounddevice().query_devices()
     except Exception:  # no PortAudio, no sound server: nothing to choose from

@@ -117,7 +117,7 @@ def _not_a_booth(name: str) -> Check:
 
 
 def _station_status(config: StationConfig):
-    from kiosk.sync.status import STALE, UNKNOWN, read_station_status
+    from kiosk.link.status import STALE, UNKNOWN, read_station_status
 
     status = read_station_status(config.data_dir)
     return None if status.audio_state in (STALE, UNKNOWN) else status
@@ -146,7 +146,8 @@ def _stand_in(config: StationConfig, check: str, setting: str, value: str) -> Ch
 
 
 def check_microphone(config: StationConfig, say: Say) -> Check:
-    from hardware.audio import DeviceError, SoundDeviceMicrophone
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import SoundDeviceMicrophone
 
     name = config.booth.microphone
     stand_in = _stand_in(config, "microphone", "[booth] microphone", name)
@@ -211,7 +212,8 @@ def _soft_tone(rate: int = 48_000) -> np.ndarray:
 
 
 def _play_tone(name: str, setting: str) -> Check:
-    from hardware.audio import DeviceError, SoundDeviceSpeaker
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import SoundDeviceSpeaker
 
     rate = 48_000
     tone = _soft_tone(rate)
@@ -230,7 +232,8 @@ def _play_tone(name: str, setting: str) -> Check:
 
 def check_wall_speaker(config: StationConfig, play: bool) -> Check:
     """The wall's speaker, where a name read in the booth is heard: looked for, or with PLAY a soft tone."""
-    from hardware.audio import DeviceError, find_device
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import find_device
 
     name = config.wall.speaker
     stand_in = _stand_in(config, "speaker", "[wall] speaker", name)
@@ -251,8 +254,10 @@ MEMORIAL_GAP_S = 0.3  # between two loudspeakers' tones, so a technician hears e
 
 def check_memorial_output(config: StationConfig, play: bool, say: Say) -> Check:
     """The memorial's card: its channels; with PLAY a soft tone from each loudspeaker in turn."""
-    from hardware.audio import DeviceError, _sounddevice, find_device
-    from hardware.multichannel import Clip, SoundDeviceMultichannel
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import _sounddevice, find_device
+    from hardware.multichannel.api import Clip
+    from hardware.multichannel.portaudio import SoundDeviceMultichannel
 
     name, channels = config.memorial.output, config.memorial.channels
     stand_in = _stand_in(config, "speaker", "[memorial] output", name)
@@ -479,11 +484,11 @@ def check_token(config: StationConfig, health: Health | None) -> Check:
 
 
 def check_sync_queue(config: StationConfig) -> Check:
-    from exhibits.booth.takes import TakeStore
-    from kiosk.sync.prune import sync_counts
+    from kiosk.link.outbox import Outbox
+    from kiosk.link.prune import sync_counts
 
     try:
-        counts = sync_counts(TakeStore(config.data_dir / "takes", config.station.id))
+        counts = sync_counts(Outbox(config.data_dir / "takes", config.station.id))
     except (KioskError, OSError) as error:
         return Check("sync_queue", FAIL, f"the take store cannot be read: {error}", "see the disk check above; check the data folder's owner")
     detail = f"{counts['queued']} queued, {counts['sent']} sent, {counts['failed']} failed"

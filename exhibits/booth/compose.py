@@ -17,21 +17,27 @@ from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
-SIMULATED = "simulated"
+
+def read_aloud(text: str, language: str):
+    """TEXT spoken by espeak-ng in LANGUAGE (nl, fr, en): mono float32 samples and their rate."""
+    import io
+
+    import soundfile
+
+    from kiosk.speech import VOICES, WORDS_PER_MINUTE, espeak_wav
+
+    samples, rate = soundfile.read(io.BytesIO(espeak_wav(text, VOICES[language], WORDS_PER_MINUTE)), dtype="float32", always_2d=True)
+    return samples.mean(axis=1), int(rate)
 
 
 def make_microphone(config: StationConfig, reading=None):
     """READING (what the participant reads now) lets a demo station's simulated microphone
     hear the name read aloud; every other simulated microphone hears room tone."""
-    from hardware import audio, audio_sim
+    from hardware.devices import microphone_named
 
-    if config.booth.microphone == SIMULATED:
-        if config.station.demo and reading is not None:
-            from hardware.reader_sim import ReadingMicrophone
-
-            return ReadingMicrophone(reading)
-        return audio_sim.SimulatedMicrophone(None)
-    return audio.SoundDeviceMicrophone(config.booth.microphone)
+    if config.station.demo and reading is not None:
+        return microphone_named(config.booth.microphone, reading=reading, synthesize=read_aloud)
+    return microphone_named(config.booth.microphone)
 
 
 def make_speaker(config: StationConfig):
@@ -42,16 +48,10 @@ def make_speaker(config: StationConfig):
 
 def make_controller(config: StationConfig):
     """`[booth] controller`: "none" (touch only), "simulated", or the controller's serial port."""
-    from hardware.controller.link import NoController, SerialController
+    from hardware.devices import controller_named
     from kiosk import __version__
 
-    if config.booth.controller == "none":
-        return NoController()
-    if config.booth.controller == SIMULATED:
-        from hardware.controller.simulator import SimulatedSerialController
-
-        return SimulatedSerialController(config.data_dir / "controller.pty", station_version=__version__)
-    return SerialController(config.booth.controller, station_version=__version__)
+    return controller_named(config.booth.controller, pty_path=config.data_dir / "controller.pty", station_version=__version__)
 
 
 def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, controller=None):
@@ -62,7 +62,7 @@ def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, c
 
 
 def make_store(config: StationConfig):
-    from exhibits.booth.takes import TakeStore
+    from exhibits.booth.take_store import TakeStore
 
     store = TakeStore(config.data_dir / "takes", config.station.id)
     report = store.reconcile()
@@ -80,7 +80,7 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
         if config.central.url:
             # Names come from the central store as leases, a few kept in hand for when
             # the network is down.
-            from exhibits.booth.remote_names import RemoteNameSource
+            from exhibits.booth.names import RemoteNameSource
 
             names = RemoteNameSource.for_station(config, collection=collection, voiced_here=store.voiced_person_ids).start()
         else:

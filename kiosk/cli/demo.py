@@ -7,7 +7,7 @@ language; then runs the stations and their sync (uploads, heartbeats): in window
 there is a screen, otherwise on a virtual screen whose live pictures it points to.
 
 Every device is simulated: the booth's microphone hears a simulated participant read
-the assigned name aloud (espeak-ng, `hardware.reader_sim`), the memorial plays into a
+the assigned name aloud (espeak-ng, `hardware.audio.reader`), the memorial plays into a
 simulated multichannel card. Each station.toml says `demo = true`, which is what lets
 `kiosk doctor` pass those simulated devices.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from hardware import audio
+from hardware.audio import portaudio
 from hardware.device_names import choose, devices_seen, is_stand_in
 
 GALLERY_MACHINE = [
@@ -34,7 +34,7 @@ class RecordedDeviceList:
 
 @pytest.fixture
 def gallery_machine(monkeypatch):
-    monkeypatch.setattr(audio, "_sounddevice", RecordedDeviceList)
+    monkeypatch.setattr(portaudio, "_sounddevice", RecordedDeviceList)
 
 
 @pytest.mark.parametrize(("setting", "stand_in"), [("simulated", True), ("default", True), ("pulse", True), (" Pulse ", True),

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "kiosk" / "link"))
 
 from sync_support import write_small_collection  # noqa: E402
 
 from exhibits.booth.compose import make_flow  # noqa: E402
 from exhibits.booth.flow import Step  # noqa: E402
-from hardware.audio_sim import SimulatedMicrophone  # noqa: E402
-from hardware.reader_sim import ReadingMicrophone  # noqa: E402
+from hardware.audio.simulated import SimulatedMicrophone  # noqa: E402
+from hardware.audio.reader import ReadingMicrophone  # noqa: E402
 from kiosk.config import load_station_config, write_station_config  # noqa: E402
 
 

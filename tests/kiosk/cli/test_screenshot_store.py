@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "link"))
 
 from sync_support import free_port, make_station, write_small_collection  # noqa: E402
 
