@@ -9,11 +9,13 @@ doctor fails any other that does, and `kiosk station init` writes the devices it
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from dataclasses import dataclass
 
-STAND_INS = ("simulated", "default", "pulse")
+from hardware.devices import DEFAULT, SIMULATED
+
+STAND_INS = (SIMULATED, DEFAULT, "pulse")
 # ALSA's and the sound servers' own devices: routes to some device, never a device.
 _ROUTES = {
     "default", "sysdefault", "pulse", "pipewire", "jack", "dmix", "dsnoop", "null", "oss",
