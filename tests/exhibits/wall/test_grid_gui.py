@@ -327,7 +327,7 @@ def test_names_under_the_faces_are_drawn_whole_and_follow_the_scroll(wall, thumb
         assert need_w <= item.box[2] and need_h <= item.box[3], f"{item.text!r} does not fit under its face"
         x, y, w, h = (round(v) for v in item.box)
         band = picture.crop((x, y, x + w, y + h))
-        assert max(band.getdata()) > 180, f"no light letters under {person_id}'s face"
+        assert max(band.get_flattened_data()) > 180, f"no light letters under {person_id}'s face"
     # A tap on the name chooses the person, as a tap on the face does.
     first = shown[0]
     from kivy.core.window import Window
