@@ -127,7 +127,7 @@ def crowd(tmp_path: Path, database_url: str | None, live_server: Any) -> Run:
     database.dispose()
 
 
-AUDIO = flac_bytes(0.2)
+AUDIO = flac_bytes(0.5)
 
 
 def _upload_body(run: Run, booth: str, person_id: str) -> tuple[str, dict[str, Any]]:
@@ -137,7 +137,7 @@ def _upload_body(run: Run, booth: str, person_id: str) -> tuple[str, dict[str, A
         "person_id": person_id,
         "station_id": booth,
         "recorded_at": "2026-11-21T10:00:00Z",
-        "duration_s": 0.2,
+        "duration_s": 0.5,
         "sample_rate": 48000,
         "sha256": hashlib.sha256(AUDIO).hexdigest(),
         "size_bytes": len(AUDIO),
