@@ -64,6 +64,10 @@ def serve(config: CentralConfig) -> None:
             server_header=False,
             timeout_graceful_shutdown=10,
             http=HeaderTimeoutH11Protocol,
+            # nginx on this machine says who the client is (X-Forwarded-For, set by it,
+            # never appended): staff login failures are counted per that address.
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
             timeout_keep_alive=5,
             h11_max_incomplete_event_size=16 * 1024,
         )

@@ -85,6 +85,8 @@ def test_an_upload_to_a_full_disk_is_507_keeps_nothing_and_health_says_so(tight:
         assert health.status_code == 200
         assert health.json()["status"] == "disk_full" and not health.json()["disk"]["can_take"]
         assert health.json()["free_disk_bytes"] == health.json()["disk"]["free_bytes"] < 500_000
+        print(f"\nfull disk: a {len(audio)}-byte take -> {answer.status_code} {body['code']}; health "
+              f"{health.json()['status']} with {health.json()['disk']['free_bytes']} bytes free")
         # Room again: the booth sends the same take once more and it is kept.
         filler.unlink()
         assert client.get("/api/v1/health").json()["status"] == "ok"
