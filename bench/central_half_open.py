@@ -32,32 +32,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(CENTRAL_TESTS))
 
 from half_open import HalfOpenAttack, Probe, probe_health  # noqa: E402
+from test_central_cli import free_port, wait_for_health  # noqa: E402
 
 from kiosk.central.config import write_central_config  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the store exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    sys.exit("the store did not answer")
 
 
 def summary(label: str, probes: list[Probe]) -> str:

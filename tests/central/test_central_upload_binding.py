@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -13,22 +13,13 @@ import pytest
 import soundfile
 from central_support import flac_bytes
 from sqlalchemy import func, select
+from test_staff_accounts import Clock
 from test_central_upload import Booths, audio_files, booths, committed_rows, put, sidecar  # noqa: F401
 
 from kiosk.central.leases import NameRules, claim, renew
 from kiosk.central.moderation import approve
 from kiosk.central.schema import leases, persons
 from kiosk.central.stations import authenticate, enroll
-
-
-class Clock:
-    """The store's injected clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def upload(booths: Booths, token: str, person_id: str, station_id: str, audio: bytes | None = None) -> Any:

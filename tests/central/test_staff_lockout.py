@@ -8,13 +8,14 @@ import base64
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from central_support import Store
 from sqlalchemy import func, select, update
+from test_staff_accounts import Clock, clock  # noqa: F401 (the store's clock, moved by the test)
 
 from kiosk.central.api import create_app
 from kiosk.central.schema import login_failures, staff_accounts
@@ -34,21 +35,6 @@ from kiosk.central.staff.accounts import (
 )
 
 PASSWORD = "correct horse battery"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(store: Store) -> Clock:
-    clock = Clock()
-    store.database.clock = clock
-    return clock
 
 
 def refusal(database: Any, username: str, password: str, address: str) -> LoginRefused:
