@@ -23,7 +23,7 @@ def central() -> None:
     """The central store: names for the booths and their recordings.
 
     `init` writes a central.toml, `serve` runs the store, `enroll` gives a station its
-    token, `status` says how many names have a voice. Import the collection with
+    token (and role), `revoke` ends one, `status` says how many names have a voice. Import the collection with
     `kiosk collection import`.
     """
 
