@@ -206,3 +206,30 @@ def test_nginx_drops_a_stalled_header_and_limits_connections_per_client(proxied:
     finally:
         for sock in held:
             sock.close()
+
+
+def test_the_central_role_turns_secure_cookies_on_in_the_stores_config(tmp_path: Path) -> None:
+    """The role's own lineinfile task, run by Ansible on a central.toml as `kiosk central init` writes it."""
+    import os
+
+    import yaml
+
+    from kiosk.central.config import load_central_config, write_central_config
+
+    tasks = yaml.safe_load((TEMPLATES.parent / "tasks" / "main.yml").read_text())
+    [task] = [task for task in tasks if "ansible.builtin.lineinfile" in task and "cookies" in task["name"].lower()]
+    arguments = dict(task["ansible.builtin.lineinfile"])
+    toml = write_central_config(tmp_path / "central")
+    assert load_central_config(toml).staff.secure_cookies is False  # the demo's and the tests' default
+    arguments.update(path=str(toml), owner=None, group=None)
+    arguments = {key: value for key, value in arguments.items() if value is not None}
+    environment = {**os.environ, "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "NO_COLOR": "1"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible"), "localhost", "-c", "local", "-i", "localhost,",
+         "-e", f"ansible_python_interpreter={sys.executable}",
+         "-m", "ansible.builtin.lineinfile", "-a", json.dumps(arguments)],
+        capture_output=True, text=True, env=environment, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert load_central_config(toml).staff.secure_cookies is True
+    assert toml.read_text().count("secure_cookies") == 1
