@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "link"))
 
 from sync_support import CentralServer, enrolled_station, make_central, write_small_collection  # noqa: E402
 
