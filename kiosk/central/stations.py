@@ -201,6 +201,15 @@ def latest_heartbeats_by_station(database: Database) -> dict[str, dict[str, Any]
     }
 
 
+def known_stations(database: Database) -> list[tuple[str, datetime | None]]:
+    """(station id, when its token was revoked or None) of every enrolled station, by id."""
+    with database.read() as connection:
+        rows = connection.execute(
+            select(stations.c.station_id, stations.c.revoked_at).order_by(stations.c.station_id)
+        ).all()
+    return [(row.station_id, row.revoked_at) for row in rows]
+
+
 def prune_heartbeats(database: Database, *, keep_days: int = HEARTBEAT_DAYS) -> int:
     """Delete heartbeats older than `keep_days`, except each station's latest; how many went."""
     cutoff = database.now() - timedelta(days=keep_days)
