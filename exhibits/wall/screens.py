@@ -19,6 +19,7 @@ from kivy.uix.boxlayout import BoxLayout
 from exhibits.wall.browse import Filter, Wall
 from exhibits.wall.flow import Screen, WallFlow
 from kiosk.errors import KioskError
+from kiosk.shell.keyboard import OnScreenKeyboard  # noqa: F401  (the search screen's keyboard, in the kv rules)
 from kiosk.shell.widgets import Named, StationScreen, TouchButton
 
 log = logging.getLogger(__name__)
