@@ -203,8 +203,21 @@ def withdraw_recording(database: Database, audio: AudioStore, recording_id: uuid
     deleted = False
     if row.audio_path and not still_used:
         deleted = _delete_audio(audio, row.audio_path)
-    log.info("recording withdrawn", extra={"recording_id": str(recording_id), "staff": by, "audio_deleted": deleted})
+    # That a withdrawal happened, never whose: no recording id, person, name or code.
+    log.info("recording withdrawn", extra={"audio_deleted": deleted})
     return Withdrawal(recording_id, row.person_id, False, deleted, voiced)
+
+
+def withdrawn_from(database: Database, station_id: int) -> list[uuid.UUID]:
+    """The recordings this station uploaded that were withdrawn since: it deletes its own copies."""
+    with database.read() as connection:
+        return list(
+            connection.execute(
+                select(recordings.c.id)
+                .where(recordings.c.station_id == station_id, recordings.c.status == "withdrawn")
+                .order_by(recordings.c.status_at, recordings.c.id)
+            ).scalars()
+        )
 
 
 def _voiced(connection: Connection, person: int) -> bool:
