@@ -25,6 +25,8 @@ give `detail` as a list). The description is served at /openapi.json.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import logging
 import shutil
@@ -44,7 +46,7 @@ from starlette.requests import ClientDisconnect
 from kiosk import __version__
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
-from kiosk.central.errors import Refusal
+from kiosk.central.errors import Refusal, Unprocessable
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
 from kiosk.central.moderation import approved_voices, voice_audio
 from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 API = "/api/v1"
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
+SCREEN_BASE64_MAX = 400_000  # a picture of about 300 kB; stations send a few tens of kB
 
 
 class _Request(BaseModel):
@@ -122,6 +125,31 @@ class HeartbeatIn(_Request):
     audio_state: Annotated[StorableText, Field(max_length=64)]
     controller_state: Annotated[StorableText, Field(max_length=64)]
     input_overflows: Annotated[int, Field(ge=0, le=INT64)]
+    # Issue 14: the station program's own devices and whether it runs, and a small
+    # picture of its screen (see kiosk.central.station_health).
+    devices: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Annotated[StorableText, Field(max_length=64)]],
+        Field(max_length=8, description="Device name -> state word, as the station's program wrote them."),
+    ] | None = None
+    program: Literal["running", "stopped"] | None = None
+    program_seen_at: datetime | None = None
+    screen_png: Annotated[str, Field(max_length=SCREEN_BASE64_MAX, description="The screen, PNG, base64.")] | None = None
+    screen_taken_at: datetime | None = None
+
+    def screen(self) -> tuple[datetime, bytes] | None:
+        """The picture, decoded and checked to be a PNG; None when none came."""
+        if self.screen_png is None:
+            return None
+        try:
+            png = base64.b64decode(self.screen_png, validate=True)
+        except (binascii.Error, ValueError):
+            raise Unprocessable("screen_png is not base64") from None
+        if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise Unprocessable("screen_png is not a PNG picture")
+        taken = self.screen_taken_at
+        if taken is None or taken.tzinfo is None:
+            raise Unprocessable("screen_taken_at (with a time zone) must come with screen_png")
+        return taken, png
 
 
 class HeartbeatOut(BaseModel):
@@ -238,6 +266,11 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     )
     app.state.database = database
     app.state.audio = audio
+    from kiosk.central.health_routes import router as health_router
+    from kiosk.central.metrics import StoreMetrics, read_metrics_token
+
+    app.state.metrics = StoreMetrics(database, read_metrics_token(config.metrics_token_file))
+    app.include_router(health_router)
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 
@@ -245,6 +278,8 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
+        if request.url.path.startswith(f"{API}/recordings/"):
+            app.state.metrics.count_upload_error(refusal.status)
         headers = {"Connection": "close"} if refusal.close_connection else None
         return JSONResponse({"detail": refusal.detail}, status_code=refusal.status, headers=headers)
 
@@ -284,6 +319,7 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
                 "upload cut off by the station",
                 extra={"station_id": station.station_id, "recording_id": str(recording_id)},
             )
+            app.state.metrics.count_upload_error(400)
             return Response(status_code=400)
         try:
             metadata, document = parse_metadata(upload.metadata)
@@ -335,7 +371,9 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     def post_heartbeat(body: HeartbeatIn, station: StationDep) -> Any:
         """Record how the station is doing, as its latest state and in its history."""
         beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
-        return {"received_at": record_heartbeat(database, station, beat)}
+        if beat.program_seen_at is not None and beat.program_seen_at.tzinfo is None:
+            raise Unprocessable("program_seen_at needs a time zone")
+        return {"received_at": record_heartbeat(database, station, beat, screen=body.screen())}
 
     @app.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
     def get_voices(
