@@ -56,6 +56,7 @@ class WallVoices:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._request = 0  # the latest request wins; older ones are dropped when they finish
+        self.speaker_state = "ready"  # "failed" after the speaker refused to play, until it plays again
         self._lock = threading.Lock()
 
     def start(self) -> WallVoices:
@@ -121,8 +122,10 @@ class WallVoices:
             self.speaker.play(samples, rate)
         except DeviceError as error:
             log.error("wall speaker cannot play", extra={"error": str(error)})
+            self.speaker_state = "failed"
             report(Hearing.UNAVAILABLE)
             return
+        self.speaker_state = "ready"
         log.info("voice played", extra={"person_id": person_id})
         report(Hearing.PLAYING)
 
