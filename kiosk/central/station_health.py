@@ -17,7 +17,7 @@ The codes are stable (scripts read `--json`); texts are `staff.health.*` in medi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,11 +193,11 @@ def _health(
         problems.append(Problem("silent", heard))
     elif beat is not None:
         if beat.program == "stopped":
-            problems.append(Problem("program_stopped", beat.program_seen_at or held.get("program_stopped")))
+            problems.append(Problem("program_stopped", beat.program_seen_at or held.get("program_stopped", heard)))
         else:
             for name, state in devices.items():
                 if not device_ok(state):
-                    problems.append(Problem("device", held.get(f"device:{name}"), device=name, state=state))
+                    problems.append(Problem("device", held.get(f"device:{name}", heard), device=name, state=state))
         if "disk_low" in held:
             problems.append(Problem("disk_low", held["disk_low"]))
         if "queue_long" in held:
@@ -217,6 +217,27 @@ def _health(
         free_disk_bytes=beat.free_disk_bytes if beat is not None else None,
         screen_taken_at=screen_taken_at,
     )
+
+
+def device_label(name: str, language: str) -> str:
+    from kiosk.i18n import text
+
+    return text(language, f"staff.health.device.{name}") if name in KNOWN_DEVICES else name
+
+
+def problem_words(problem: Problem, language: str, when: Callable[[datetime | None], str]) -> tuple[str, str]:
+    """What needs attention and what to do, in `language` (`when` writes a moment)."""
+    from kiosk.i18n import number, text
+
+    key = problem.text_key
+    what = text(
+        language,
+        f"staff.health.problem.{key}",
+        when=when(problem.since),
+        count=number(language, problem.count or 0),
+        device=device_label(problem.device or "", language),
+    )
+    return what, text(language, f"staff.health.todo.{key}")
 
 
 def station_screen(database: Database, station_id: str) -> tuple[datetime, bytes] | None:

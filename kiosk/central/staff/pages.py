@@ -44,7 +44,7 @@ from kiosk.central.moderation import (
     withdraw_recording,
 )
 from kiosk.central.recordings import AudioStore
-from kiosk.central.schema import collection_imports, recordings, stations
+from kiosk.central.schema import collection_imports, recordings
 from kiosk.central.staff.accounts import LoginRefused, log_in
 from kiosk.central.staff.export import plan_bag, stream_bag_tar
 from kiosk.central.staff.sessions import (
@@ -59,7 +59,7 @@ from kiosk.central.staff.sessions import (
     open_session,
     set_language,
 )
-from kiosk.central.stations import latest_heartbeats_by_station
+from kiosk.central.station_health import device_label, problem_words, station_screen, stations_health
 from kiosk.central.status import central_status
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, LOCALES, catalogue, number, text
@@ -72,8 +72,6 @@ PAGE_SIZE = 20
 LANG_COOKIE = "dossin_staff_lang"
 LOGIN_COOKIE = "dossin_staff_login"
 MUSEUM_TIME = get_timezone("Europe/Brussels")
-LOW_DISK_BYTES = 2 * 10**9
-TROUBLED_STATES = {"unknown", "stale", "failed", "lost", "error", "missing", "disconnected", "broken"}
 REASONS = ("other_name", "unclear", "noise", "cut_off", "silent", "not_respectful", "other")
 HISTORY_STATUSES = ("approved", "rejected", "withdrawn")
 SECURITY_HEADERS = {
@@ -323,25 +321,25 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
     @router.get("/stations")
     def station_health(request: Request) -> Response:
         session = session_of(request)
-        beats = latest_heartbeats_by_station(database)
-        with database.read() as connection:
-            known = connection.execute(
-                select(stations.c.station_id, stations.c.revoked_at).order_by(stations.c.station_id)
-            ).all()
-        now = database.now()
-        rows = []
-        for station_id, revoked_at in known:
-            beat = beats.get(station_id)
-            rows.append(_station_health(station_id, beat, revoked_at is not None, now, silent_after))
+        rows = stations_health(database, silent_after=silent_after)
         return render(
             request,
             "stations.html",
             session.language,
             session,
             rows=rows,
-            troubled=sum(1 for row in rows if row["problems"]),
-            silent_minutes=int(silent_after.total_seconds() // 60),
+            troubled=sum(1 for row in rows if row.problems),
+            words=problem_words,
+            device_label=device_label,
         )
+
+    @router.get("/stations/{station_id}/screen.png")
+    def station_screen_picture(request: Request, station_id: str) -> Response:
+        session_of(request)
+        picture = station_screen(database, station_id)
+        if picture is None:
+            return Response(status_code=404)
+        return Response(picture[1], media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     # -- moderation ------------------------------------------------------------------
 
@@ -575,29 +573,3 @@ def _progress_chart(figures: dict[str, Any]) -> dict[str, Any]:
         "height": max(1, len(rows)) * row_height,
         "overall_width": round(bar_width * figures["names_with_voice"] / figures["persons"], 1) if figures["persons"] else 0,
     }
-
-
-def _station_health(
-    station_id: str, beat: dict[str, Any] | None, revoked: bool, now: datetime, silent_after: timedelta
-) -> dict[str, Any]:
-    """One row of the stations page, with its problems as catalogue keys (and their figures)."""
-    problems: list[tuple[str, dict[str, Any]]] = []
-    heard = datetime.fromisoformat(beat["received_at"]) if beat else None
-    if revoked:
-        problems.append(("stations.problem.revoked", {}))
-    elif heard is None:
-        problems.append(("stations.problem.never", {}))
-    else:
-        if now - heard > silent_after:
-            problems.append(("stations.problem.silent", {}))
-        if beat["free_disk_bytes"] < LOW_DISK_BYTES:
-            problems.append(("stations.problem.disk", {}))
-        if str(beat["audio_state"]).lower() in TROUBLED_STATES:
-            problems.append(("stations.problem.audio", {"state": beat["audio_state"]}))
-        if str(beat["controller_state"]).lower() in TROUBLED_STATES:
-            problems.append(("stations.problem.controller", {"state": beat["controller_state"]}))
-        if beat["input_overflows"] > 0:
-            problems.append(("stations.problem.overflows", {"count": beat["input_overflows"]}))
-        if beat["queue_length"] > 0 and now - heard <= silent_after and beat["queue_length"] >= 20:
-            problems.append(("stations.problem.queue", {"count": beat["queue_length"]}))
-    return {"station_id": station_id, "beat": beat, "heard": heard, "problems": problems}
