@@ -261,6 +261,7 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
     from kiosk.central.moderation import recording_for_code, withdraw_recording
     from kiosk.central.recordings import AudioStore
     from kiosk.errors import KioskError
+    from kiosk.logs import configure_logging
 
     canonical = normalise_code(code)
     if canonical is None:
@@ -269,6 +270,7 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
             "a code is eight letters and digits like ABCD-2345, as on the thank-you screen (no 0, O, 1, I, L or U)",
         )
     config = load_central_config(config_path)
+    configure_logging("central", config.log.level, stream=sys.stderr)  # that it happened, never whose
     database = open_database(config)
     try:
         found = recording_for_code(database, canonical)
