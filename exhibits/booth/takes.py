@@ -250,6 +250,7 @@ class TakeStore:
         quality: Mapping[str, Any],
         recorded_at: datetime | None = None,
         subtype: str | None = None,
+        second_take: bool = False,
     ) -> KeptTake:
         """Keep an accepted take durably; return only when it is on disk for good.
 
@@ -288,6 +289,10 @@ class TakeStore:
             "quality": dict(quality),
             "withdrawal_code": None,
         }
+        if second_take:
+            # The name had a voice already; a technician kept this take too (`--force`):
+            # staff choose between the takes on the moderation page.
+            metadata["second_take"] = True
         # Serialised before anything is written, so a quality dict that is not JSON
         # (a NaN, an object) fails here and not between the audio and its sidecar.
         _encode_json(metadata)

@@ -89,6 +89,64 @@ def _decide(database: Database, recording_id: uuid.UUID, status: str, *, reason:
     return Decision(recording_id, row.person_id, status, previous, voiced)
 
 
+def choose_take(database: Database, recording_id: uuid.UUID, *, reason: str, by: str) -> list[uuid.UUID]:
+    """Staff keep this take of a name: it is approved, and the name's other waiting or
+    approved takes are rejected with `reason`, in one transaction (one voice per name).
+    Returns the ids rejected."""
+    reason = " ".join(str(reason).split())[:REASON_MAX]
+    with database.write() as connection:
+        row = _locked(connection, recording_id)
+        if row.status == "withdrawn":
+            raise Conflict("this recording was withdrawn by its participant; it can no longer be chosen")
+        now = database.now()
+        others = list(
+            connection.execute(
+                select(recordings.c.id).where(
+                    recordings.c.person_id == row.person,
+                    recordings.c.id != recording_id,
+                    recordings.c.status.in_(VOICED_STATUSES),
+                )
+            ).scalars()
+        )
+        connection.execute(
+            update(recordings)
+            .where(recordings.c.id == recording_id)
+            .values(status="approved", status_at=now, reason=None, decided_by=by)
+        )
+        if others:
+            connection.execute(
+                update(recordings)
+                .where(recordings.c.id.in_(others))
+                .values(status="rejected", status_at=now, reason=reason, decided_by=by)
+            )
+        _set_voiced(connection, row.person)
+    log.info("take chosen among the takes of one name", extra={"rejected": len(others), "staff": by})
+    return others
+
+
+def other_takes(database: Database, recording_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Pending]]:
+    """For each of these recordings, the other takes of the same name still waiting or approved."""
+    if not recording_ids:
+        return {}
+    with database.read() as connection:
+        person_of = dict(
+            connection.execute(select(recordings.c.id, recordings.c.person_id).where(recordings.c.id.in_(recording_ids))).all()
+        )
+        siblings = connection.execute(
+            _pending_query().where(
+                recordings.c.person_id.in_(set(person_of.values())), recordings.c.status.in_(VOICED_STATUSES)
+            ).order_by(recordings.c.received_at, recordings.c.id)
+        ).all()
+    by_person: dict[int, list[Any]] = {}
+    for sibling in siblings:
+        by_person.setdefault(sibling.person, []).append(sibling)
+    return {
+        recording_id: [_pending(row) for row in by_person.get(person, []) if row.id != recording_id]
+        for recording_id, person in person_of.items()
+        if any(row.id != recording_id for row in by_person.get(person, []))
+    }
+
+
 def _locked(connection: Connection, recording_id: uuid.UUID) -> Any:
     """The recording with its person's row locked (person before recording, like the upload)."""
     found = connection.execute(
@@ -388,9 +446,18 @@ def recordings_to_review(
 ) -> tuple[list[Pending], int]:
     """Recordings in one status, oldest first for "received" (newest first otherwise), and how many in all."""
     order = recordings.c.received_at.asc() if status == "received" else recordings.c.status_at.desc()
-    query = (
+    query = _pending_query().where(recordings.c.status == status).order_by(order, recordings.c.id).limit(limit).offset(offset)
+    with database.read() as connection:
+        total = connection.execute(select(func.count()).where(recordings.c.status == status)).scalar_one()
+        rows = connection.execute(query).all()
+    return [_pending(row) for row in rows], total
+
+
+def _pending_query() -> Any:
+    return (
         select(
             recordings.c.id,
+            recordings.c.person_id.label("person"),
             persons.c.person_id,
             persons.c.surname,
             persons.c.given_names,
@@ -407,36 +474,27 @@ def recordings_to_review(
         .join(persons, persons.c.id == recordings.c.person_id)
         .join(transports, transports.c.id == persons.c.transport_id)
         .join(stations, stations.c.id == recordings.c.station_id)
-        .where(recordings.c.status == status)
-        .order_by(order, recordings.c.id)
-        .limit(limit)
-        .offset(offset)
     )
-    with database.read() as connection:
-        total = connection.execute(select(func.count()).where(recordings.c.status == status)).scalar_one()
-        rows = connection.execute(query).all()
-    items = []
-    for row in rows:
-        document = row.metadata or {}
-        items.append(
-            Pending(
-                recording_id=row.id,
-                person_id=row.person_id,
-                surname=row.surname,
-                given_names=row.given_names,
-                transport=row.code,
-                list_number=row.list_number,
-                station_id=row.station_id,
-                received_at=row.received_at,
-                duration_s=row.duration_s,
-                sha256=row.sha256,
-                consent_language=str((document.get("consent") or {}).get("language", "")),
-                quality_verdict=str((document.get("quality") or {}).get("verdict", "")),
-                status=row.status,
-                reason=row.reason,
-            )
-        )
-    return items, total
+
+
+def _pending(row: Any) -> Pending:
+    document = row.metadata or {}
+    return Pending(
+        recording_id=row.id,
+        person_id=row.person_id,
+        surname=row.surname,
+        given_names=row.given_names,
+        transport=row.code,
+        list_number=row.list_number,
+        station_id=row.station_id,
+        received_at=row.received_at,
+        duration_s=row.duration_s,
+        sha256=row.sha256,
+        consent_language=str((document.get("consent") or {}).get("language", "")),
+        quality_verdict=str((document.get("quality") or {}).get("verdict", "")),
+        status=row.status,
+        reason=row.reason,
+    )
 
 
 def recording_audio(database: Database, audio: AudioStore, recording_id: uuid.UUID) -> Path:

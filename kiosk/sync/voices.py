@@ -346,3 +346,25 @@ def _write_durably(final: Path, body: bytes) -> None:
         os.fsync(file.fileno())
     os.replace(temporary, final)
     fsync_directory(final.parent)
+
+
+def approved_voice_on_store(config, person_id: str) -> str | None:
+    """Why this name counts as having a voice on the central store, or None when it has none.
+
+    A station without a store ([central] url empty) knows of none. A store that cannot be
+    asked counts as a voice that may exist: one voice per name is not given up unasked.
+    """
+    if not config.central.url:
+        return None
+    try:
+        with CentralClient.for_station(config) as client:
+            response = client.send("GET", "/voices", params={"person_id": person_id})
+    except (StoreUnreachable, KioskError) as error:
+        return f"the central store could not be asked whether it has one: {error}"
+    if response.status_code != 200:
+        return f"the central store could not be asked whether it has one: {response.status_code} {problem_detail(response)}"
+    try:
+        voices = response.json()["voices"]
+    except (ValueError, KeyError, TypeError):
+        return "the central store's answer could not be read"
+    return "an approved recording on the central store" if voices else None

@@ -12,10 +12,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "central"))
 
 from central_support import flac_bytes, keep_recording  # noqa: E402
 
-from kiosk.central.moderation import approve, withdraw  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from kiosk.central.moderation import approve, reject, withdraw  # noqa: E402
 from kiosk.central.recordings import AudioStore  # noqa: E402
+from kiosk.central.schema import recordings  # noqa: E402
 from kiosk.sync.client import CentralClient, StoreUnreachable  # noqa: E402
-from kiosk.sync.voices import LIST_NAME, Policy, VoiceCache, VoiceUnavailable  # noqa: E402
+from kiosk.sync.voices import LIST_NAME, Policy, VoiceCache, VoiceUnavailable, approved_voice_on_store  # noqa: E402
 
 
 @pytest.fixture
@@ -107,3 +110,27 @@ def test_audio_damaged_on_the_store_is_not_kept(station, approved, central, tmp_
             catalogue.audio(client, "p-0050")
     assert catalogue.cached_audio("p-0050") is None
     assert not list(catalogue.audio_dir.rglob("*")) if catalogue.audio_dir.exists() else True
+
+
+def test_the_store_says_whether_a_name_has_an_approved_voice(station, approved, central):
+    assert approved_voice_on_store(station.config, "p-0002") == "an approved recording on the central store"
+    assert approved_voice_on_store(station.config, "p-0003") is None  # waiting, not approved
+    assert approved_voice_on_store(station.config, "p-0004") is None
+    central.server.stop()
+    assert "could not be asked" in approved_voice_on_store(station.config, "p-0004")
+
+
+def test_the_memorial_policy_fetches_everything_and_deletes_what_is_withdrawn(station, approved, central, tmp_path):
+    cache = VoiceCache(tmp_path / "memorial", Policy.AHEAD)
+    with CentralClient.for_station(station.config) as client:
+        voices = cache.refresh(client)
+        assert [entry.person_id for entry in cache.kept_entries()] == ["p-0002", "p-0050"]
+        kept = cache.path_of(voices.entries["p-0002"].sha256)
+        assert cache.read(voices.entries["p-0002"].sha256, voices.entries["p-0002"].size_bytes) == approved["p-0002"]
+        with central.database.read() as connection:
+            recording_id = connection.execute(
+                select(recordings.c.id).where(recordings.c.sha256 == voices.entries["p-0002"].sha256)
+            ).scalar_one()
+        reject(central.database, recording_id, reason="another name was read", by="anna")
+        cache.refresh(client)
+    assert not kept.exists() and [entry.person_id for entry in cache.kept_entries()] == ["p-0050"]

@@ -37,6 +37,8 @@ from kiosk.central.errors import Conflict, NotFound, Refusal, Unprocessable
 from kiosk.central.moderation import (
     REASON_MAX,
     approve,
+    choose_take,
+    other_takes,
     recording_audio,
     recordings_to_review,
     recording_for_code,
@@ -357,6 +359,7 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
             session.language,
             session,
             items=items,
+            others=other_takes(database, [item.recording_id for item in items]),
             total=total,
             page=page,
             pages=pages,
@@ -384,6 +387,17 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
         except Refusal as refusal:
             return refused(request, session, refusal)
         return back(_return_to(form), notice="approved")
+
+    @router.post("/recordings/{recording_id}/choose")
+    async def choose_one(request: Request, recording_id: uuid.UUID) -> Response:
+        session = session_of(request)
+        try:
+            form = await posted(request, session)
+            reason = text(session.language, "staff.takes.reason")
+            await run_in_threadpool(choose_take, database, recording_id, reason=reason, by=session.staff.username)
+        except Refusal as refusal:
+            return refused(request, session, refusal)
+        return back(_return_to(form), notice="chosen")
 
     @router.post("/recordings/{recording_id}/reject")
     async def reject_one(request: Request, recording_id: uuid.UUID) -> Response:
