@@ -18,7 +18,7 @@ give `detail` as a list). The description is served at /openapi.json.
   controller_state, input_overflows}` -> `{"received_at"}`.
 - `GET /api/v1/voices[?person_id=ID]`: the approved recordings the wall and the memorial
   may play, one per person, in transport and list order, with the collection's size
-  (`kiosk.central.moderation.approved_voices`).
+  (`kiosk.central.moderation.approved_voices`); with an ETag, and 304 for If-None-Match.
 - `GET /api/v1/voices/audio/{sha256}`: the FLAC of an approved recording; 404 for audio
   that is not approved (any more). Content-addressed, so it never changes: cached for good.
 """
@@ -48,7 +48,7 @@ from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
 from kiosk.central.errors import Refusal, Unprocessable
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
-from kiosk.central.moderation import approved_voices, voice_audio
+from kiosk.central.moderation import approved_voices, voice_audio, voices_version
 from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
 from kiosk.central.status import central_status
 from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
@@ -375,12 +375,26 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
             raise Unprocessable("program_seen_at needs a time zone")
         return {"received_at": record_heartbeat(database, station, beat, screen=body.screen())}
 
-    @app.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
+    @app.get(
+        f"{API}/voices",
+        response_model=VoicesOut,
+        responses=_answers(401, 422) | {304: {"description": "Not changed since the ETag in If-None-Match."}},
+        tags=["voices"],
+    )
     def get_voices(
+        request: Request,
+        response: Response,
         station: StationDep,
         person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
     ) -> Any:
-        """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
+        """Approved recordings, one per person, in transport and list order (for the wall and the memorial).
+
+        The answer carries an ETag; a station that sends it back in If-None-Match gets 304
+        while nothing changed."""
+        version = voices_version(database)
+        if person_id is None and request.headers.get("if-none-match") == version:
+            return Response(status_code=304, headers={"ETag": version})
+        response.headers["ETag"] = version
         voices = approved_voices(database, person_id)
         figures = central_status(database)
         return {

@@ -36,7 +36,7 @@ from kiosk.central.codes import normalise_code, withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
 from kiosk.central.recordings import AudioStore
-from kiosk.central.schema import VOICED_STATUSES, persons, recordings, stations, transports
+from kiosk.central.schema import VOICED_STATUSES, collection_imports, persons, recordings, stations, transports
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +399,17 @@ def approved_voices(database: Database, person_id: str | None = None) -> list[Vo
         query = query.where(persons.c.person_id == person_id)
     with database.read() as connection:
         return [Voice(*row) for row in connection.execute(query)]
+
+
+def voices_version(database: Database) -> str:
+    """A tag that changes whenever the list of approved voices (or its figures) may have:
+    every change of a recording's status, and every upload, sets its `status_at` to now,
+    and an import adds a row. Stations send it back (If-None-Match) so an unchanged list
+    costs them, and the store, almost nothing, and they can ask every minute."""
+    with database.read() as connection:
+        latest, count = connection.execute(select(func.max(recordings.c.status_at), func.count())).one()
+        imported = connection.execute(select(func.max(collection_imports.c.id))).scalar()
+    return f'"v-{count}-{latest.timestamp() if latest else 0}-{imported or 0}"'
 
 
 def voice_audio(database: Database, audio: AudioStore, sha256: str) -> Path:

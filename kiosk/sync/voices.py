@@ -105,6 +105,7 @@ class VoiceList:
     names_with_voice: int
     entries: dict[str, VoiceEntry]  # by person_id, in the store's order
     fetched_at: str = ""
+    etag: str = ""  # the store's version of this list, sent back to ask "changed?"
 
     @classmethod
     def empty(cls) -> VoiceList:
@@ -121,13 +122,20 @@ class VoiceList:
                 log.error("a voice in the store's list is refused", extra={"problem": str(error)})
                 continue
             entries[entry.person_id] = entry
-        return cls(int(document["persons"]), int(document["names_with_voice"]), entries, str(document.get("fetched_at", "")))
+        return cls(
+            int(document["persons"]),
+            int(document["names_with_voice"]),
+            entries,
+            str(document.get("fetched_at", "")),
+            str(document.get("etag", "")),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "persons": self.persons,
             "names_with_voice": self.names_with_voice,
             "fetched_at": self.fetched_at,
+            "etag": self.etag,
             "voices": [entry.document for entry in self.entries.values()],
         }
 
@@ -219,20 +227,24 @@ class VoiceCache:
         StoreUnreachable (try later) or KioskError (a technician must act); the last list
         stays in use then.
         """
-        response = client.send("GET", "/voices")
-        if response.status_code != 200:
+        known = self._list.etag if self._loaded else ""
+        response = client.send("GET", "/voices", headers={"If-None-Match": known} if known else {})
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if response.status_code == 304:  # nothing changed: what is missing is still fetched
+            current = self._list
+            voices = VoiceList(current.persons, current.names_with_voice, current.entries, now, current.etag)
+        elif response.status_code != 200:
             raise KioskError(
                 f"the central store answered {response.status_code} to GET /api/v1/voices: {problem_detail(response)}",
                 "check the store's version and the station's token (`kiosk doctor`)",
             )
-        try:
-            document = response.json()
-            voices = VoiceList.from_json(document)
-        except (ValueError, KeyError, TypeError) as error:
-            raise StoreUnreachable(f"the store's list of voices is not readable: {error!r}") from None
-        voices = VoiceList(
-            voices.persons, voices.names_with_voice, voices.entries, datetime.now(timezone.utc).isoformat(timespec="seconds")
-        )
+        else:
+            try:
+                listed = VoiceList.from_json(response.json())
+            except (ValueError, KeyError, TypeError) as error:
+                raise StoreUnreachable(f"the store's list of voices is not readable: {error!r}") from None
+            etag = response.headers.get("etag", "")
+            voices = VoiceList(listed.persons, listed.names_with_voice, listed.entries, now, etag)
         # The list is in force before any fetch: from now on nothing withdrawn is played.
         with self._lock:
             self._use(voices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -134,3 +135,22 @@ def test_the_memorial_policy_fetches_everything_and_deletes_what_is_withdrawn(st
         reject(central.database, recording_id, reason="another name was read", by="anna")
         cache.refresh(client)
     assert not kept.exists() and [entry.person_id for entry in cache.kept_entries()] == ["p-0050"]
+
+
+def test_an_unchanged_list_costs_a_304_and_a_change_is_seen(station, approved, central, tmp_path):
+    cache = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
+    with CentralClient.for_station(station.config) as client:
+        first = cache.refresh(client)
+        assert first.etag
+        unchanged = client.send("GET", "/voices", headers={"If-None-Match": first.etag})
+        assert unchanged.status_code == 304 and unchanged.content == b""
+        assert list(cache.refresh(client).entries) == ["p-0002", "p-0050"]
+        withdrawn = flac_bytes(frequency=880)
+        approve(central.database, keep_recording(central, "p-0012", audio=withdrawn, code="HJKM-4569", station_id="booth-7"), by="anna")
+        assert "p-0012" in cache.refresh(client).entries
+        cache.audio(client, "p-0012")
+        withdraw(central.database, AudioStore(central.config.audio_dir), "HJKM-4569", by="anna")
+        after = cache.refresh(client)
+    assert "p-0012" not in after.entries and after.etag != first.etag
+    assert not cache.path_of(hashlib.sha256(withdrawn).hexdigest()).exists()
+    assert VoiceCache(tmp_path / "voices", Policy.ON_DEMAND).current.etag == after.etag  # kept across a restart
