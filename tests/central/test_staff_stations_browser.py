@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from central_support import keep_recording
 from PIL import Image, ImageDraw
-from playwright.sync_api import expect, sync_playwright
-from test_staff_browser import CHROMIUM, PASSWORD, sqlite_store  # noqa: F401 (a fixture)
+from playwright.sync_api import expect
+from test_staff_browser import PASSWORD, browser, sqlite_store  # noqa: F401 (fixtures)
 
 from exhibits.booth.takes import TakeStore
 from kiosk.central.api import create_app
@@ -50,7 +50,7 @@ def report(folder: Path, exhibit: str, station_id: str, url: str, token: str, de
         assert send_heartbeat(client, TakeStore(config.data_dir / "takes", station_id), config.data_dir, screen=picture)
 
 
-def test_the_stations_page_says_what_needs_attention_in_plain_words(sqlite_store, live_server, tmp_path):  # noqa: F811
+def test_the_stations_page_says_what_needs_attention_in_plain_words(sqlite_store, live_server, browser, tmp_path):  # noqa: F811
     store = sqlite_store
     add_staff(store.database, "anna", PASSWORD)
     keep_recording(store, "t-xx-001", station_id="booth-1")  # its last take
@@ -62,47 +62,39 @@ def test_the_stations_page_says_what_needs_attention_in_plain_words(sqlite_store
     shots = Path(os.environ.get("STAFF_SCREENSHOTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no {CHROMIUM}: install Debian's chromium (scripts/setup does)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            # The pictures are for staff only.
-            assert page.request.get(f"{server.url}/staff/stations/wall-1/screen.png", max_redirects=0).status == 303
-            page.goto(f"{server.url}/staff/stations")
-            page.fill("input[name=username]", "anna")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form.login button")
-            rows = page.locator("table.stations tbody tr")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    try:
+        # The pictures are for staff only.
+        assert page.request.get(f"{server.url}/staff/stations/wall-1/screen.png", max_redirects=0).status == 303
+        page.goto(f"{server.url}/staff/stations")
+        page.fill("input[name=username]", "anna")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.login button")
+        rows = page.locator("table.stations tbody tr")
+        expect(rows).to_have_count(3)
+        for language, words in (
+            ("nl", ("Werkt normaal", "Het programma van het station draait niet", "De luidsprekers van het memoriaal zwijgen")),
+            ("fr", ("Fonctionne normalement", "Le programme de la station ne tourne pas", "Les haut-parleurs du mémorial sont muets")),
+            ("en", ("Working normally", "The station's program is not running", "The memorial's loudspeakers are silent")),
+        ):
+            if language != "nl":
+                page.click(f"form.languages button[value={language}]")
+                page.goto(f"{server.url}/staff/stations")
             expect(rows).to_have_count(3)
-            for language, words in (
-                ("nl", ("Werkt normaal", "Het programma van het station draait niet", "De luidsprekers van het memoriaal zwijgen")),
-                ("fr", ("Fonctionne normalement", "Le programme de la station ne tourne pas", "Les haut-parleurs du mémorial sont muets")),
-                ("en", ("Working normally", "The station's program is not running", "The memorial's loudspeakers are silent")),
-            ):
-                if language != "nl":
-                    page.click(f"form.languages button[value={language}]")
-                    page.goto(f"{server.url}/staff/stations")
-                expect(rows).to_have_count(3)
-                booth, memorial, wall = (page.locator(f"tr[data-station={name}]") for name in ("booth-1", "memorial-1", "wall-1"))
-                assert words[0] in wall.inner_text()
-                assert words[1] in booth.inner_text()
-                assert words[2] in memorial.inner_text()
-                page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
-                assert page.locator("td.screen img").count() == 3
-                page.screenshot(path=str(shots / f"stations-{language}.png"), full_page=True)
-            wall_text, memorial_text, booth_text = (page.locator(f"tr[data-station={n}]").inner_text() for n in ("wall-1", "memorial-1", "booth-1"))
-            # Only the devices a station has; nothing red for what it has not.
-            assert "Microphone" not in wall_text and "Microphone" not in memorial_text
-            assert "Loudspeaker: working" in wall_text and "Loudspeakers: not working" in memorial_text
-            assert wall.get_attribute("class") == "fine" and "unknown" not in page.locator("table.stations").inner_text()
-            assert "What to do: Switch the station off and on again" in booth_text
-            assert "never" not in booth_text.lower() and "none yet" not in booth_text  # it uploaded a take
-            assert "none yet" in wall_text
-        finally:
-            browser.close()
+            booth, memorial, wall = (page.locator(f"tr[data-station={name}]") for name in ("booth-1", "memorial-1", "wall-1"))
+            assert words[0] in wall.inner_text()
+            assert words[1] in booth.inner_text()
+            assert words[2] in memorial.inner_text()
+            page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+            assert page.locator("td.screen img").count() == 3
+            page.screenshot(path=str(shots / f"stations-{language}.png"), full_page=True)
+        wall_text, memorial_text, booth_text = (page.locator(f"tr[data-station={n}]").inner_text() for n in ("wall-1", "memorial-1", "booth-1"))
+        # Only the devices a station has; nothing red for what it has not.
+        assert "Microphone" not in wall_text and "Microphone" not in memorial_text
+        assert "Loudspeaker: working" in wall_text and "Loudspeakers: not working" in memorial_text
+        assert wall.get_attribute("class") == "fine" and "unknown" not in page.locator("table.stations").inner_text()
+        assert "What to do: Switch the station off and on again" in booth_text
+        assert "never" not in booth_text.lower() and "none yet" not in booth_text  # it uploaded a take
+        assert "none yet" in wall_text
+    finally:
+        page.context.close()
