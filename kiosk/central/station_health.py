@@ -49,6 +49,14 @@ def devices_of(beat: Any) -> dict[str, str]:
     return guessed
 
 
+def program_of(beat: Any) -> str | None:
+    """"running", "stopped" or None (not said); a station from before issue 14 said "stale"."""
+    get = beat.get if isinstance(beat, Mapping) else lambda key: getattr(beat, key, None)
+    if get("program"):
+        return str(get("program"))
+    return "stopped" if str(get("audio_state") or "").lower() == "stale" else None
+
+
 def device_ok(state: str) -> bool:
     return state.lower() not in TROUBLED_STATES
 
@@ -56,7 +64,7 @@ def device_ok(state: str) -> bool:
 def conditions_of(beat: Any) -> set[str]:
     """What needs attention according to one heartbeat, as condition codes."""
     found = set()
-    if beat.program == "stopped":
+    if program_of(beat) == "stopped":
         found.add("program_stopped")
     else:
         found.update(f"device:{name}" for name, state in devices_of(beat).items() if not device_ok(state))
@@ -185,6 +193,7 @@ def _health(
     heard = max((moment for moment in (beat.received_at if beat else None, last_take) if moment), default=None)
     problems: list[Problem] = []
     devices = devices_of(beat._mapping) if beat is not None else {}
+    program = program_of(beat._mapping) if beat is not None else None
     if station.revoked_at is not None:
         problems.append(Problem("revoked", station.revoked_at))
     elif heard is None:
@@ -192,7 +201,7 @@ def _health(
     elif now - heard > silent_after:
         problems.append(Problem("silent", heard))
     elif beat is not None:
-        if beat.program == "stopped":
+        if program == "stopped":
             problems.append(Problem("program_stopped", beat.program_seen_at or held.get("program_stopped", heard)))
         else:
             for name, state in devices.items():
@@ -210,8 +219,8 @@ def _health(
         problems=problems,
         last_heard_at=heard,
         last_take_at=last_take,
-        devices=devices if beat is not None and beat.program != "stopped" else {},
-        program=beat.program if beat is not None else None,
+        devices=devices if program != "stopped" else {},
+        program=program,
         version=beat.version if beat is not None else None,
         queue_length=beat.queue_length if beat is not None else None,
         free_disk_bytes=beat.free_disk_bytes if beat is not None else None,

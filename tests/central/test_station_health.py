@@ -107,3 +107,11 @@ def test_the_screen_picture_is_kept_and_shown_to_staff_only(store, live_server):
     assert answer.status_code == 422 and "PNG" in answer.json()["detail"]
     too_big = body | {"screen_png": "A" * 500_000}
     assert post(server, token, too_big).status_code == 422
+
+
+def test_a_station_from_before_says_stale_when_its_program_stopped(store, live_server):
+    server = live_server(create_app(store.config, store.database))
+    token = enroll(store.database, "booth-old")
+    assert post(server, token, beat(audio_state="stale", controller_state="stale")).status_code == 200
+    row = by_id(store)["booth-old"]
+    assert [p.code for p in row.problems] == ["program_stopped"] and row.devices == {}
