@@ -24,10 +24,10 @@ from pathlib import Path
 from exhibits.memorial.library import Library, Snapshot, refresh_forever
 from exhibits.memorial.player import Player, open_output
 from exhibits.memorial.playlist import ChannelMap, OpeningHours, Playlist
-from hardware.multichannel import MultichannelOutput
+from hardware.multichannel.api import MultichannelOutput
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
-from kiosk.sync.status import write_station_status
+from kiosk.link.status import write_station_status
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame must not print on stdout: the log is there
@@ -38,14 +38,9 @@ STATUS_EVERY_S = 5.0  # the status file `kiosk sync run` sends with its heartbea
 
 
 def make_output(config: StationConfig) -> MultichannelOutput:
-    settings = config.memorial
-    if settings.output == "simulated":
-        from hardware.multichannel_sim import SimulatedMultichannel
+    from hardware.devices import multichannel_named
 
-        return SimulatedMultichannel(settings.channels, realtime=True, keep=False)
-    from hardware.multichannel import SoundDeviceMultichannel
-
-    return SoundDeviceMultichannel(settings.output, settings.channels)
+    return multichannel_named(config.memorial.output, config.memorial.channels)
 
 
 def collection_facts(folder: Path) -> tuple[dict[str, date], bool]:
@@ -110,7 +105,7 @@ class MemorialStation:
         if not self.config.central.url:
             log.warning("memorial has no central store ([central] url is empty): it plays its saved copy only")
             return
-        from kiosk.sync.client import CentralClient
+        from kiosk.link.client import CentralClient
 
         CentralClient.for_station(self.config).close()  # a missing token file stops the start, with what to do
         self._refresher = threading.Thread(

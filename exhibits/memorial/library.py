@@ -1,6 +1,6 @@
 """The memorial's copy of the approved recordings, so it plays on when the network is down.
 
-The copy is the stations' one voice cache (`kiosk.sync.voices.VoiceCache`) with the
+The copy is the stations' one voice cache (`kiosk.link.voices.VoiceCache`) with the
 `AHEAD` policy: each refresh fetches every approved recording not here yet, saves the
 list, and deletes the audio of recordings no longer on it (withdrawn or rejected: personal
 data that must go). This module only turns that cache into what the memorial plays: a
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from exhibits.memorial.playlist import Entry
 from kiosk.errors import KioskError
-from kiosk.sync.client import CentralClient, StoreUnreachable
-from kiosk.sync.voices import Policy, VoiceCache, VoiceList, VoiceUnavailable, VoiceWithdrawn
+from kiosk.link.client import CentralClient, StoreUnreachable
+from kiosk.link.voices import Policy, VoiceCache, VoiceList, VoiceUnavailable, VoiceWithdrawn
 
 log = logging.getLogger(__name__)
 

@@ -243,7 +243,7 @@ def _report_devices(app, voices) -> None:
     """The wall's one device (its speaker) in the status file `kiosk sync run` sends."""
     from kivy.clock import Clock
 
-    from kiosk.sync.status import write_station_status
+    from kiosk.link.status import write_station_status
 
     def write(_dt=None) -> None:
         write_station_status(app.station.data_dir, program="wall", devices={"speaker": voices.speaker_state})

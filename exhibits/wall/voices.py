@@ -1,7 +1,7 @@
 """A person's name as read in the booth, heard on the portrait wall.
 
 The wall offers "hear their name" only for a recording staff have approved
-(`kiosk.sync.voices.VoiceCache`, the stations' one voice cache, with its ON_DEMAND
+(`kiosk.link.voices.VoiceCache`, the stations' one voice cache, with its ON_DEMAND
 policy: it keeps the store's list and the audio fetched, and deletes what is withdrawn
 at each refresh). The list is refreshed in the background; audio is fetched when a
 visitor first asks for it, then kept. Nothing here runs on the UI thread: fetching and decoding happen
@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 import soundfile
 
-from hardware.audio import DeviceError, Speaker
+from hardware.audio.api import DeviceError, Speaker
 from kiosk.errors import KioskError
-from kiosk.sync.client import CentralClient, StoreUnreachable
-from kiosk.sync.voices import Policy, VoiceCache, VoiceUnavailable
+from kiosk.link.client import CentralClient, StoreUnreachable
+from kiosk.link.voices import Policy, VoiceCache, VoiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -25,19 +25,14 @@ give `detail` as a list). The description is served at /openapi.json.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import calendar
 import logging
 import shutil
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -46,154 +41,32 @@ from starlette.requests import ClientDisconnect
 from kiosk import __version__
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
-from kiosk.central.errors import Refusal, Unprocessable
+from kiosk.central.errors import Refusal
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.health_routes import health_router
+from kiosk.central.metrics import StoreMetrics, read_metrics_token
 from kiosk.central.moderation import approved_voices, voice_audio, voices_version
-from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
+from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
 from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
 from kiosk.central.uploads import check_declared_length, receive_upload
+from kiosk.contract import (
+    ClaimIn,
+    HealthOut,
+    HeartbeatIn,
+    HeartbeatOut,
+    LeaseOut,
+    LeasesOut,
+    Problem,
+    RecordingOut,
+    StorableText,
+    UploadMetadata,
+    VoicesOut,
+)
 
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
-SCREEN_BASE64_MAX = 400_000  # a picture of about 300 kB; stations send a few tens of kB
-
-
-class _Request(BaseModel):
-    # Fields a newer station adds are ignored, so it still talks to an older store.
-    model_config = ConfigDict(extra="ignore")
-
-
-class ClaimIn(_Request):
-    how: Literal["next", "match", "booking"]
-    count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
-    first_name: Annotated[StorableText, Field(max_length=100)] | None = None
-    birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
-    code: Annotated[StorableText, Field(max_length=32)] | None = None
-
-    @field_validator("birthday")
-    @classmethod
-    def _a_day(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        month, day = (int(part) for part in value.split("-"))
-        # A leap year, so that 29 February, a real birthday, is allowed.
-        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
-            raise ValueError("is not a day of the year (MM-DD)")
-        return value
-
-    @model_validator(mode="after")
-    def _what_to_match(self) -> ClaimIn:
-        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday):
-            raise ValueError('"match" needs a first_name or a birthday')
-        if self.how == "booking" and not (self.code or "").strip():
-            raise ValueError('"booking" needs the code')
-        return self
-
-    def birthday_tuple(self) -> tuple[int, int] | None:
-        if self.birthday is None:
-            return None
-        month, day = self.birthday.split("-")
-        return int(month), int(day)
-
-
-class LeaseOut(BaseModel):
-    lease_id: uuid.UUID
-    person_id: str
-    expires_at: datetime
-    how: Literal["next", "match", "booking"]
-    surname: str
-    given_names: str
-    transport: str
-    list_number: int
-    birth_date: str | None
-    birth_place: str
-    fictional: bool
-
-
-class LeasesOut(BaseModel):
-    leases: list[LeaseOut]
-
-
-class HeartbeatIn(_Request):
-    version: Annotated[StorableText, Field(max_length=64)]
-    queue_length: Annotated[int, Field(ge=0, le=INT32)]
-    free_disk_bytes: Annotated[int, Field(ge=0, le=INT64)]
-    audio_state: Annotated[StorableText, Field(max_length=64)]
-    controller_state: Annotated[StorableText, Field(max_length=64)]
-    input_overflows: Annotated[int, Field(ge=0, le=INT64)]
-    # Issue 14: the station program's own devices and whether it runs, and a small
-    # picture of its screen (see kiosk.central.station_health).
-    devices: Annotated[
-        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Annotated[StorableText, Field(max_length=64)]],
-        Field(max_length=8, description="Device name -> state word, as the station's program wrote them."),
-    ] | None = None
-    program: Literal["running", "stopped"] | None = None
-    program_seen_at: datetime | None = None
-    screen_png: Annotated[str, Field(max_length=SCREEN_BASE64_MAX, description="The screen, PNG, base64.")] | None = None
-    screen_taken_at: datetime | None = None
-
-    def screen(self) -> tuple[datetime, bytes] | None:
-        """The picture, decoded and checked to be a PNG; None when none came."""
-        if self.screen_png is None:
-            return None
-        try:
-            png = base64.b64decode(self.screen_png, validate=True)
-        except (binascii.Error, ValueError):
-            raise Unprocessable("screen_png is not base64") from None
-        if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-            raise Unprocessable("screen_png is not a PNG picture")
-        taken = self.screen_taken_at
-        if taken is None or taken.tzinfo is None:
-            raise Unprocessable("screen_taken_at (with a time zone) must come with screen_png")
-        return taken, png
-
-
-class HeartbeatOut(BaseModel):
-    received_at: datetime
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok"]
-    version: str
-    time: datetime
-    database: str
-    free_disk_bytes: int
-
-
-class RecordingOut(BaseModel):
-    recording_id: uuid.UUID
-    status: Literal["received", "approved", "rejected", "withdrawn"]
-    sha256: str
-    size_bytes: int
-    received_at: datetime
-
-
-class VoiceOut(BaseModel):
-    person_id: str
-    recording_id: uuid.UUID
-    sha256: str
-    size_bytes: int
-    duration_s: float
-    surname: str
-    given_names: str
-    transport: str
-    transport_position: int
-    list_number: int
-    approved_at: datetime
-
-
-class VoicesOut(BaseModel):
-    persons: int = Field(description="Persons in the collection (the 25,843).")
-    names_with_voice: int = Field(description="Persons with a received or approved recording.")
-    voices: list[VoiceOut]
-
-
-class Problem(BaseModel):
-    detail: str | list[dict[str, Any]]  # a list for FastAPI's own validation errors
 
 
 def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -266,11 +139,8 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     )
     app.state.database = database
     app.state.audio = audio
-    from kiosk.central.health_routes import router as health_router
-    from kiosk.central.metrics import StoreMetrics, read_metrics_token
-
     app.state.metrics = StoreMetrics(database, read_metrics_token(config.metrics_token_file))
-    app.include_router(health_router)
+    app.include_router(health_router(API, StationDep, _answers(401)))
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 
@@ -371,8 +241,6 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     def post_heartbeat(body: HeartbeatIn, station: StationDep) -> Any:
         """Record how the station is doing, as its latest state and in its history."""
         beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
-        if beat.program_seen_at is not None and beat.program_seen_at.tzinfo is None:
-            raise Unprocessable("program_seen_at needs a time zone")
         return {"received_at": record_heartbeat(database, station, beat, screen=body.screen())}
 
     @app.get(

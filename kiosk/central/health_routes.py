@@ -14,23 +14,26 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from kiosk.central.api import API, StationDep, _answers
 from kiosk.central.moderation import withdrawn_from
-
-router = APIRouter()
 
 
 class WithdrawnOut(BaseModel):
     recordings: list[uuid.UUID]
 
 
-@router.get(f"{API}/withdrawn", response_model=WithdrawnOut, responses=_answers(401), tags=["stations"])
-def get_withdrawn(request: Request, station: StationDep) -> Any:
-    """The recordings of this station that were withdrawn: delete every copy of them."""
-    return {"recordings": withdrawn_from(request.app.state.database, station.id)}
+def health_router(api: str, station_dependency: Any, answers: dict[int | str, dict[str, Any]]) -> APIRouter:
+    """The routes, with the API's prefix, its station dependency and its documented refusals."""
+    router = APIRouter()
+
+    @router.get(f"{api}/withdrawn", response_model=WithdrawnOut, responses=answers, tags=["stations"])
+    def get_withdrawn(request: Request, station: station_dependency) -> Any:  # type: ignore[valid-type]
+        """The recordings of this station that were withdrawn: delete every copy of them."""
+        return {"recordings": withdrawn_from(request.app.state.database, station.id)}
+
+    router.add_api_route("/metrics", get_metrics, methods=["GET"], include_in_schema=False)
+    return router
 
 
-@router.get("/metrics", include_in_schema=False)
 def get_metrics(request: Request) -> Response:
     metrics = request.app.state.metrics
     if not metrics.allowed(request.client.host if request.client else None, request.headers):

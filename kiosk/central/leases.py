@@ -32,13 +32,14 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
-from kiosk.central.codes import new_code, normalise_code
+from kiosk.central.codes import new_code
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.importer import first_name_key
 from kiosk.central.schema import bookings, leases, persons, stations, transports
 from kiosk.central.stations import Station
 from kiosk.errors import KioskError
+from kiosk.contract import normalise_code
 
 log = logging.getLogger(__name__)
 

@@ -76,11 +76,12 @@ def ingest(
     from exhibits.booth.flow import CONSENT_VERSION
     from exhibits.booth.ingest import TakeRefused
     from exhibits.booth.ingest import ingest as ingest_take
-    from exhibits.booth.takes import Consent, TakeStore
+    from exhibits.booth.take_store import TakeStore
+    from kiosk.link.outbox import Consent
     from kiosk.collection import load_collection
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
-    from kiosk.sync.voices import approved_voice_on_store
+    from kiosk.link.voices import approved_voice_on_store
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, "WARNING", stream=sys.stderr)

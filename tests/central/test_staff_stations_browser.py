@@ -16,14 +16,14 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from test_staff_browser import PASSWORD, browser, sqlite_store  # noqa: F401 (fixtures)
 
-from exhibits.booth.takes import TakeStore
+from exhibits.booth.take_store import TakeStore
 from kiosk.central.api import create_app
 from kiosk.central.staff.accounts import add_staff
 from kiosk.central.stations import enroll
 from kiosk.config import load_station_config, write_station_config
-from kiosk.sync.client import CentralClient
-from kiosk.sync.heartbeat import send_heartbeat
-from kiosk.sync.status import STATUS_FILE, write_station_status
+from kiosk.link.client import CentralClient
+from kiosk.link.heartbeat import send_heartbeat
+from kiosk.link.status import STATUS_FILE, write_station_status
 
 pytestmark = pytest.mark.slow
 

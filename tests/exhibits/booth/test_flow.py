@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from exhibits.booth.flow import BoothFlow, Step, Timing
+from exhibits.booth.flow import BoothFlow, NotNow, Step, Timing
 from exhibits.booth.names import LocalNameSource
 from exhibits.booth.quality import analyze
-from exhibits.booth.takes import TakeStore
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
+from exhibits.booth.take_store import TakeStore
+from hardware.audio.api import DeviceError
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
 from kiosk.collection import load_collection, write_demo
-from kiosk.session import ManualClock
+from kiosk.clock import ManualClock
 
 RATE = 48_000
 BLOCK = 960  # 20 ms
@@ -225,3 +226,28 @@ def test_double_taps_that_come_too_late_are_refused(tmp_path, collection, spoken
     booth.flow.begin("nl")
     with pytest.raises(RuntimeError):
         booth.flow.begin("nl")
+
+
+def test_a_device_fault_is_not_a_double_tap(tmp_path, collection, spoken_name, monkeypatch):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.flow.begin("nl")
+    with pytest.raises(NotNow):
+        booth.flow.begin("nl")  # a double tap: the screen ignores it
+    booth.flow.agree()
+    booth.flow.choose_age("18+")
+    booth.flow.choose_way("next")
+    booth.flow.accept_name()
+    booth.flow.ready()
+    booth.run(5, until=Step.RECORDING)
+
+    def writer_gone():
+        raise DeviceError("the writer thread of the simulated microphone does not answer")
+
+    monkeypatch.setattr(booth.microphone, "stop_capture", writer_gone)
+    with pytest.raises(DeviceError) as raised:
+        booth.flow.reset()
+    assert not isinstance(raised.value, NotNow), "a device fault must not read as a double tap"
+    booth.flow.device_failed(raised.value)
+    assert booth.flow.step is Step.OUT_OF_ORDER
+    assert booth.flow.assignment is not None, "the participant keeps their name"
+    monkeypatch.undo()

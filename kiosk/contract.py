@@ -1,0 +1,303 @@
+"""The contract between the stations and the central store: the one description of what
+travels between them (CONTRACT.md, "Recording upload").
+
+Both sides import these models: the store's API validates requests and describes its
+answers with them (`kiosk.central.api`, served at /openapi.json), and the station's link
+(`kiosk.link`) builds what it sends and reads what it gets from them. A field added here
+is added for both; nothing else in the project spells these shapes out again.
+
+- `UploadMetadata` (with `Consent`): the `metadata` part of `PUT /api/v1/recordings/{id}`.
+- `ClaimIn`, `LeaseOut`, `LeasesOut`: `POST/GET /api/v1/leases`.
+- `HeartbeatIn`, `HeartbeatOut`: `POST /api/v1/heartbeats`.
+- `VoiceOut`, `VoicesOut`: `GET /api/v1/voices`.
+- `HealthOut`, `RecordingOut`, `Problem`: the other answers.
+- The codes people type (withdrawal and booking codes): `CODE_ALPHABET`, `normalise_code`.
+
+It imports nothing of the project but the configuration base, so either side can load it
+alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import math
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from kiosk.configbase import LANGUAGES, STATION_ID_PATTERN
+
+MAX_JSON_DEPTH = 32
+INT32 = 2**31 - 1
+INT64 = 2**63 - 1
+
+AGE_BANDS = ("9-12", "13-17", "18+")
+UNDER_13 = "9-12"
+SCHEMA_VERSION = 1
+
+# Crockford's idea: no 0/O, 1/I/L (read one for the other) and no U (no accidental
+# words). 30 symbols, 8 of them: 6.6e11 codes. Withdrawal and booking codes alike.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def normalise_code(text: str) -> str | None:
+    """The canonical ABCD-2345 form of a code as a person typed it, or None if it is not one.
+
+    Case, spaces and dashes do not matter.
+    """
+    raw = re.sub(r"[\s\-]", "", str(text)).upper()
+    if len(raw) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in raw):
+        return None
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def _storable_text(value: str) -> str:
+    """Refuse what no database stores as text: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(_storable_text)]
+
+
+def check_json_value(value: Any, depth: int = 0) -> None:
+    """Refuse JSON the databases cannot keep: NUL and surrogates in text, NaN, deep nesting."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        _storable_text(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("holds a number that is not finite")
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _storable_text(key)
+            check_json_value(inner, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            check_json_value(inner, depth + 1)
+
+
+class Consent(BaseModel):
+    """The terms the participant agreed to, as the booth's sidecar records them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: Annotated[StorableText, Field(min_length=1, max_length=64)]
+    language: Literal[LANGUAGES]
+    age_band: Literal[AGE_BANDS]
+    guardian_confirmed: bool
+
+    @model_validator(mode="after")
+    def _guardian_for_children(self) -> Consent:
+        if self.age_band == UNDER_13 and not self.guardian_confirmed:
+            raise ValueError("a participant aged 9-12 needs a parent's or guardian's consent (guardian_confirmed)")
+        return self
+
+
+class UploadMetadata(BaseModel):
+    """The `metadata` part of an upload: the booth's sidecar (`kiosk.link.outbox`).
+
+    Fields beyond these (schema_version, channels, format, subtype, ...) are kept as sent.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    person_id: Annotated[StorableText, Field(min_length=1, max_length=200)]
+    station_id: Annotated[str, Field(pattern=STATION_ID_PATTERN)]
+    recorded_at: AwareDatetime
+    duration_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]
+    sample_rate: Annotated[int, Field(ge=1000, le=768_000)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size_bytes: Annotated[int, Field(ge=1, le=2**40)]
+    consent: Consent
+    quality: dict[str, Any]
+    withdrawal_code: Annotated[StorableText, Field(max_length=32)] | None = None
+    recording_id: uuid.UUID | None = None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _plausible_moment(cls, value: datetime) -> datetime:
+        if not 2000 <= value.year <= 2200:
+            raise ValueError("is not a plausible moment for a recording")
+        return value.astimezone(timezone.utc)
+
+    @field_validator("withdrawal_code")
+    @classmethod
+    def _a_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        canonical = normalise_code(value)
+        if canonical is None:
+            raise ValueError("is not a withdrawal code like ABCD-2345")
+        return canonical
+
+
+# The fields of an upload's metadata a station sends, and those that say what the audio
+# is. Named one by one, so a field a later sidecar gains never leaves the station unless
+# it is added here.
+UPLOAD_FIELDS = (*UploadMetadata.model_fields, "schema_version", "channels", "format", "subtype")
+
+
+class _Request(BaseModel):
+    # Fields a newer station adds are ignored, so it still talks to an older store.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ClaimIn(_Request):
+    how: Literal["next", "match", "booking"]
+    count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
+    first_name: Annotated[StorableText, Field(max_length=100)] | None = None
+    birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
+    code: Annotated[StorableText, Field(max_length=32)] | None = None
+
+    @field_validator("birthday")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        month, day = (int(part) for part in value.split("-"))
+        # A leap year, so that 29 February, a real birthday, is allowed.
+        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+            raise ValueError("is not a day of the year (MM-DD)")
+        return value
+
+    @model_validator(mode="after")
+    def _what_to_match(self) -> ClaimIn:
+        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday):
+            raise ValueError('"match" needs a first_name or a birthday')
+        if self.how == "booking" and not (self.code or "").strip():
+            raise ValueError('"booking" needs the code')
+        return self
+
+    def birthday_tuple(self) -> tuple[int, int] | None:
+        if self.birthday is None:
+            return None
+        month, day = self.birthday.split("-")
+        return int(month), int(day)
+
+
+class LeaseOut(BaseModel):
+    lease_id: uuid.UUID
+    person_id: str
+    expires_at: datetime
+    how: Literal["next", "match", "booking"]
+    surname: str
+    given_names: str
+    transport: str
+    list_number: int
+    birth_date: str | None
+    birth_place: str
+    fictional: bool
+
+
+class LeasesOut(BaseModel):
+    leases: list[LeaseOut]
+
+
+SCREEN_BASE64_MAX = 400_000  # a picture of about 300 kB; stations send a few tens of kB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class HeartbeatIn(_Request):
+    version: Annotated[StorableText, Field(max_length=64)]
+    queue_length: Annotated[int, Field(ge=0, le=INT32)]
+    free_disk_bytes: Annotated[int, Field(ge=0, le=INT64)]
+    audio_state: Annotated[StorableText, Field(max_length=64)]
+    controller_state: Annotated[StorableText, Field(max_length=64)]
+    input_overflows: Annotated[int, Field(ge=0, le=INT64)]
+    # Issue 14: the station program's own devices and whether it runs, and a small
+    # picture of its screen (see kiosk.central.station_health).
+    devices: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Annotated[StorableText, Field(max_length=64)]],
+        Field(max_length=8, description="Device name -> state word, as the station's program wrote them."),
+    ] | None = None
+    program: Literal["running", "stopped"] | None = None
+    program_seen_at: AwareDatetime | None = None
+    screen_png: Annotated[str, Field(max_length=SCREEN_BASE64_MAX, description="The screen, PNG, base64.")] | None = None
+    screen_taken_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _a_picture(self) -> HeartbeatIn:
+        if self.screen_png is not None:
+            try:
+                png = base64.b64decode(self.screen_png, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("screen_png is not base64") from None
+            if not png.startswith(PNG_SIGNATURE):
+                raise ValueError("screen_png is not a PNG picture")
+            if self.screen_taken_at is None:
+                raise ValueError("screen_taken_at must come with screen_png")
+        return self
+
+    def screen(self) -> tuple[datetime, bytes] | None:
+        """The picture, decoded, and when it was taken; None when none came."""
+        if self.screen_png is None or self.screen_taken_at is None:
+            return None
+        return self.screen_taken_at, base64.b64decode(self.screen_png)
+
+
+class HeartbeatOut(BaseModel):
+    received_at: datetime
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    time: datetime
+    database: str
+    free_disk_bytes: int
+
+
+class RecordingOut(BaseModel):
+    recording_id: uuid.UUID
+    status: Literal["received", "approved", "rejected", "withdrawn"]
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+
+
+class VoiceOut(BaseModel):
+    person_id: str
+    recording_id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    duration_s: float
+    surname: str
+    given_names: str
+    transport: str
+    transport_position: int
+    list_number: int
+    approved_at: datetime
+
+
+class VoicesOut(BaseModel):
+    persons: int = Field(description="Persons in the collection (the 25,843).")
+    names_with_voice: int = Field(description="Persons with a received or approved recording.")
+    voices: list[VoiceOut]
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]]  # a list for FastAPI's own validation errors
+
+
+LEASE_PERSON_FIELDS = tuple(name for name in LeaseOut.model_fields if name not in ("lease_id", "person_id", "expires_at", "how"))
+"""What a lease says of its person, for the booth's screens."""
