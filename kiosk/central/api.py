@@ -140,7 +140,7 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     app.state.database = database
     app.state.audio = audio
     app.state.metrics = StoreMetrics(database, read_metrics_token(config.metrics_token_file))
-    app.include_router(health_router(API, StationDep, _answers(401)))
+    app.include_router(health_router(API, current_station, _answers(401)))
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 

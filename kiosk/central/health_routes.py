@@ -10,23 +10,28 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from kiosk.central.moderation import withdrawn_from
+from kiosk.central.stations import Station
 
 
 class WithdrawnOut(BaseModel):
     recordings: list[uuid.UUID]
 
 
-def health_router(api: str, station_dependency: Any, answers: dict[int | str, dict[str, Any]]) -> APIRouter:
-    """The routes, with the API's prefix, its station dependency and its documented refusals."""
+def health_router(
+    api: str, current_station: Callable[..., Station], answers: dict[int | str, dict[str, Any]]
+) -> APIRouter:
+    """The routes, with the API's prefix, how it finds the calling station, and its documented refusals."""
     router = APIRouter()
 
     @router.get(f"{api}/withdrawn", response_model=WithdrawnOut, responses=answers, tags=["stations"])
-    def get_withdrawn(request: Request, station: station_dependency) -> Any:  # type: ignore[valid-type]
+    def get_withdrawn(request: Request, station: Station = Depends(current_station)) -> Any:
         """The recordings of this station that were withdrawn: delete every copy of them."""
         return {"recordings": withdrawn_from(request.app.state.database, station.id)}
 

@@ -255,7 +255,7 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
     """
     import sys
 
-    from kiosk.central.codes import normalise_code
+    from kiosk.contract import normalise_code
     from kiosk.central.config import load_central_config
     from kiosk.central.db import open_database
     from kiosk.central.moderation import recording_for_code, withdraw_recording

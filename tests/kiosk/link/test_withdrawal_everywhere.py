@@ -102,10 +102,12 @@ def test_every_copy_is_gone_within_a_minute_of_the_staff_action(tmp_path):
         }
         kept = [path.with_name(f"{other}.flac").parent.parent / other[:2] / f"{other}.flac"
                 for name, path in copies.items() if name in ("store", "wall", "memorial")]
-        wait_for(lambda: all(path.exists() for path in copies.values()) and all(path.exists() for path in kept),
-                 "every station to hold its copies")
-        for name, process in processes.items():
-            assert process.poll() is None, f"{name} stopped: {process.stdout.read()}"
+        def all_held() -> bool:
+            for name, process in processes.items():
+                assert process.poll() is None, f"{name} stopped: {process.stdout.read()[-3000:]}"
+            return all(path.exists() for path in [*copies.values(), *kept])
+
+        wait_for(all_held, "every station to hold its copies")
 
         staff_action = time.monotonic()
         done = subprocess.run([KIOSK, "central", "withdraw", "--config", str(central_toml),

@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from exhibits.wall.voices import make_wall_voices  # noqa: E402
 from kiosk.config import load_station_config  # noqa: E402
