@@ -68,7 +68,9 @@ def test_every_copy_is_gone_within_a_minute_of_the_staff_action(tmp_path):
     booth = station(tmp_path / "booth", "booth", "booth-1", url, database, collection, heartbeat_s=5, retry_first_s=0.2)
     wall = station(tmp_path / "wall", "wall", "wall-1", url, database, collection, voices_refresh_s=10)
     memorial = station(tmp_path / "memorial", "memorial", "memorial-1", url, database, collection, refresh_s=10,
-                       channels=2, pause_s=0.5)
+                       channels=2, pause_s=0.5, hours_file="hours.conf")
+    # Open all day, every day: the gallery's hours file as the playbook writes it.
+    (tmp_path / "memorial" / "hours.conf").write_text("".join(f"DAY_{day}=0000-2400\n" for day in range(1, 8)))
     takes = TakeStore(load_station_config(booth).data_dir / "takes", "booth-1")
     withdrawn = takes.keep(tone(1.0, seed=1), 48_000, person_id="p-0003", consent=ADULT, quality=QUALITY)
     stays = takes.keep(tone(1.0, seed=2), 48_000, person_id="p-0004", consent=ADULT, quality=QUALITY)
