@@ -20,6 +20,11 @@ lock (BEGIN IMMEDIATE); on PostgreSQL it locks the rows it hands out with
 waiting, and a row another claim has just taken is re-checked (and dropped) when its
 lock is won. A partial unique index allows one lease per person that is not ended, as
 a last guard. Lease rows are changed only while their person's row is locked.
+
+Leases bind uploads (`upload_allowed`): a booth uploads a name while it holds the name's
+lease, or while no other booth holds it and the name has no approved voice. A booth
+that was offline past its lease's end therefore still uploads when nobody took the
+name meanwhile, and is refused ("name_taken_elsewhere") when another booth did.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from kiosk.central.codes import new_code
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.importer import first_name_key
-from kiosk.central.schema import bookings, leases, persons, stations, transports
+from kiosk.central.schema import bookings, leases, persons, recordings, stations, transports
 from kiosk.central.stations import Station
 from kiosk.errors import KioskError
 from kiosk.contract import normalise_code
@@ -374,3 +379,44 @@ def create_booking(database: Database, person_id: str) -> str:
         connection.execute(update(persons).where(persons.c.id == person.id).values(booked=True))
     log.info("booking made")
     return code
+
+
+def upload_allowed(connection: Connection, station: Station, person: int, now: datetime, *, second_take: bool = False) -> None:
+    """Conflict unless `station` may upload a recording of `person` now (see the module docstring).
+
+    A `second_take` (forced at the booth for a name that has a voice) is let through an
+    approved voice, for staff to choose between the takes, but never through another
+    booth's lease. Call it with the person's row locked, in the transaction that keeps
+    the recording.
+    An open lease of another booth that has expired is ended here (the name was free):
+    that booth can then no longer renew it.
+    """
+    open_leases = list(
+        connection.execute(
+            select(leases.c.id, leases.c.station_id, leases.c.expires_at).where(
+                leases.c.person_id == person, leases.c.ended_at.is_(None)
+            )
+        )
+    )
+    if any(lease.station_id == station.id for lease in open_leases):
+        return
+    if any(lease.expires_at > now for lease in open_leases):
+        raise Conflict(
+            "another booth holds this name now; nothing was kept: the take stays on this booth, marked "
+            "\"failed: name taken elsewhere\", for staff to see",
+            code="name_taken_elsewhere",
+        )
+    approved = connection.execute(
+        select(recordings.c.id).where(recordings.c.person_id == person, recordings.c.status == "approved").limit(1)
+    ).first()
+    if approved is not None and not second_take:
+        raise Conflict(
+            "this name already has an approved voice and this booth held no lease on it; nothing was kept",
+            code="name_has_voice",
+        )
+    if open_leases:
+        connection.execute(
+            update(leases)
+            .where(leases.c.id.in_([lease.id for lease in open_leases]))
+            .values(ended_at=now, end_reason="expired")
+        )

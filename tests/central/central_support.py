@@ -169,6 +169,7 @@ def keep_recording(
     audio: bytes | None = None,
     code: str | None = None,
     recording_id: uuid.UUID | None = None,
+    second_take: bool = False,
 ) -> uuid.UUID:
     """A recording kept by the store as an upload would keep it (no HTTP), enrolling the station if new."""
     from kiosk.central.recordings import AudioStore, ReceivedAudio, parse_metadata, store_recording
@@ -179,13 +180,14 @@ def keep_recording(
     # Enrolling again only replaces the station's token.
     station = authenticate(store.database, enroll(store.database, station_id))
     sha = hashlib.sha256(audio).hexdigest()
+    info = soundfile.info(io.BytesIO(audio))
     document = {
         "recording_id": str(recording_id),
         "person_id": person_id,
         "station_id": station_id,
         "recorded_at": "2026-11-21T10:42:00Z",
-        "duration_s": 0.5,
-        "sample_rate": 48000,
+        "duration_s": info.frames / info.samplerate,
+        "sample_rate": info.samplerate,
         "sha256": sha,
         "size_bytes": len(audio),
         "consent": {"version": "2026-11", "language": "nl", "age_band": "18+", "guardian_confirmed": False},
@@ -193,6 +195,8 @@ def keep_recording(
     }
     if code is not None:
         document["withdrawal_code"] = code
+    if second_take:
+        document["second_take"] = True
     metadata, document = parse_metadata(json.dumps(document).encode())
     files = AudioStore(store.config.audio_dir)
     files.prepare()

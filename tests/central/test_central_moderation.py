@@ -209,7 +209,10 @@ def test_a_booking_for_a_name_with_an_approved_voice_gives_nothing(store: Store)
 def test_of_two_takes_of_one_name_staff_keep_one_and_the_other_is_rejected(store: Store):
     first = keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=300))
     approve(store.database, first, by="anna")
-    second = keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=400), station_id="booth-2")
+    with pytest.raises(Conflict, match="approved voice"):  # one voice per name...
+        keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=400), station_id="booth-2")
+    # ...unless a technician kept a second take (`kiosk booth ingest --force`): staff choose.
+    second = keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=400), station_id="booth-2", second_take=True)
     lone = keep_recording(store, "t-xx-004")
     both = other_takes(store.database, [second, lone])
     assert [take.recording_id for take in both[second]] == [first] and lone not in both

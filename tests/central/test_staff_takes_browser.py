@@ -25,7 +25,7 @@ def test_staff_hear_both_takes_of_a_name_and_keep_one(sqlite_store, live_server,
     add_staff(store.database, "anna", PASSWORD)
     first = keep_recording(store, "t-xx-003", audio=flac_bytes(seconds=1.0, frequency=300))
     approve(store.database, first, by="anna")
-    second = keep_recording(store, "t-xx-003", audio=flac_bytes(seconds=1.5, frequency=400), station_id="booth-2")
+    second = keep_recording(store, "t-xx-003", audio=flac_bytes(seconds=1.5, frequency=400), station_id="booth-2", second_take=True)
     keep_recording(store, "t-xx-004")
     server = live_server(create_app(store.config, store.database))
     shots = Path(os.environ.get("STAFF_SCREENSHOTS") or tmp_path / "screenshots")

@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 PREFIX = "/staff"
 PAGE_SIZE = 20
+# Far past the end of any list here (2 million recordings), and an offset every database
+# takes: a larger page number from a hand-typed or hostile URL must not reach the SQL.
+MAX_PAGE = 100_000
 LANG_COOKIE = "dossin_staff_lang"
 LOGIN_COOKIE = "dossin_staff_login"
 MUSEUM_TIME = get_timezone("Europe/Brussels")
@@ -297,7 +300,11 @@ async def login_submit(request: Request, database: DatabaseDep, rules: RulesDep,
     language = language if language in LANGUAGES else "nl"
     try:
         staff = await run_in_threadpool(
-            log_in, database, str(form.get("username", "")), str(form.get("password", ""))
+            log_in,
+            database,
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            address=request.client.host if request.client else None,
         )
     except LoginRefused as refusal:
         return login_page(
@@ -406,7 +413,7 @@ def station_screen_picture(request: Request, database: DatabaseDep, station_id: 
 @router.get("/queue")
 def queue(request: Request, database: DatabaseDep, page: int = 1, notice: str = "") -> Response:
     session = session_of(request)
-    page = max(1, page)
+    page = bounded_page(page)
     items, total = recordings_to_review(database, status="received", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:
@@ -485,8 +492,11 @@ async def reject_one(request: Request, database: DatabaseDep, recording_id: uuid
 def history(request: Request, database: DatabaseDep, status: str = "approved", page: int = 1, notice: str = "") -> Response:
     session = session_of(request)
     status = status if status in HISTORY_STATUSES else "approved"
-    page = max(1, page)
+    page = bounded_page(page)
     items, total = recordings_to_review(database, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page > pages:
+        return back(f"{PREFIX}/history", status=status, page=pages, notice=notice)
     decided = decisions(database, [item.recording_id for item in items])
     counts = status_counts(database)
     return render(
@@ -501,7 +511,7 @@ def history(request: Request, database: DatabaseDep, status: str = "approved", p
         decided=decided,
         total=total,
         page=page,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        pages=pages,
         reasons=REASONS,
         reason_max=REASON_MAX,
         notice=notice,
@@ -591,6 +601,14 @@ def export_download(request: Request, database: DatabaseDep, audio: AudioDep) ->
         media_type="application/x-tar",
         headers={"Content-Disposition": f'attachment; filename="{plan.name}.tar"', "Cache-Control": "no-store"},
     )
+
+
+def bounded_page(page: int) -> int:
+    """A list's page number as the database may be asked for it: 1 to MAX_PAGE.
+
+    A page past the list's end is sent to its last page by the page itself.
+    """
+    return min(max(1, page), MAX_PAGE)
 
 
 def _return_to(form: Any) -> str:

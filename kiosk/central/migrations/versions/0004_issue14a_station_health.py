@@ -2,7 +2,7 @@
 when, and the latest small picture of each station's screen.
 
 Revision ID: 0004_issue14a
-Revises: 0003
+Revises: 0004_issue13a
 Create Date: 2026-12-04
 
 Written by hand, not generated (see 0001). Each step looks first, so running it on a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_issue14a"
-down_revision = "0003"
+down_revision = "0004_issue13a"
 branch_labels = None
 depends_on = None
 
