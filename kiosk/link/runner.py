@@ -170,7 +170,7 @@ class SyncRunner:
                     break
         finally:
             self._prune()
-        if not report.unreachable and not self.stop.is_set():
+        if not (report.unreachable or report.disk_full or self.stop.is_set()):
             report.withdrawn += self._withdrawals()
             send_heartbeat(self.client, self.store, self.config.data_dir, screen=self._screen_path())
         report.queued_left = len(self.store.queued())
