@@ -96,7 +96,8 @@ class WallSection(Section):
     # Where a person's name is heard when a visitor asks for it: as [booth] speaker.
     speaker: str = "default"
     # How often the wall asks the central store which recordings staff approved.
-    voices_refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
+    # Within a minute a withdrawn voice is gone from here (an unchanged list costs a 304).
+    voices_refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 60
 
 
 # The gallery's opening hours: one file for the whole machine, written by the playbook and
@@ -115,7 +116,8 @@ class MemorialSection(Section):
     pause_s: Annotated[float, Field(ge=0, le=60)] = 1.0
     target_lufs: Annotated[float, Field(ge=-40, le=-10)] = -23.0
     peak_dbfs: Annotated[float, Field(ge=-20, le=0)] = -1.0
-    refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
+    # Within a minute a withdrawn voice is gone from here (an unchanged list costs a 304).
+    refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 60
     # When the memorial sounds: the gallery's hours file (relative paths: from station.toml's folder).
     hours_file: str = HOURS_FILE
     # A [memorial.hours] section, as every station.toml had before the hours file: no longer
@@ -290,7 +292,7 @@ contact = "info@kazernedossin.eu"  # where participants withdraw a recording wit
 
 [wall]                          # used by portrait walls only
 {wall_speaker_seen}speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
-voices_refresh_s = 300          # ask the central store this often which recordings may be heard
+voices_refresh_s = 60           # ask the central store this often which recordings may be heard
 
 [sync]                          # `kiosk sync run`: uploads to the central store
 heartbeat_s = 60                # tell the central store how this station is doing this often
@@ -308,7 +310,7 @@ channels = 2                    # output channels of that device: one loudspeake
 pause_s = 1.0                   # silence between two names, in seconds
 target_lufs = -23               # every name is played at this loudness (EBU R 128)...
 peak_dbfs = -1                  # ...but never with a peak above this: a name that would clip plays quieter
-refresh_s = 300                 # ask the central store this often for newly approved and withdrawn recordings
+refresh_s = 60                  # ask the central store this often for newly approved and withdrawn recordings
 hours_file = {hours_file}  # the gallery's opening hours, also read by dossin-hours (deploy/README.md): names sound only while open
 
 [memorial.channel_of]           # loudspeaker of a transport, 1 = the first channel, e.g. XXIIA = 23

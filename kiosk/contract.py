@@ -19,6 +19,8 @@ alone.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import math
 import re
@@ -211,6 +213,10 @@ class LeasesOut(BaseModel):
     leases: list[LeaseOut]
 
 
+SCREEN_BASE64_MAX = 400_000  # a picture of about 300 kB; stations send a few tens of kB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 class HeartbeatIn(_Request):
     version: Annotated[StorableText, Field(max_length=64)]
     queue_length: Annotated[int, Field(ge=0, le=INT32)]
@@ -218,6 +224,35 @@ class HeartbeatIn(_Request):
     audio_state: Annotated[StorableText, Field(max_length=64)]
     controller_state: Annotated[StorableText, Field(max_length=64)]
     input_overflows: Annotated[int, Field(ge=0, le=INT64)]
+    # Issue 14: the station program's own devices and whether it runs, and a small
+    # picture of its screen (see kiosk.central.station_health).
+    devices: Annotated[
+        dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], Annotated[StorableText, Field(max_length=64)]],
+        Field(max_length=8, description="Device name -> state word, as the station's program wrote them."),
+    ] | None = None
+    program: Literal["running", "stopped"] | None = None
+    program_seen_at: AwareDatetime | None = None
+    screen_png: Annotated[str, Field(max_length=SCREEN_BASE64_MAX, description="The screen, PNG, base64.")] | None = None
+    screen_taken_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _a_picture(self) -> HeartbeatIn:
+        if self.screen_png is not None:
+            try:
+                png = base64.b64decode(self.screen_png, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("screen_png is not base64") from None
+            if not png.startswith(PNG_SIGNATURE):
+                raise ValueError("screen_png is not a PNG picture")
+            if self.screen_taken_at is None:
+                raise ValueError("screen_taken_at must come with screen_png")
+        return self
+
+    def screen(self) -> tuple[datetime, bytes] | None:
+        """The picture, decoded, and when it was taken; None when none came."""
+        if self.screen_png is None or self.screen_taken_at is None:
+            return None
+        return self.screen_taken_at, base64.b64decode(self.screen_png)
 
 
 class HeartbeatOut(BaseModel):

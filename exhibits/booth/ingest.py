@@ -6,11 +6,16 @@ take from the booth gets: the same quality check, the same consent record, the s
 durable keep and sync queue, so the central store cannot tell the two apart and no
 path around the checks exists. `force` is for a technician who has listened to the
 take and judges it good despite what the check says.
+
+One voice per name unless staff decide: a take for a name that already has a voice (an
+approved recording on the central store, or a take kept on this station) is refused
+unless `force`; a forced take is marked `second_take` in its sidecar, and staff choose
+between the takes on the moderation page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +50,10 @@ class TakeRefused(KioskError):
         self.report = report
 
 
+class NameHasVoice(KioskError):
+    """The name already has a voice and `force` was not given."""
+
+
 def ingest(
     store: TakeStore,
     audio_path: Path,
@@ -53,13 +62,15 @@ def ingest(
     known_person_ids: Container[str] | None,
     consent: Consent,
     force: bool,
+    voice_elsewhere: Callable[[str], str | None] | None = None,
     max_duration_s: float | None = None,
 ) -> tuple[KeptTake, QualityReport]:
     """Check `audio_path` like a booth take and keep it durably, queued for the central store.
 
     Raises `KioskError` for an unknown person (when `known_person_ids` is given) and for
-    a file that cannot be read, and `TakeRefused` when the check finds problems and
-    `force` is false, or, whatever `force` says, when the file is longer than
+    a file that cannot be read, `NameHasVoice` when the name has a voice already (here,
+    or where `voice_elsewhere` says: it returns why, or None) unless `force`, and
+    `TakeRefused` when the check finds problems and `force` is false, or, whatever `force` says, when the file is longer than
     `max_duration_s` (the station's [booth] max_recording_s; never more than 60 s): that
     is seen in the file's header, before any audio is decoded. Nothing is kept then. On
     success the kept take is returned with the quality report stored in its sidecar.
@@ -71,6 +82,14 @@ def ingest(
         raise KioskError(
             f"there is no person {person_id!r} in the collection",
             "check the person id: it is the person_id column of the collection's persons.csv",
+        )
+    has_voice = "a take of this name is kept on this station already" if person_id in store.voiced_person_ids() else None
+    if has_voice is None and voice_elsewhere is not None:
+        has_voice = voice_elsewhere(person_id)
+    if has_voice is not None and not force:
+        raise NameHasVoice(
+            f"not kept: {person_id} already has a voice ({has_voice}); one voice per name unless staff decide",
+            "use --force to keep this take as well; staff then listen to both on the moderation page and keep one",
         )
     try:
         take = read_take(audio_path, max_duration_s=min(MAX_TAKE_S, max_duration_s or MAX_TAKE_S))
@@ -94,6 +113,7 @@ def ingest(
         quality=report.to_json(),
         recorded_at=_modified_at(audio_path),
         subtype="PCM_16" if take.subtype in _SIXTEEN_BITS_OR_FEWER else None,
+        second_take=has_voice is not None,
     )
     return kept, report
 

@@ -211,11 +211,11 @@ class Booth:
             # For `kiosk sync run`'s heartbeats, which run in another process.
             self._status_written = now
             microphone = self.flow.microphone
+            devices = {"microphone": microphone.state.name.lower()}
+            if self.controls is not None and self.controls.state != "absent":
+                devices["controller"] = self.controls.state
             write_station_status(
-                self.app.station.data_dir,
-                audio_state=microphone.state.name.lower(),
-                controller_state=self.controls.state if self.controls is not None else "absent",
-                input_overflows=microphone.overflows_total,
+                self.app.station.data_dir, program="booth", devices=devices, input_overflows=microphone.overflows_total
             )
         if self.flow.hands_free and self.app.phase == "active":
             self.app.session.touched()  # reading aloud is taking part, though nothing is touched

@@ -40,6 +40,7 @@ class TakeStore(Outbox):
         quality: Mapping[str, Any],
         recorded_at: datetime | None = None,
         subtype: str | None = None,
+        second_take: bool = False,
     ) -> KeptTake:
         """Keep an accepted take durably; return only when it is on disk for good.
 
@@ -78,6 +79,10 @@ class TakeStore(Outbox):
             "quality": dict(quality),
             "withdrawal_code": None,
         }
+        if second_take:
+            # The name had a voice already; a technician kept this take too (`--force`):
+            # staff choose between the takes on the moderation page.
+            metadata["second_take"] = True
         return self.add(flac, metadata)
 
 

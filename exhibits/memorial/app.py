@@ -27,12 +27,14 @@ from exhibits.memorial.playlist import ChannelMap, OpeningHours, Playlist
 from hardware.multichannel.api import MultichannelOutput
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
+from kiosk.link.status import write_station_status
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame must not print on stdout: the log is there
 
 
 FRAME_S = 0.1  # the loop's period: the screen changes once per name, sound is not timed here
+STATUS_EVERY_S = 5.0  # the status file `kiosk sync run` sends with its heartbeats
 
 
 def make_output(config: StationConfig) -> MultichannelOutput:
@@ -93,6 +95,8 @@ class MemorialStation:
         self._arrivals: queue.SimpleQueue[Snapshot] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
+        self._clock = clock
+        self._status_written = -STATUS_EVERY_S
         self.open_now = False
         saved = self.library.saved()
         if saved is not None:
@@ -140,6 +144,13 @@ class MemorialStation:
             log.info("memorial opens" if is_open else "memorial closes", extra={"hours_today": self.hours.describe(moment)})
             self.open_now = is_open
         self.player.step(is_open)
+        if self._clock() - self._status_written >= STATUS_EVERY_S:
+            self._status_written = self._clock()
+            write_station_status(self.config.data_dir, program="memorial", devices=self.devices())
+
+    def devices(self) -> dict[str, str]:
+        """The memorial's one device and its state, for the staff's stations page."""
+        return {"output": "ready" if self.player.output_ok else "lost"}
 
     def view(self):
         from exhibits.memorial.display import MemorialView

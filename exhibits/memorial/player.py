@@ -69,6 +69,7 @@ class Player:
         self._gains: dict[str, Gain] = {}
         self._clock = clock
         self._next_check = 0.0
+        self.output_ok = True  # whether sound could flow at the last check (for the heartbeat)
         self.output.set_pause(pause_s)
 
     def update(self, playlist: Playlist) -> None:
@@ -81,7 +82,7 @@ class Player:
         now = self._clock()
         if now >= self._next_check:
             self._next_check = now + CHECK_EVERY_S
-            self.output.check()
+            self.output_ok = bool(self.output.check())
         for event in self.output.events():
             if event.kind == "start":
                 self.now_playing = event.tag

@@ -269,11 +269,29 @@ def build_screens(app) -> list:
     index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
     voices = make_wall_voices(app.station).start()
     app.bind(on_stop=lambda *_: voices.close())
+    _report_devices(app, voices)
     app.wall = PortraitWall(app, WallFlow(wall, index, clock=app.clock, voices=voices), grid)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
     screen.follow(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
+
+
+STATUS_EVERY_S = 5.0
+
+
+def _report_devices(app, voices) -> None:
+    """The wall's one device (its speaker) in the status file `kiosk sync run` sends."""
+    from kivy.clock import Clock
+
+    from kiosk.link.status import write_station_status
+
+    def write(_dt=None) -> None:
+        write_station_status(app.station.data_dir, program="wall", devices={"speaker": voices.speaker_state})
+
+    write()
+    event = Clock.schedule_interval(write, STATUS_EVERY_S)
+    app.bind(on_stop=lambda *_: event.cancel())
 
 
 def stage(app, screen: str, clock, person: str | None = None) -> None:

@@ -1,9 +1,10 @@
 """A person's name as read in the booth, heard on the portrait wall.
 
 The wall offers "hear their name" only for a recording staff have approved
-(`kiosk.link.voices.VoiceCatalogue` keeps the central store's list and the audio it
-fetched). The list is refreshed in the background; audio is fetched when a visitor first
-asks for it, then kept. Nothing here runs on the UI thread: fetching and decoding happen
+(`kiosk.link.voices.VoiceCache`, the stations' one voice cache, with its ON_DEMAND
+policy: it keeps the store's list and the audio fetched, and deletes what is withdrawn
+at each refresh). The list is refreshed in the background; audio is fetched when a
+visitor first asks for it, then kept. Nothing here runs on the UI thread: fetching and decoding happen
 on a worker thread, and the screen hears back through a callback it hands to Kivy's
 clock.
 
@@ -23,7 +24,7 @@ import soundfile
 from hardware.audio.api import DeviceError, Speaker
 from kiosk.errors import KioskError
 from kiosk.link.client import CentralClient, StoreUnreachable
-from kiosk.link.voices import VoiceCatalogue, VoiceUnavailable
+from kiosk.link.voices import Policy, VoiceCache, VoiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class WallVoices:
 
     def __init__(
         self,
-        catalogue: VoiceCatalogue,
+        catalogue: VoiceCache,
         speaker: Speaker,
         client_factory: Callable[[], CentralClient] | None,
         *,
@@ -55,6 +56,7 @@ class WallVoices:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._request = 0  # the latest request wins; older ones are dropped when they finish
+        self.speaker_state = "ready"  # "failed" after the speaker refused to play, until it plays again
         self._lock = threading.Lock()
 
     def start(self) -> WallVoices:
@@ -79,7 +81,7 @@ class WallVoices:
         try:
             with self._client_factory() as client:
                 voices = self.catalogue.refresh(client)
-        except (StoreUnreachable, KioskError) as error:
+        except (StoreUnreachable, KioskError, OSError) as error:
             log.warning("list of voices not refreshed; the last one stays in use", extra={"error": str(error)})
             return False
         log.info("list of voices refreshed", extra={"voices": len(voices.entries)})
@@ -120,8 +122,10 @@ class WallVoices:
             self.speaker.play(samples, rate)
         except DeviceError as error:
             log.error("wall speaker cannot play", extra={"error": str(error)})
+            self.speaker_state = "failed"
             report(Hearing.UNAVAILABLE)
             return
+        self.speaker_state = "ready"
         log.info("voice played", extra={"person_id": person_id})
         report(Hearing.PLAYING)
 
@@ -141,5 +145,5 @@ def make_wall_voices(config) -> WallVoices:
 
     speaker: Speaker = speaker_named(config.wall.speaker)
     factory = (lambda: CentralClient.for_station(config)) if config.central.url else None
-    catalogue = VoiceCatalogue(config.data_dir / "voices")
+    catalogue = VoiceCache(config.data_dir / "voices", Policy.ON_DEMAND)
     return WallVoices(catalogue, speaker, factory, refresh_s=config.wall.voices_refresh_s)

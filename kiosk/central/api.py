@@ -22,7 +22,7 @@ The description is served at /openapi.json.
   controller_state, input_overflows}` -> `{"received_at"}`.
 - `GET /api/v1/voices[?person_id=ID]`: the approved recordings the wall and the memorial
   may play, one per person, in transport and list order, with the collection's size
-  (`kiosk.central.moderation.approved_voices`).
+  (`kiosk.central.moderation.approved_voices`); with an ETag, and 304 for If-None-Match.
 - `GET /api/v1/voices/audio/{sha256}`: the FLAC of an approved recording; 404 for audio
   that is not approved (any more). Content-addressed, so it never changes: cached for good.
 """
@@ -48,7 +48,9 @@ from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitD
 from kiosk.central.disk import disk_state, refuse_when_full
 from kiosk.central.errors import Refusal
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
-from kiosk.central.moderation import approved_voices, voice_audio
+from kiosk.central.health_routes import health_router
+from kiosk.central.metrics import StoreMetrics, read_metrics_token
+from kiosk.central.moderation import approved_voices, voice_audio, voices_version
 from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
 from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
@@ -170,6 +172,7 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     app.state.audio = audio
     app.state.rules = rules
     app.state.upload_limit = limit
+    app.state.metrics = StoreMetrics(database, read_metrics_token(config.metrics_token_file))
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 
@@ -177,6 +180,7 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
 
     app.add_exception_handler(Refusal, _refused)
     app.include_router(router)
+    app.include_router(health_router(API, current_station, _answers(401)))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -185,6 +189,8 @@ router = APIRouter()
 
 
 async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
+    if request.url.path.startswith(f"{API}/recordings/"):
+        request.app.state.metrics.count_upload_error(refusal.status)
     headers = {"Connection": "close"} if refusal.close_connection else None
     return JSONResponse(refusal.problem(), status_code=refusal.status, headers=headers)
 
@@ -229,6 +235,7 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
             "upload cut off by the station",
             extra={"station_id": station.station_id, "recording_id": str(recording_id)},
         )
+        request.app.state.metrics.count_upload_error(400)
         return Response(status_code=400)
     try:
         metadata, document = parse_metadata(upload.metadata)
@@ -286,16 +293,30 @@ def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID,
 def post_heartbeat(database: DatabaseDep, body: HeartbeatIn, station: ReporterDep) -> Any:
     """Record how the station is doing, as its latest state and in its history."""
     beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
-    return {"received_at": record_heartbeat(database, station, beat)}
+    return {"received_at": record_heartbeat(database, station, beat, screen=body.screen())}
 
 
-@router.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 403, 422), tags=["voices"])
+@router.get(
+    f"{API}/voices",
+    response_model=VoicesOut,
+    responses=_answers(401, 403, 422) | {304: {"description": "Not changed since the ETag in If-None-Match."}},
+    tags=["voices"],
+)
 def get_voices(
     database: DatabaseDep,
     station: ReaderDep,
+    request: Request,
+    response: Response,
     person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
 ) -> Any:
-    """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
+    """Approved recordings, one per person, in transport and list order (for the wall and the memorial).
+
+    The answer carries an ETag; a station that sends it back in If-None-Match gets 304
+    while nothing changed."""
+    version = voices_version(database)
+    if person_id is None and request.headers.get("if-none-match") == version:
+        return Response(status_code=304, headers={"ETag": version})
+    response.headers["ETag"] = version
     voices = approved_voices(database, person_id)
     figures = central_status(database)
     return {

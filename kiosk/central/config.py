@@ -73,6 +73,12 @@ class StaffSection(Section):
     station_silent_after_s: Annotated[int, Field(ge=60, le=86_400)] = 600
 
 
+class MetricsSection(Section):
+    # GET /metrics answers on loopback; a Prometheus elsewhere sends the token in this
+    # file (bearer_token_file). Empty: loopback only.
+    token_file: str = ""
+
+
 class LogSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -84,6 +90,7 @@ class CentralConfig(FileConfig):
     names: NamesSection = Field(default_factory=NamesSection)
     staff: StaffSection = Field(default_factory=StaffSection)
     log: LogSection = Field(default_factory=LogSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
 
     @property
     def database_url(self) -> URL:
@@ -101,6 +108,10 @@ class CentralConfig(FileConfig):
     @property
     def audio_dir(self) -> Path:
         return self.resolve(self.storage.audio_dir)
+
+    @property
+    def metrics_token_file(self) -> Path | None:
+        return self.resolve(self.metrics.token_file) if self.metrics.token_file else None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -224,6 +235,9 @@ station_silent_after_s = 600    # a station not heard from this long is shown as
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
+
+[metrics]
+token_file = ""                 # GET /metrics answers on loopback; elsewhere with the token in this file
 """
 
 

@@ -381,10 +381,13 @@ def create_booking(database: Database, person_id: str) -> str:
     return code
 
 
-def upload_allowed(connection: Connection, station: Station, person: int, now: datetime) -> None:
+def upload_allowed(connection: Connection, station: Station, person: int, now: datetime, *, second_take: bool = False) -> None:
     """Conflict unless `station` may upload a recording of `person` now (see the module docstring).
 
-    Call it with the person's row locked, in the transaction that keeps the recording.
+    A `second_take` (forced at the booth for a name that has a voice) is let through an
+    approved voice, for staff to choose between the takes, but never through another
+    booth's lease. Call it with the person's row locked, in the transaction that keeps
+    the recording.
     An open lease of another booth that has expired is ended here (the name was free):
     that booth can then no longer renew it.
     """
@@ -406,7 +409,7 @@ def upload_allowed(connection: Connection, station: Station, person: int, now: d
     approved = connection.execute(
         select(recordings.c.id).where(recordings.c.person_id == person, recordings.c.status == "approved").limit(1)
     ).first()
-    if approved is not None:
+    if approved is not None and not second_take:
         raise Conflict(
             "this name already has an approved voice and this booth held no lease on it; nothing was kept",
             code="name_has_voice",

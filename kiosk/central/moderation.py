@@ -35,7 +35,7 @@ from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
 from kiosk.central.recordings import AudioStore
-from kiosk.central.schema import VOICED_STATUSES, persons, recordings, stations, transports
+from kiosk.central.schema import VOICED_STATUSES, collection_imports, persons, recordings, stations, transports
 from kiosk.contract import normalise_code
 from kiosk.files import fsync_directory
 
@@ -88,6 +88,64 @@ def _decide(database: Database, recording_id: uuid.UUID, status: str, *, reason:
         voiced = _set_voiced(connection, row.person)
     log.info("recording %s", status, extra={"recording_id": str(recording_id), "staff": by})
     return Decision(recording_id, row.person_id, status, previous, voiced)
+
+
+def choose_take(database: Database, recording_id: uuid.UUID, *, reason: str, by: str) -> list[uuid.UUID]:
+    """Staff keep this take of a name: it is approved, and the name's other waiting or
+    approved takes are rejected with `reason`, in one transaction (one voice per name).
+    Returns the ids rejected."""
+    reason = " ".join(str(reason).split())[:REASON_MAX]
+    with database.write() as connection:
+        row = _locked(connection, recording_id)
+        if row.status == "withdrawn":
+            raise Conflict("this recording was withdrawn by its participant; it can no longer be chosen")
+        now = database.now()
+        others = list(
+            connection.execute(
+                select(recordings.c.id).where(
+                    recordings.c.person_id == row.person,
+                    recordings.c.id != recording_id,
+                    recordings.c.status.in_(VOICED_STATUSES),
+                )
+            ).scalars()
+        )
+        connection.execute(
+            update(recordings)
+            .where(recordings.c.id == recording_id)
+            .values(status="approved", status_at=now, reason=None, decided_by=by)
+        )
+        if others:
+            connection.execute(
+                update(recordings)
+                .where(recordings.c.id.in_(others))
+                .values(status="rejected", status_at=now, reason=reason, decided_by=by)
+            )
+        _set_voiced(connection, row.person)
+    log.info("take chosen among the takes of one name", extra={"rejected": len(others), "staff": by})
+    return others
+
+
+def other_takes(database: Database, recording_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Pending]]:
+    """For each of these recordings, the other takes of the same name still waiting or approved."""
+    if not recording_ids:
+        return {}
+    with database.read() as connection:
+        person_of = dict(
+            connection.execute(select(recordings.c.id, recordings.c.person_id).where(recordings.c.id.in_(recording_ids))).all()
+        )
+        siblings = connection.execute(
+            _pending_query().where(
+                recordings.c.person_id.in_(set(person_of.values())), recordings.c.status.in_(VOICED_STATUSES)
+            ).order_by(recordings.c.received_at, recordings.c.id)
+        ).all()
+    by_person: dict[int, list[Any]] = {}
+    for sibling in siblings:
+        by_person.setdefault(sibling.person, []).append(sibling)
+    return {
+        recording_id: [_pending(row) for row in by_person.get(person, []) if row.id != recording_id]
+        for recording_id, person in person_of.items()
+        if any(row.id != recording_id for row in by_person.get(person, []))
+    }
 
 
 def _locked(connection: Connection, recording_id: uuid.UUID) -> Any:
@@ -204,8 +262,21 @@ def withdraw_recording(database: Database, audio: AudioStore, recording_id: uuid
     deleted = False
     if row.audio_path and not still_used:
         deleted = _delete_audio(audio, row.audio_path)
-    log.info("recording withdrawn", extra={"recording_id": str(recording_id), "staff": by, "audio_deleted": deleted})
+    # That a withdrawal happened, never whose: no recording id, person, name or code.
+    log.info("recording withdrawn", extra={"audio_deleted": deleted})
     return Withdrawal(recording_id, row.person_id, False, deleted, voiced)
+
+
+def withdrawn_from(database: Database, station_id: int) -> list[uuid.UUID]:
+    """The recordings this station uploaded that were withdrawn since: it deletes its own copies."""
+    with database.read() as connection:
+        return list(
+            connection.execute(
+                select(recordings.c.id)
+                .where(recordings.c.station_id == station_id, recordings.c.status == "withdrawn")
+                .order_by(recordings.c.status_at, recordings.c.id)
+            ).scalars()
+        )
 
 
 def _voiced(connection: Connection, person: int) -> bool:
@@ -337,6 +408,17 @@ def approved_voices(database: Database, person_id: str | None = None) -> list[Vo
         return [Voice(*row) for row in connection.execute(query)]
 
 
+def voices_version(database: Database) -> str:
+    """A tag that changes whenever the list of approved voices (or its figures) may have:
+    every change of a recording's status, and every upload, sets its `status_at` to now,
+    and an import adds a row. Stations send it back (If-None-Match) so an unchanged list
+    costs them, and the store, almost nothing, and they can ask every minute."""
+    with database.read() as connection:
+        latest, count = connection.execute(select(func.max(recordings.c.status_at), func.count())).one()
+        imported = connection.execute(select(func.max(collection_imports.c.id))).scalar()
+    return f'"v-{count}-{latest.timestamp() if latest else 0}-{imported or 0}"'
+
+
 def voice_audio(database: Database, audio: AudioStore, sha256: str) -> Path:
     """The file of an approved recording's audio; NotFound for anything not approved."""
     with database.read() as connection:
@@ -382,9 +464,18 @@ def recordings_to_review(
 ) -> tuple[list[Pending], int]:
     """Recordings in one status, oldest first for "received" (newest first otherwise), and how many in all."""
     order = recordings.c.received_at.asc() if status == "received" else recordings.c.status_at.desc()
-    query = (
+    query = _pending_query().where(recordings.c.status == status).order_by(order, recordings.c.id).limit(limit).offset(offset)
+    with database.read() as connection:
+        total = connection.execute(select(func.count()).where(recordings.c.status == status)).scalar_one()
+        rows = connection.execute(query).all()
+    return [_pending(row) for row in rows], total
+
+
+def _pending_query() -> Any:
+    return (
         select(
             recordings.c.id,
+            recordings.c.person_id.label("person"),
             persons.c.person_id,
             persons.c.surname,
             persons.c.given_names,
@@ -401,36 +492,27 @@ def recordings_to_review(
         .join(persons, persons.c.id == recordings.c.person_id)
         .join(transports, transports.c.id == persons.c.transport_id)
         .join(stations, stations.c.id == recordings.c.station_id)
-        .where(recordings.c.status == status)
-        .order_by(order, recordings.c.id)
-        .limit(limit)
-        .offset(offset)
     )
-    with database.read() as connection:
-        total = connection.execute(select(func.count()).where(recordings.c.status == status)).scalar_one()
-        rows = connection.execute(query).all()
-    items = []
-    for row in rows:
-        document = row.metadata or {}
-        items.append(
-            Pending(
-                recording_id=row.id,
-                person_id=row.person_id,
-                surname=row.surname,
-                given_names=row.given_names,
-                transport=row.code,
-                list_number=row.list_number,
-                station_id=row.station_id,
-                received_at=row.received_at,
-                duration_s=row.duration_s,
-                sha256=row.sha256,
-                consent_language=str((document.get("consent") or {}).get("language", "")),
-                quality_verdict=str((document.get("quality") or {}).get("verdict", "")),
-                status=row.status,
-                reason=row.reason,
-            )
-        )
-    return items, total
+
+
+def _pending(row: Any) -> Pending:
+    document = row.metadata or {}
+    return Pending(
+        recording_id=row.id,
+        person_id=row.person_id,
+        surname=row.surname,
+        given_names=row.given_names,
+        transport=row.code,
+        list_number=row.list_number,
+        station_id=row.station_id,
+        received_at=row.received_at,
+        duration_s=row.duration_s,
+        sha256=row.sha256,
+        consent_language=str((document.get("consent") or {}).get("language", "")),
+        quality_verdict=str((document.get("quality") or {}).get("verdict", "")),
+        status=row.status,
+        reason=row.reason,
+    )
 
 
 def recording_audio(database: Database, audio: AudioStore, recording_id: uuid.UUID) -> Path:

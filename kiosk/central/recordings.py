@@ -216,7 +216,9 @@ def store_recording(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
             now = database.now()
-            upload_allowed(connection, station, person, now)
+            # A take a technician kept with `kiosk booth ingest --force` for a name that has a
+            # voice: staff choose between the takes (one voice per name unless staff decide).
+            upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
             relative, fresh = audio.place(received)
             placed = relative if fresh else None
             connection.execute(

@@ -44,6 +44,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -185,7 +186,32 @@ heartbeats = Table(
     Column("audio_state", String(64), nullable=False),
     Column("controller_state", String(64), nullable=False),
     Column("input_overflows", BigInteger, nullable=False),
+    # What the station's own program wrote last (device -> state word), whether that
+    # program was running, and when it last wrote; NULL from stations before issue 14.
+    Column("devices", JSON, nullable=True),
+    Column("program", String(16), nullable=True),
+    Column("program_seen_at", UTCDateTime, nullable=True),
     Index("ix_heartbeats_station_id_received_at", "station_id", "received_at"),
+)
+
+# What needs attention at a station, since when (from its heartbeats; one row per
+# condition, gone when the condition is): the staff's "since" without reading history.
+station_conditions = Table(
+    "station_conditions",
+    metadata,
+    Column("station_id", ForeignKey("stations.id"), primary_key=True),
+    Column("condition", String(64), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+)
+
+# The latest small picture of a station's screen (a PNG of a few tens of kB), for staff only.
+station_screens = Table(
+    "station_screens",
+    metadata,
+    Column("station_id", ForeignKey("stations.id"), primary_key=True),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("png", LargeBinary, nullable=False),
 )
 
 latest_heartbeats = Table(
@@ -318,6 +344,8 @@ __all__ = [
     "recordings",
     "staff_accounts",
     "staff_sessions",
+    "station_conditions",
+    "station_screens",
     "stations",
     "transports",
 ]

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.central.codes import new_token, same_hash, token_hash
 from kiosk.central.db import Database
-from kiosk.central.schema import STATION_ROLES, heartbeats, latest_heartbeats, leases, persons, stations
+from kiosk.central.schema import STATION_ROLES, heartbeats, latest_heartbeats, leases, persons, station_screens, stations
 from kiosk.configbase import STATION_ID_PATTERN
 from kiosk.errors import KioskError
 
@@ -60,7 +60,14 @@ class Station:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """What a station says about itself every minute or so, for the staff's overview."""
+    """What a station says about itself every minute or so, for the staff's overview.
+
+    `devices` are the devices the station's own program has, each with its state word
+    (a booth: microphone, controller; a wall: speaker; a memorial: output), as that
+    program last wrote them; `program` is "running" or "stopped" (its state file is
+    stale) and `program_seen_at` when it last wrote. Stations from before issue 14 send
+    only `audio_state` and `controller_state`.
+    """
 
     version: str
     queue_length: int
@@ -68,6 +75,9 @@ class Heartbeat:
     audio_state: str
     controller_state: str
     input_overflows: int
+    devices: dict[str, str] | None = None
+    program: str | None = None
+    program_seen_at: datetime | None = None
 
 
 def check_station_id(station_id: str) -> str:
@@ -164,15 +174,30 @@ def authenticate(database: Database, token: str | None) -> Station | None:
     return Station(row.id, row.station_id, row.role)
 
 
-def record_heartbeat(database: Database, station: Station, beat: Heartbeat) -> datetime:
-    """Keep a heartbeat in the station's history and as its latest; returns when it arrived."""
+def record_heartbeat(
+    database: Database, station: Station, beat: Heartbeat, *, screen: tuple[datetime, bytes] | None = None
+) -> datetime:
+    """Keep a heartbeat in the station's history and as its latest, note what needs
+    attention since when, and keep the station's latest screen picture if one came.
+    Returns when it arrived."""
+    from kiosk.central.station_health import conditions_of, update_conditions
+
     now = database.now()
     with database.write() as connection:
         beat_id = connection.execute(
             insert(heartbeats).values(station_id=station.id, received_at=now, **asdict(beat)).returning(heartbeats.c.id)
         ).scalar_one()
         _upsert_latest(connection, {"station_id": station.id, "heartbeat_id": beat_id, "received_at": now})
+        update_conditions(connection, station.id, conditions_of(beat), now)
+        if screen is not None:
+            _keep_screen(connection, station.id, screen, now)
     return now
+
+
+def _keep_screen(connection: Connection, station_id: int, screen: tuple[datetime, bytes], now: datetime) -> None:
+    taken_at, png = screen
+    connection.execute(delete(station_screens).where(station_screens.c.station_id == station_id))
+    connection.execute(insert(station_screens).values(station_id=station_id, taken_at=taken_at, received_at=now, png=png))
 
 
 def _upsert_latest(connection: Connection, values: dict[str, Any]) -> None:

@@ -52,7 +52,12 @@ def analyze(audio: Path, as_json: bool) -> None:
 @click.argument("station_toml", type=click.Path(path_type=Path))
 @click.argument("audio", type=click.Path(path_type=Path))
 @click.option("--person", "person_id", required=True, help="person_id (from the collection) whose name is read.")
-@click.option("--force", is_flag=True, help="Keep the take even when the quality check finds problems.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Keep the take even when the quality check finds problems, or when the name already has a voice "
+    "(staff then choose between the takes).",
+)
 @click.option("--consent-version", default=None, help="Version of the consent the reader gave (default: the booth's current one).")
 @click.option("--consent-language", type=click.Choice(["nl", "fr", "en"]), default=None, help="Language of that consent (default: the station's).")
 @click.option("--age-band", type=click.Choice(["9-12", "13-17", "18+"]), default="18+", show_default=True, help="The reader's age band.")
@@ -81,6 +86,7 @@ def ingest(
     from kiosk.collection import load_collection
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
+    from kiosk.link.voices import approved_voice_on_store
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, "WARNING", stream=sys.stderr)
@@ -101,6 +107,7 @@ def ingest(
             consent=consent,
             force=force,
             max_duration_s=config.booth.max_recording_s,
+            voice_elsewhere=lambda person: approved_voice_on_store(config, person),
         )
     except TakeRefused as refused:
         if as_json:

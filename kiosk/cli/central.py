@@ -313,3 +313,118 @@ def export(config_path: Path, out: Path, as_json: bool) -> None:
         as_json,
         lambda r: f"wrote {r['bag']}: {r['recordings']} recordings, {r['files']} files, {r['bytes']} bytes",
     )
+
+
+@central.command("withdraw")
+@config_option
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for a script); the recording is named all the same.")
+@json_option
+def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
+    """Withdraw the recording whose withdrawal CODE a participant gives (as on the thank-you
+    screen, e.g. ABCD-2345): what the staff's withdrawal page does.
+
+    The recording's audio is deleted on the store and its name goes back to the studios'
+    queue. The booth that made it, the portrait wall and the memorial delete their own
+    copies at their next sync (within about a minute). Without --yes the person whose
+    name was read is shown and a confirmation asked.
+    """
+    import sys
+
+    from kiosk.contract import normalise_code
+    from kiosk.central.config import load_central_config
+    from kiosk.central.db import open_database
+    from kiosk.central.moderation import recording_for_code, withdraw_recording
+    from kiosk.central.recordings import AudioStore
+    from kiosk.errors import KioskError
+    from kiosk.logs import configure_logging
+
+    canonical = normalise_code(code)
+    if canonical is None:
+        raise KioskError(
+            f"{code!r} is not a withdrawal code",
+            "a code is eight letters and digits like ABCD-2345, as on the thank-you screen (no 0, O, 1, I, L or U)",
+        )
+    config = load_central_config(config_path)
+    configure_logging("central", config.log.level, stream=sys.stderr)  # that it happened, never whose
+    database = open_database(config)
+    try:
+        found = recording_for_code(database, canonical)
+        if found is None:
+            raise KioskError(
+                f"no recording has the code {canonical}",
+                "check the code with the participant (eight letters and digits, as on the thank-you screen); "
+                "a recording made in the last minutes may still be on its way from the studio: try again later",
+            )
+        name = " ".join(part for part in (found["given_names"], found["surname"]) if part)
+        described = f"{name} (transport {found['code']}, number {found['list_number']}), recorded {found['recorded_at']:%Y-%m-%d %H:%M} UTC"
+        if not yes:
+            if not sys.stdin.isatty():
+                raise KioskError(f"not withdrawn: the recording of {described} needs a confirmation", "add --yes to withdraw it without a question")
+            click.confirm(f"Withdraw the recording of {described}? Its audio is deleted for good", abort=True, err=True)
+        done = withdraw_recording(database, AudioStore(config.audio_dir), found["id"], by="kiosk central withdraw")
+    finally:
+        database.dispose()
+    result = {
+        "code": canonical,
+        "recording_id": str(done.recording_id),
+        "person_id": done.person_id,
+        "status": "already_withdrawn" if done.already else "withdrawn",
+        "audio_deleted": done.audio_deleted,
+        "name_has_voice": done.name_has_voice,
+    }
+    emit(
+        result,
+        as_json,
+        lambda r: (
+            f"the recording of {described} was withdrawn before; nothing more to do"
+            if done.already
+            else f"withdrawn: the recording of {described} is deleted; the booth, the wall and the memorial delete "
+            "their copies at their next sync"
+        ),
+    )
+
+
+@central.command("stations")
+@config_option
+@json_option
+def stations(config_path: Path, as_json: bool) -> None:
+    """Each station's state, as the staff's stations page shows it: ok, or what needs
+    attention since when and what to do; its devices, when it was last heard from and
+    when its last recording arrived."""
+    from datetime import timedelta
+
+    from kiosk.central.config import load_central_config
+    from kiosk.central.db import open_database
+    from kiosk.central.station_health import problem_words, stations_health
+
+    config = load_central_config(config_path)
+    database = open_database(config)
+    try:
+        rows = stations_health(database, silent_after=timedelta(seconds=config.staff.station_silent_after_s))
+    finally:
+        database.dispose()
+
+    def when(moment) -> str:
+        return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "–"
+
+    documents = []
+    for row in rows:
+        document = row.to_json()
+        for problem, described in zip(row.problems, document["problems"]):
+            described["what"], described["todo"] = problem_words(problem, "en", when)
+        documents.append(document)
+
+    def lines(report: dict) -> str:
+        out = []
+        for station in report["stations"]:
+            devices = ", ".join(f"{name} {'ok' if d['ok'] else d['state']}" for name, d in station["devices"].items())
+            out.append(
+                f"{station['station_id']}: {station['state']}"
+                + (f" ({devices})" if devices else "")
+                + f"; last heard {station['last_heard_at'] or 'never'}; last recording {station['last_take_at'] or 'none'}"
+            )
+            out += [f"  {p['what']} What to do: {p['todo']}" for p in station["problems"]]
+        return "\n".join(out) if out else "no station is enrolled yet (kiosk central enroll)"
+
+    emit({"stations": documents}, as_json, lines)

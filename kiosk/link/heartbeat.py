@@ -2,15 +2,23 @@
 
 The staff's overview of the gallery reads them: which booths are alive, how many takes
 each still has to send, how much disk is left, and whether the microphone and the
-controller work (from the booth's status file, see `kiosk.link.status`). A heartbeat
-that does not get through is not retried: the next one says it all again.
+controller work (from the station program's status file, see `kiosk.link.status`), or
+that the program is not running. A heartbeat that does not get through is not retried:
+the next one says it all again.
+
+When the station saves pictures of its screen (`[display] snapshot_every_s`), a small
+copy of the newest one (at most `SCREEN_SIZE`, PNG) goes with the next heartbeat, once;
+the store shows it to staff behind their login only.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 import shutil
 import threading
+from datetime import datetime, timezone
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,13 +35,25 @@ log = logging.getLogger(__name__)
 HEARTBEAT_TIMEOUT_S = 10.0
 
 
-def heartbeat_payload(store: Outbox, data_dir: Path) -> dict[str, Any]:
-    """The body of `POST /api/v1/heartbeats`, as the store's API defines it."""
+SCREEN_SIZE = (480, 300)  # enough to see what the station shows; a few tens of kB
+
+
+def heartbeat_payload(store: Outbox, data_dir: Path, *, screen: Path | None = None) -> dict[str, Any]:
+    """The body of `POST /api/v1/heartbeats`, as the store's API defines it.
+
+    `screen`: a picture of the station's screen to send along (made small here)."""
     status = read_station_status(data_dir)
     try:
         free = shutil.disk_usage(data_dir).free
     except OSError:
         free = 0
+    fields: dict[str, Any] = {}
+    if status.program != "unknown":
+        fields.update(program=status.program, devices=status.devices, program_seen_at=status.written_at)
+    if screen is not None:
+        small = small_screen(screen)
+        if small is not None:
+            fields["screen_png"], fields["screen_taken_at"] = small
     return HeartbeatIn(
         version=__version__,
         queue_length=store.counts()["queued"],
@@ -41,13 +61,31 @@ def heartbeat_payload(store: Outbox, data_dir: Path) -> dict[str, Any]:
         audio_state=status.audio_state,
         controller_state=status.controller_state,
         input_overflows=status.input_overflows,
-    ).model_dump(mode="json")
+        **fields,
+    ).model_dump(mode="json", exclude_none=True)
 
 
-def send_heartbeat(client: CentralClient, store: Outbox, data_dir: Path) -> bool:
+def small_screen(path: Path) -> tuple[str, str] | None:
+    """The picture at `path` made small, as base64 PNG, and when it was taken; None if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        taken = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        with Image.open(path) as image:
+            image.thumbnail(SCREEN_SIZE)
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="PNG", optimize=True)
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        log.warning("screen picture not sent", extra={"path": str(path), "problem": str(error)})
+        return None
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), taken.isoformat()
+
+
+def send_heartbeat(client: CentralClient, store: Outbox, data_dir: Path, *, screen: Path | None = None) -> bool:
     """Send one heartbeat; True when the store took it. Raises TokenRefused for 401."""
     try:
-        response = client.send("POST", "/heartbeats", json=heartbeat_payload(store, data_dir), timeout_s=HEARTBEAT_TIMEOUT_S)
+        payload = heartbeat_payload(store, data_dir, screen=screen)
+        response = client.send("POST", "/heartbeats", json=payload, timeout_s=HEARTBEAT_TIMEOUT_S)
     except StoreUnreachable as error:
         log.warning("heartbeat not delivered", extra={"problem": str(error)})
         return False
@@ -73,6 +111,7 @@ class HeartbeatThread(threading.Thread):
         interval_s: float,
         stop: threading.Event,
         on_token_refused: Callable[[KioskError], None],
+        screen_path: Path | None = None,
     ):
         super().__init__(name="heartbeat", daemon=True)
         self.client = client
@@ -81,12 +120,27 @@ class HeartbeatThread(threading.Thread):
         self.interval_s = interval_s
         self.stop = stop
         self.on_token_refused = on_token_refused
+        self.screen_path = screen_path
+        self._screen_sent: float | None = None  # mtime of the picture last delivered
         self.sent = 0
+
+    def _new_screen(self) -> tuple[Path, float] | None:
+        if self.screen_path is None:
+            return None
+        try:
+            modified = self.screen_path.stat().st_mtime
+        except OSError:
+            return None
+        return (self.screen_path, modified) if modified != self._screen_sent else None
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                self.sent += send_heartbeat(self.client, self.store, self.data_dir)
+                screen = self._new_screen()
+                delivered = send_heartbeat(self.client, self.store, self.data_dir, screen=screen[0] if screen else None)
+                if delivered and screen is not None:
+                    self._screen_sent = screen[1]
+                self.sent += delivered
             except TokenRefused as error:
                 self.on_token_refused(error)
                 return

@@ -63,6 +63,7 @@ _ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{
 _FILE_MODE = 0o640  # a voice is personal data: not for every user of the machine
 _DIR_MODE = 0o750
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+PRUNED = "pruned"  # kiosk.link.prune keeps the sidecar of a take whose audio it removed here
 
 
 @dataclass(frozen=True)
@@ -523,19 +524,63 @@ class Outbox:
             person_id=person_id,
         )
 
+    def withdrawn_on_the_store(self, recording_id: str) -> bool:
+        """Delete this station's copy of a take the central store says was withdrawn.
+
+        Whether it was sent or is still queued (the store got it but the answer was
+        lost), the audio and the sidecar go, with a withdrawn/ marker first so that a
+        crash half-way is finished by `reconcile()`. True when something was deleted;
+        False for a take this station no longer has (deleted before, or pruned).
+        """
+        _check_id(recording_id)
+        paths = self._paths
+        with self._shared():
+            present = [
+                path
+                for path in (
+                    paths.takes / f"{recording_id}.json",
+                    paths.audio / f"{recording_id}.flac",
+                    self.root / PRUNED / f"{recording_id}.json",
+                )
+                if path.exists()
+            ] + sorted(paths.damaged.glob(f"{recording_id}*")) + sorted(paths.orphans.glob(f"{recording_id}*"))
+            if not present:
+                return False
+            sidecar = next(iter(self._read_all_ids(paths.takes, recording_id)), {})
+            record = {
+                "recording_id": recording_id,
+                "withdrawal_code": sidecar.get("withdrawal_code"),
+                "withdrawn_at": _iso(_utc(None)),
+                "where": "central store",
+            }
+            self._write_marker(record, paths.withdrawn / f"{recording_id}.json")
+            self._delete_take_files(recording_id)
+            self._codes = None  # read again: the code is in withdrawn/ now
+        return True
+
+    def _read_all_ids(self, directory: Path, recording_id: str) -> Iterator[dict[str, Any]]:
+        try:
+            content = json.loads((directory / f"{recording_id}.json").read_bytes())
+        except (OSError, ValueError):
+            return
+        if isinstance(content, dict):
+            yield content
+
     def _delete_take_files(self, recording_id: str) -> bool:
         """Delete every file of a withdrawn take, sidecar first; True if there was any."""
         paths = self._paths
         doomed = [paths.takes / f"{recording_id}.json", paths.audio / f"{recording_id}.flac"]
         doomed += sorted(paths.damaged.glob(f"{recording_id}*")) + sorted(paths.orphans.glob(f"{recording_id}*"))
         doomed.append(paths.failed / f"{recording_id}.json")
+        doomed.append(paths.sent / f"{recording_id}.json")
+        doomed.append(self.root / PRUNED / f"{recording_id}.json")  # the sidecar of a pruned take
         found = False
         for path in doomed:
             if path.exists():
                 path.unlink()
                 found = True
         if found:
-            for directory in (paths.takes, paths.audio, paths.damaged, paths.orphans, paths.failed):
+            for directory in (paths.takes, paths.audio, paths.damaged, paths.orphans, paths.failed, paths.sent):
                 fsync_directory(directory)
         return found
 

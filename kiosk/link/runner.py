@@ -16,8 +16,12 @@ others back, and when the store is down the waits grow and the store is not hamm
   thread.
 - `run_once()`: passes until nothing is due, until `GIVE_UP_AFTER` uploads in a row
   got no usable answer (the store is unreachable), or at once when the store says its
-  disk is full (507); then prunes and returns a report (`queued_left`: what is left
+  disk is full (507); then prunes, deletes the takes
+  withdrawn at the store, sends one heartbeat and returns a report (`queued_left`: what is left
   for a later run, and why in `unreachable`, `disk_full`, `waiting`).
+
+Both ask the store, at every heartbeat, which of this station's recordings were
+withdrawn, and delete their copies here (`kiosk.link.withdrawals`).
 
 Both raise `TokenRefused` when the store refuses the token: nothing is marked then.
 """
@@ -36,10 +40,11 @@ from kiosk.link.outbox import Outbox
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
 from kiosk.link.backoff import Backoff
-from kiosk.link.client import CentralClient
-from kiosk.link.heartbeat import HeartbeatThread
+from kiosk.link.client import CentralClient, StoreUnreachable
+from kiosk.link.heartbeat import HeartbeatThread, send_heartbeat
 from kiosk.link.prune import prune
 from kiosk.link.uploader import InvalidLedger, Outcome, Uploader, UploadStopped
+from kiosk.link.withdrawals import apply_withdrawals
 from kiosk.watchdog import ServiceNotifier
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,7 @@ class RunReport:
     unreachable: bool = False
     disk_full: bool = False  # the store answered 507
     queued_left: int = 0  # takes still queued when the run ended
+    withdrawn: int = 0  # takes deleted here because they were withdrawn at the store
     last_problem: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -120,6 +126,7 @@ class SyncRunner:
         self._fatal: KioskError | None = None
         self._unanswered = 0  # uploads in a row without a usable answer
         self._next_prune = 0.0  # monotonic time of the next prune: at once, then hourly
+        self._next_withdrawals = 0.0  # monotonic time of the next look at withdrawals
 
     def close(self) -> None:
         self.client.close()
@@ -163,6 +170,9 @@ class SyncRunner:
                     break
         finally:
             self._prune()
+        if not (report.unreachable or report.disk_full or self.stop.is_set()):
+            report.withdrawn += self._withdrawals()
+            send_heartbeat(self.client, self.store, self.config.data_dir, screen=self._screen_path())
         report.queued_left = len(self.store.queued())
         return report
 
@@ -176,12 +186,16 @@ class SyncRunner:
             interval_s=self.config.sync.heartbeat_s,
             stop=self.stop,
             on_token_refused=self._token_refused,
+            screen_path=self._screen_path(),
         )
         heartbeat.start()
         self.service_manager.ready("uploading")
         log.info("sync started", extra={"central": self.client.base_url, "queued": self.store.counts()["queued"]})
         try:
             while not self.stop.is_set():
+                if time.monotonic() >= self._next_withdrawals:
+                    self._next_withdrawals = time.monotonic() + self.config.sync.heartbeat_s
+                    report.withdrawn += self._withdrawals()
                 if self._anything_due():
                     self._pass(report, give_up_after=None)
                 if time.monotonic() >= self._next_prune:
@@ -197,6 +211,17 @@ class SyncRunner:
             raise self._fatal
         log.info("sync stopped", extra={"sent": report.sent, "failed": report.failed})
         return report
+
+    def _withdrawals(self) -> int:
+        try:
+            return apply_withdrawals(self.client, self.store)
+        except StoreUnreachable as error:
+            log.warning("withdrawals not checked; asked again at the next heartbeat", extra={"problem": str(error)})
+            return 0
+
+    def _screen_path(self):
+        display = self.config.display
+        return self.config.resolve(display.snapshot_path) if display.snapshot_every_s > 0 else None
 
     def _anything_due(self) -> bool:
         # Counting is a directory listing; reading the queue reads every sidecar, so it

@@ -9,20 +9,23 @@ it is rewritten often and a stale copy after a power cut is harmless.
 
 The file:
 
-    {"written_at": "2026-11-21T10:42:00.123Z", "pid": 1234,
-     "audio_state": "ready", "controller_state": "connected", "input_overflows": 0}
+    {"written_at": "2026-11-21T10:42:00.123Z", "pid": 1234, "program": "booth",
+     "devices": {"microphone": "ready", "controller": "connected"}, "input_overflows": 0}
 
-`audio_state` and `controller_state` are short words of the booth's choosing (the
-microphone's and controller's state names, lower case). A missing or unreadable file
-reads as "unknown"; one not rewritten for `STALE_AFTER_S` as "stale" (the booth is not
-running, or hangs), so the staff's overview never shows an old "ready" as current.
+Every station program writes it, each with the devices it really has: the booth its
+microphone and controller (none when it has no controller), the wall its speaker, the
+memorial its multichannel output. States are short lower-case words (the device's state
+name). A missing or unreadable file reads as "unknown"; one not rewritten for
+`STALE_AFTER_S` as "stale" (the program is not running, or hangs), so the staff's
+overview never shows an old "ready" as current, and says the program has stopped.
+A file from a booth before issue 14 (`audio_state`, `controller_state`) still reads.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -62,12 +65,14 @@ def write_station_status(data_dir: Path, **fields: Any) -> None:
 
 @dataclass(frozen=True)
 class StationStatus:
-    """The booth's state for a heartbeat."""
+    """The station program's state for a heartbeat."""
 
     audio_state: str
     controller_state: str
     input_overflows: int
     written_at: datetime | None
+    devices: dict[str, str] = field(default_factory=dict)
+    program: str = UNKNOWN  # "running", "stopped" (stale file) or "unknown" (no file)
 
 
 def read_station_status(
@@ -80,13 +85,28 @@ def read_station_status(
     written_at = _moment(document.get("written_at"))
     now = now or datetime.now(timezone.utc)
     if written_at is None or (now - written_at).total_seconds() > stale_after_s:
-        return StationStatus(STALE, STALE, _count(document.get("input_overflows")), written_at)
+        return StationStatus(STALE, STALE, _count(document.get("input_overflows")), written_at, program="stopped")
+    devices = _devices(document)
     return StationStatus(
-        _state(document.get("audio_state")),
-        _state(document.get("controller_state")),
+        devices.get("microphone") or devices.get("speaker") or devices.get("output") or "none",
+        devices.get("controller", "none"),
         _count(document.get("input_overflows")),
         written_at,
+        devices=devices,
+        program="running",
     )
+
+
+def _devices(document: dict[str, Any]) -> dict[str, str]:
+    devices = document.get("devices")
+    if isinstance(devices, dict):
+        return {str(name)[:32]: _state(state) for name, state in list(devices.items())[:8]}
+    legacy = {}  # a booth from before issue 14
+    for name, key in (("microphone", "audio_state"), ("controller", "controller_state")):
+        state = _state(document.get(key))
+        if state not in (UNKNOWN, "none", "absent"):
+            legacy[name] = state
+    return legacy
 
 
 def _state(value: Any) -> str:

@@ -169,6 +169,7 @@ def keep_recording(
     audio: bytes | None = None,
     code: str | None = None,
     recording_id: uuid.UUID | None = None,
+    second_take: bool = False,
 ) -> uuid.UUID:
     """A recording kept by the store as an upload would keep it (no HTTP), enrolling the station if new."""
     from kiosk.central.recordings import AudioStore, ReceivedAudio, parse_metadata, store_recording
@@ -194,6 +195,8 @@ def keep_recording(
     }
     if code is not None:
         document["withdrawal_code"] = code
+    if second_take:
+        document["second_take"] = True
     metadata, document = parse_metadata(json.dumps(document).encode())
     files = AudioStore(store.config.audio_dir)
     files.prepare()

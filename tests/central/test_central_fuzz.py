@@ -34,6 +34,7 @@ OPERATIONS = [
     ("POST", "/api/v1/heartbeats"),
     ("GET", "/api/v1/voices"),
     ("GET", "/api/v1/voices/audio/{sha256}"),
+    ("GET", "/api/v1/withdrawn"),
 ]
 
 
@@ -44,7 +45,7 @@ def test_the_description_lists_every_operation(store: Store, live_server: Any):
     assert listed == set(OPERATIONS)
 
 
-WITHOUT_INPUT = {("GET", "/api/v1/health"), ("GET", "/api/v1/leases")}
+WITHOUT_INPUT = {("GET", "/api/v1/health"), ("GET", "/api/v1/leases"), ("GET", "/api/v1/withdrawn")}
 """Nothing in these requests can be made invalid but the token (tested elsewhere)."""
 CASES = [
     pytest.param(method, path, mode, id=f"{method} {path} {mode.value}")

@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from kiosk.central.api import create_app
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
-from kiosk.central.leases import NameRules, claim
+from kiosk.central.leases import NameRules, claim, create_booking
 from kiosk.central.moderation import (
     approve,
     approved_voices,
+    choose_take,
+    other_takes,
     recordings_to_review,
     reject,
     sweep_orphan_audio,
@@ -185,3 +187,43 @@ def test_the_wall_and_the_memorial_fetch_only_approved_voices(store: Store, live
         assert client.get(f"/api/v1/voices/audio/{hashlib.sha256(unapproved).hexdigest()}").status_code == 404
         assert client.get("/api/v1/voices/audio/not-a-hash").status_code == 422
     assert httpx.get(f"{server.url}/api/v1/voices", timeout=30).status_code == 401
+
+
+def test_a_name_with_an_approved_voice_is_given_to_no_booth(store: Store):
+    rules = NameRules(hand_size=40)
+    booth = authenticate(store.database, enroll(store.database, "booth-9"))
+    approve(store.database, keep_recording(store, "t-xx-001"), by="anna")  # Łaja Maria, born 1911-02-02
+    everyone = {lease.person_id for lease in claim(store.database, booth, rules, how="next", count=40)}
+    assert "t-xx-001" not in everyone and len(everyone) == 39
+    booth_2 = authenticate(store.database, enroll(store.database, "booth-8"))
+    assert claim(store.database, booth_2, rules, how="match", first_name="Łaja", birthday=(2, 2)) == []
+
+
+def test_a_booking_for_a_name_with_an_approved_voice_gives_nothing(store: Store):
+    code = create_booking(store.database, "t-xx-002")
+    approve(store.database, keep_recording(store, "t-xx-002"), by="anna")
+    booth = authenticate(store.database, enroll(store.database, "booth-9"))
+    assert claim(store.database, booth, NameRules(), how="booking", code=code) == []
+
+
+def test_of_two_takes_of_one_name_staff_keep_one_and_the_other_is_rejected(store: Store):
+    first = keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=300))
+    approve(store.database, first, by="anna")
+    with pytest.raises(Conflict, match="approved voice"):  # one voice per name...
+        keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=400), station_id="booth-2")
+    # ...unless a technician kept a second take (`kiosk booth ingest --force`): staff choose.
+    second = keep_recording(store, "t-xx-003", audio=flac_bytes(frequency=400), station_id="booth-2", second_take=True)
+    lone = keep_recording(store, "t-xx-004")
+    both = other_takes(store.database, [second, lone])
+    assert [take.recording_id for take in both[second]] == [first] and lone not in both
+    assert both[second][0].status == "approved"
+    rejected = choose_take(store.database, second, reason="Another take of this name was kept", by="bert")
+    assert rejected == [first]
+    [voice] = approved_voices(store.database, "t-xx-003")
+    assert voice.recording_id == second and voiced(store, "t-xx-003")
+    with store.database.read() as connection:
+        status, reason, by = connection.execute(
+            select(recordings.c.status, recordings.c.reason, recordings.c.decided_by).where(recordings.c.id == first)
+        ).one()
+    assert (status, reason, by) == ("rejected", "Another take of this name was kept", "bert")
+    assert other_takes(store.database, [second]) == {}

@@ -175,8 +175,8 @@ def test_a_staff_member_moderates_withdraws_and_exports_in_a_real_browser(
     rows = page.locator("table.stations tbody tr")
     expect(rows).to_have_count(3)  # waits for the page
     assert "Working" in rows.nth(0).inner_text()
-    assert "Microphone: lost" in rows.nth(1).inner_text() and "disk" in rows.nth(1).inner_text()
-    assert "Never heard from" in rows.nth(2).inner_text()
+    assert "The microphone is not working" in rows.nth(1).inner_text() and "disk" in rows.nth(1).inner_text()
+    assert "Not heard from yet" in rows.nth(2).inner_text()
 
     # Withdrawal by code: which person first, then the audio goes and the name is free.
     page.goto(f"{server.url}/staff/withdraw")

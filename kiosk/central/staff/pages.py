@@ -37,7 +37,9 @@ from kiosk.central.errors import Conflict, NotFound, Refusal, Unprocessable
 from kiosk.central.moderation import (
     REASON_MAX,
     approve,
+    choose_take,
     decisions,
+    other_takes,
     recording_audio,
     recordings_to_review,
     recording_for_code,
@@ -61,7 +63,7 @@ from kiosk.central.staff.sessions import (
     open_session,
     set_language,
 )
-from kiosk.central.stations import known_stations, latest_heartbeats_by_station
+from kiosk.central.station_health import device_label, problem_words, station_screen, stations_health
 from kiosk.central.status import central_status, collection_is_fictional
 from kiosk.contract import normalise_code
 from kiosk.errors import KioskError
@@ -78,8 +80,6 @@ MAX_PAGE = 100_000
 LANG_COOKIE = "dossin_staff_lang"
 LOGIN_COOKIE = "dossin_staff_login"
 MUSEUM_TIME = get_timezone("Europe/Brussels")
-LOW_DISK_BYTES = 2 * 10**9
-TROUBLED_STATES = {"unknown", "stale", "failed", "lost", "error", "missing", "disconnected", "broken"}
 REASONS = ("other_name", "unclear", "noise", "cut_off", "silent", "not_respectful", "other")
 HISTORY_STATUSES = ("approved", "rejected", "withdrawn")
 SECURITY_HEADERS = {
@@ -385,22 +385,26 @@ def progress(request: Request, database: DatabaseDep) -> Response:
 @router.get("/stations")
 def station_health(request: Request, database: DatabaseDep, silent_after: SilentAfterDep) -> Response:
     session = session_of(request)
-    beats = latest_heartbeats_by_station(database)
-    known = known_stations(database)
-    now = database.now()
-    rows = []
-    for station_id, revoked_at in known:
-        beat = beats.get(station_id)
-        rows.append(_station_health(station_id, beat, revoked_at is not None, now, silent_after))
+    rows = stations_health(database, silent_after=silent_after)
     return render(
         request,
         "stations.html",
         session.language,
         session,
         rows=rows,
-        troubled=sum(1 for row in rows if row["problems"]),
-        silent_minutes=int(silent_after.total_seconds() // 60),
+        troubled=sum(1 for row in rows if row.problems),
+        words=problem_words,
+        device_label=device_label,
     )
+
+
+@router.get("/stations/{station_id}/screen.png")
+def station_screen_picture(request: Request, database: DatabaseDep, station_id: str) -> Response:
+    session_of(request)
+    picture = station_screen(database, station_id)
+    if picture is None:
+        return Response(status_code=404)
+    return Response(picture[1], media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 # -- moderation ------------------------------------------------------------------
@@ -420,6 +424,7 @@ def queue(request: Request, database: DatabaseDep, page: int = 1, notice: str = 
         session.language,
         session,
         items=items,
+        others=other_takes(database, [item.recording_id for item in items]),
         total=total,
         page=page,
         pages=pages,
@@ -449,6 +454,18 @@ async def approve_one(request: Request, database: DatabaseDep, recording_id: uui
     except Refusal as refusal:
         return refused(request, session, refusal)
     return back(_return_to(form), notice="approved")
+
+
+@router.post("/recordings/{recording_id}/choose")
+async def choose_one(request: Request, database: DatabaseDep, recording_id: uuid.UUID) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+        reason = text(session.language, "staff.takes.reason")
+        await run_in_threadpool(choose_take, database, recording_id, reason=reason, by=session.staff.username)
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    return back(_return_to(form), notice="chosen")
 
 
 @router.post("/recordings/{recording_id}/reject")
@@ -636,29 +653,3 @@ def _progress_chart(figures: dict[str, Any]) -> dict[str, Any]:
         "height": max(1, len(rows)) * row_height,
         "overall_width": round(bar_width * figures["names_with_voice"] / figures["persons"], 1) if figures["persons"] else 0,
     }
-
-
-def _station_health(
-    station_id: str, beat: dict[str, Any] | None, revoked: bool, now: datetime, silent_after: timedelta
-) -> dict[str, Any]:
-    """One row of the stations page, with its problems as catalogue keys (and their figures)."""
-    problems: list[tuple[str, dict[str, Any]]] = []
-    heard = datetime.fromisoformat(beat["received_at"]) if beat else None
-    if revoked:
-        problems.append(("stations.problem.revoked", {}))
-    elif heard is None:
-        problems.append(("stations.problem.never", {}))
-    else:
-        if now - heard > silent_after:
-            problems.append(("stations.problem.silent", {}))
-        if beat["free_disk_bytes"] < LOW_DISK_BYTES:
-            problems.append(("stations.problem.disk", {}))
-        if str(beat["audio_state"]).lower() in TROUBLED_STATES:
-            problems.append(("stations.problem.audio", {"state": beat["audio_state"]}))
-        if str(beat["controller_state"]).lower() in TROUBLED_STATES:
-            problems.append(("stations.problem.controller", {"state": beat["controller_state"]}))
-        if beat["input_overflows"] > 0:
-            problems.append(("stations.problem.overflows", {"count": beat["input_overflows"]}))
-        if beat["queue_length"] > 0 and now - heard <= silent_after and beat["queue_length"] >= 20:
-            problems.append(("stations.problem.queue", {"count": beat["queue_length"]}))
-    return {"station_id": station_id, "beat": beat, "heard": heard, "problems": problems}

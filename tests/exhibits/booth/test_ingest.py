@@ -136,3 +136,24 @@ def test_a_take_longer_than_the_booth_allows_is_refused_unread_even_with_force(s
     hour = silence(tmp_path / "hour.flac", seconds=61.0, rate=8_000)
     with pytest.raises(TakeRefused, match="60 s"):
         ingest(store, hour, person_id="P-00002", known_person_ids=KNOWN, consent=CONSENT, force=True, max_duration_s=600)
+
+
+def test_a_name_with_a_voice_is_refused_unless_forced_and_then_marked_for_staff(store, spoken_name):
+    from exhibits.booth.ingest import NameHasVoice
+
+    def on_the_store(person_id: str) -> str | None:
+        return "an approved recording on the central store" if person_id == "P-00002" else None
+
+    with pytest.raises(NameHasVoice, match="P-00002 already has a voice .an approved recording") as refused:
+        ingest(store, spoken_name, person_id="P-00002", known_person_ids=KNOWN, consent=CONSENT, force=False,
+               voice_elsewhere=on_the_store)
+    assert "--force" in refused.value.hint and store.queued() == []
+    first, _ = ingest(store, spoken_name, person_id="P-00001", known_person_ids=KNOWN, consent=CONSENT, force=False,
+                      voice_elsewhere=on_the_store)
+    assert "second_take" not in first.metadata
+    # A second take of a name kept here already is refused too.
+    with pytest.raises(NameHasVoice, match="kept on this station"):
+        ingest(store, spoken_name, person_id="P-00001", known_person_ids=KNOWN, consent=CONSENT, force=False)
+    forced, _ = ingest(store, spoken_name, person_id="P-00002", known_person_ids=KNOWN, consent=CONSENT, force=True,
+                       voice_elsewhere=on_the_store)
+    assert json.loads(forced.sidecar_path.read_text())["second_take"] is True

@@ -19,6 +19,7 @@ from memorial_support import approve_voice, enroll_memorial, name_audio, start_c
 from exhibits.memorial.app import MemorialStation  # noqa: E402
 from hardware.multichannel.simulated import SimulatedMultichannel  # noqa: E402
 from kiosk.config import load_station_config  # noqa: E402
+from kiosk.link.status import read_station_status  # noqa: E402
 
 
 @pytest.fixture
@@ -53,6 +54,11 @@ def test_the_station_fetches_plays_shows_and_goes_on_when_the_store_goes_away(ce
         assert view.name == "Abram Maria Testowa4"
         assert (view.transport, view.departed.isoformat(), view.persons, view.names_with_voice) == ("XX", "1943-04-19", 40, 2)
         assert view.fictional  # the test collection is marked fictional: the screen says so
+        # For the heartbeat: its one device, as it really is (no microphone, no "unknown").
+        assert read_station_status(config.data_dir).devices == {"output": "ready"}
+        output.lose()
+        run_until(station, output, lambda: read_station_status(config.data_dir).devices == {"output": "lost"})
+        output.restore()
         central.server.stop()
         played = station.player.played
         run_until(station, output, lambda: station.player.played >= played + 3)

@@ -23,7 +23,7 @@ from hardware.audio.portaudio import SoundDeviceSpeaker  # noqa: E402
 from hardware.audio.simulated import SimulatedSpeaker  # noqa: E402
 from kiosk.central.moderation import approve  # noqa: E402
 from kiosk.link.client import CentralClient  # noqa: E402
-from kiosk.link.voices import VoiceCatalogue  # noqa: E402
+from kiosk.link.voices import Policy, VoiceCache  # noqa: E402
 
 
 class Reports:
@@ -61,7 +61,7 @@ def voices_of(central, tmp_path):
     approve(central.database, keep_recording(central, "p-0002", audio=flac_bytes(seconds=1.0, frequency=330), station_id="booth-7"), by="anna")
 
     def make(speaker) -> WallVoices:
-        voices = WallVoices(VoiceCatalogue(tmp_path / "voices"), speaker, lambda: CentralClient.for_station(station.config))
+        voices = WallVoices(VoiceCache(tmp_path / "voices", Policy.ON_DEMAND), speaker, lambda: CentralClient.for_station(station.config))
         assert voices.refresh_now()
         return voices
 

@@ -66,15 +66,20 @@ def test_readers_never_see_half_a_status_while_the_booth_writes(tmp_path):
 
 def test_heartbeat_payload_has_what_the_store_expects(station):
     keep_takes(station.store, 2)
-    write_station_status(station.config.data_dir, audio_state="ready", controller_state="none", input_overflows=2)
+    write_station_status(
+        station.config.data_dir, devices={"microphone": "ready", "controller": "connected"}, input_overflows=2
+    )
     payload = heartbeat_payload(station.store, station.config.data_dir)
     assert payload == {
         "version": __version__,
         "queue_length": 2,
         "free_disk_bytes": payload["free_disk_bytes"],
         "audio_state": "ready",
-        "controller_state": "none",
+        "controller_state": "connected",
         "input_overflows": 2,
+        "devices": {"microphone": "ready", "controller": "connected"},
+        "program": "running",
+        "program_seen_at": payload["program_seen_at"],
     }
     assert payload["free_disk_bytes"] > 0
 

@@ -1,7 +1,8 @@
-"""The approved voices a station keeps: from a real central store on loopback, offline, withdrawn."""
+"""The stations' one voice cache: from a real central store on loopback, offline, withdrawn, both policies."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -12,10 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "central"))
 
 from central_support import flac_bytes, keep_recording  # noqa: E402
 
-from kiosk.central.moderation import approve, withdraw  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from kiosk.central.moderation import approve, reject, withdraw  # noqa: E402
 from kiosk.central.recordings import AudioStore  # noqa: E402
+from kiosk.central.schema import recordings  # noqa: E402
 from kiosk.link.client import CentralClient, StoreUnreachable  # noqa: E402
-from kiosk.link.voices import LIST_NAME, VoiceCatalogue, VoiceUnavailable  # noqa: E402
+from kiosk.link.voices import LIST_NAME, Policy, VoiceCache, VoiceUnavailable, approved_voice_on_store  # noqa: E402
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def approved(central) -> dict[str, bytes]:
 
 
 def test_only_approved_voices_are_listed_fetched_and_kept(station, approved, tmp_path):
-    catalogue = VoiceCatalogue(tmp_path / "voices")
+    catalogue = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
     with CentralClient.for_station(station.config) as client:
         voices = catalogue.refresh(client)
         assert list(voices.entries) == ["p-0002", "p-0050"]  # transport and list order
@@ -47,10 +51,10 @@ def test_only_approved_voices_are_listed_fetched_and_kept(station, approved, tmp
 def test_after_a_restart_without_network_the_last_list_and_audio_are_used(station, approved, central, tmp_path):
     folder = tmp_path / "voices"
     with CentralClient.for_station(station.config) as client:
-        VoiceCatalogue(folder).refresh(client)
-        VoiceCatalogue(folder).audio(client, "p-0050")
+        VoiceCache(folder, Policy.ON_DEMAND).refresh(client)
+        VoiceCache(folder, Policy.ON_DEMAND).audio(client, "p-0050")
     central.server.stop()
-    again = VoiceCatalogue(folder)
+    again = VoiceCache(folder, Policy.ON_DEMAND)
     assert again.has_voice("p-0002") and again.has_voice("p-0050")
     assert again.audio(None, "p-0050").read_bytes() == approved["p-0050"]
     with CentralClient.for_station(station.config, timeout_s=2) as client:
@@ -64,7 +68,7 @@ def test_after_a_restart_without_network_the_last_list_and_audio_are_used(statio
 def test_a_withdrawn_voice_disappears_and_its_kept_audio_is_deleted(station, approved, central, tmp_path):
     withdrawn = flac_bytes(frequency=660)
     approve(central.database, keep_recording(central, "p-0010", audio=withdrawn, code="HJKM-4567", station_id="booth-7"), by="anna")
-    catalogue = VoiceCatalogue(tmp_path / "voices")
+    catalogue = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
     with CentralClient.for_station(station.config) as client:
         catalogue.refresh(client)
         kept = catalogue.audio(client, "p-0010")
@@ -78,26 +82,26 @@ def test_a_withdrawn_voice_disappears_and_its_kept_audio_is_deleted(station, app
 
 def test_a_voice_withdrawn_since_the_last_list_is_refused_by_the_store(station, approved, central, tmp_path):
     approve(central.database, keep_recording(central, "p-0011", audio=flac_bytes(frequency=770), code="HJKM-4568", station_id="booth-7"), by="anna")
-    catalogue = VoiceCatalogue(tmp_path / "voices")
+    catalogue = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
     with CentralClient.for_station(station.config) as client:
         catalogue.refresh(client)
         withdraw(central.database, AudioStore(central.config.audio_dir), "HJKM-4568", by="anna")
         with pytest.raises(VoiceUnavailable, match="no longer"):
             catalogue.audio(client, "p-0011")
-    assert not any(catalogue.audio_dir.glob("*.flac")) if catalogue.audio_dir.exists() else True
+    assert not any(catalogue.audio_dir.rglob("*.flac")) if catalogue.audio_dir.exists() else True
 
 
 def test_a_damaged_saved_list_is_only_a_cache(tmp_path, caplog):
     folder = tmp_path / "voices"
     folder.mkdir()
     (folder / LIST_NAME).write_text('{"persons": 3, "voices": [', encoding="utf-8")
-    catalogue = VoiceCatalogue(folder)
+    catalogue = VoiceCache(folder, Policy.ON_DEMAND)
     assert catalogue.current.entries == {}
     assert "unreadable" in caplog.text
 
 
 def test_audio_damaged_on_the_store_is_not_kept(station, approved, central, tmp_path):
-    catalogue = VoiceCatalogue(tmp_path / "voices")
+    catalogue = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
     with CentralClient.for_station(station.config) as client:
         voices = catalogue.refresh(client)
         sha = voices.entries["p-0050"].sha256
@@ -106,4 +110,47 @@ def test_audio_damaged_on_the_store_is_not_kept(station, approved, central, tmp_
         with pytest.raises(VoiceUnavailable, match="does not match"):
             catalogue.audio(client, "p-0050")
     assert catalogue.cached_audio("p-0050") is None
-    assert not list(catalogue.audio_dir.glob("*")) if catalogue.audio_dir.exists() else True
+    assert not list(catalogue.audio_dir.rglob("*")) if catalogue.audio_dir.exists() else True
+
+
+def test_the_store_says_whether_a_name_has_an_approved_voice(station, approved, central):
+    assert approved_voice_on_store(station.config, "p-0002") == "an approved recording on the central store"
+    assert approved_voice_on_store(station.config, "p-0003") is None  # waiting, not approved
+    assert approved_voice_on_store(station.config, "p-0004") is None
+    central.server.stop()
+    assert "could not be asked" in approved_voice_on_store(station.config, "p-0004")
+
+
+def test_the_memorial_policy_fetches_everything_and_deletes_what_is_withdrawn(station, approved, central, tmp_path):
+    cache = VoiceCache(tmp_path / "memorial", Policy.AHEAD)
+    with CentralClient.for_station(station.config) as client:
+        voices = cache.refresh(client)
+        assert [entry.person_id for entry in cache.kept_entries()] == ["p-0002", "p-0050"]
+        kept = cache.path_of(voices.entries["p-0002"].sha256)
+        assert cache.read(voices.entries["p-0002"].sha256, voices.entries["p-0002"].size_bytes) == approved["p-0002"]
+        with central.database.read() as connection:
+            recording_id = connection.execute(
+                select(recordings.c.id).where(recordings.c.sha256 == voices.entries["p-0002"].sha256)
+            ).scalar_one()
+        reject(central.database, recording_id, reason="another name was read", by="anna")
+        cache.refresh(client)
+    assert not kept.exists() and [entry.person_id for entry in cache.kept_entries()] == ["p-0050"]
+
+
+def test_an_unchanged_list_costs_a_304_and_a_change_is_seen(station, approved, central, tmp_path):
+    cache = VoiceCache(tmp_path / "voices", Policy.ON_DEMAND)
+    with CentralClient.for_station(station.config) as client:
+        first = cache.refresh(client)
+        assert first.etag
+        unchanged = client.send("GET", "/voices", headers={"If-None-Match": first.etag})
+        assert unchanged.status_code == 304 and unchanged.content == b""
+        assert list(cache.refresh(client).entries) == ["p-0002", "p-0050"]
+        withdrawn = flac_bytes(frequency=880)
+        approve(central.database, keep_recording(central, "p-0012", audio=withdrawn, code="HJKM-4569", station_id="booth-7"), by="anna")
+        assert "p-0012" in cache.refresh(client).entries
+        cache.audio(client, "p-0012")
+        withdraw(central.database, AudioStore(central.config.audio_dir), "HJKM-4569", by="anna")
+        after = cache.refresh(client)
+    assert "p-0012" not in after.entries and after.etag != first.etag
+    assert not cache.path_of(hashlib.sha256(withdrawn).hexdigest()).exists()
+    assert VoiceCache(tmp_path / "voices", Policy.ON_DEMAND).current.etag == after.etag  # kept across a restart
