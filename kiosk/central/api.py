@@ -11,7 +11,10 @@ give `detail` as a list). The description is served at /openapi.json.
 - `PUT /api/v1/recordings/{recording_id}`: the upload, exactly as CONTRACT.md says
   (see `kiosk.central.recordings`).
 - `POST /api/v1/leases` `{"how": "next"|"match"|"booking", "count", "first_name",
-  "birthday": "MM-DD", "code"}` -> `{"leases": [...]}`.
+  "birthday": "MM-DD", "age", "code"}` -> `{"leases": [...]}`; 429 after too many wrong codes.
+- `POST /api/v1/bookings`, `GET`/`DELETE /api/v1/bookings/{code}`: the museum's booking
+  system, with a token of role "booking" (`kiosk.central.booking_api`); such a token
+  does nothing else, and a station's token cannot book.
 - `GET /api/v1/leases`: the names this booth holds. `DELETE /api/v1/leases/{id}`: give one back.
   `POST /api/v1/leases/{id}/renew`: hold it longer.
 - `POST /api/v1/heartbeats` `{version, queue_length, free_disk_bytes, audio_state,
@@ -45,7 +48,9 @@ from kiosk import __version__
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
 from kiosk.central.errors import Refusal
+from kiosk.central.bookings import WrongCodes, is_booking_code
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.matching import MAX_AGE, MIN_AGE
 from kiosk.central.moderation import approved_voices, voice_audio
 from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
 from kiosk.central.status import central_status
@@ -69,6 +74,9 @@ class ClaimIn(_Request):
     count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
     first_name: Annotated[StorableText, Field(max_length=100)] | None = None
     birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
+    age: Annotated[
+        int, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, description="The participant's age, a whole number.")
+    ] | None = None
     code: Annotated[StorableText, Field(max_length=32)] | None = None
 
     @field_validator("birthday")
@@ -84,8 +92,8 @@ class ClaimIn(_Request):
 
     @model_validator(mode="after")
     def _what_to_match(self) -> ClaimIn:
-        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday):
-            raise ValueError('"match" needs a first_name or a birthday')
+        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday or self.age is not None):
+            raise ValueError('"match" needs a first_name, a birthday or an age')
         if self.how == "booking" and not (self.code or "").strip():
             raise ValueError('"booking" needs the code')
         return self
@@ -172,11 +180,12 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
     words = {
         400: "The request is malformed.",
         401: "No token, or a token this store does not know (`kiosk central enroll`).",
-        403: "The token's station may not do this.",
+        403: "The token's station may not do this (or its role may not: see `kiosk central enroll --role`).",
         404: "No such thing.",
         409: "A conflict with what the store holds.",
         410: "The lease has ended.",
         413: "Larger than [server] max_upload_mb.",
+        429: "Too many wrong booking codes from this station: wait, then try again.",
         415: "Not multipart/form-data.",
         422: "What was sent is not valid.",
         503: "The database does not answer.",
@@ -198,6 +207,9 @@ def current_station(
             "no valid station token: send Authorization: Bearer TOKEN with the token from `kiosk central enroll`",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if station.role == "booking":
+        # The booking system's token books (/api/v1/bookings) and does nothing a station does.
+        raise HTTPException(403, "a booking token may only make, read and cancel bookings (/api/v1/bookings)")
     return station
 
 
@@ -238,6 +250,13 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     )
     app.state.database = database
     app.state.audio = audio
+    wrong_codes = WrongCodes(
+        database.now, limit=config.bookings.wrong_code_limit, window_s=config.bookings.wrong_code_window_s
+    )
+
+    from kiosk.central.booking_api import booking_router  # /api/v1/bookings, for the booking system
+
+    app.include_router(booking_router(config, database), prefix=API)
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 
@@ -295,9 +314,16 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
         response.status_code = stored.status
         return stored.to_json()
 
-    @app.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 409, 422), tags=["names"])
+    @app.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
     def post_leases(body: ClaimIn, station: StationDep) -> Any:
-        """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits."""
+        """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
+
+        A match shares the participant's first name, birthday or age (9 to 120), best the
+        most of them; a booked name goes only to its code. Wrong booking codes are limited
+        per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
+        """
+        if body.how == "booking":
+            wrong_codes.check(station.station_id)
         taken = claim(
             database,
             station,
@@ -306,8 +332,11 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
             count=body.count,
             first_name=body.first_name,
             birthday=body.birthday_tuple(),
+            age=body.age,
             code=body.code,
         )
+        if body.how == "booking" and not taken and not is_booking_code(database, body.code):
+            wrong_codes.wrong(station.station_id)
         return {"leases": [lease.to_json() for lease in taken]}
 
     @app.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401), tags=["names"])

@@ -33,6 +33,11 @@ class Station:
 
     id: int
     station_id: str
+    role: str = "booth"
+    """What its token may do (ROLES): only booths lease and upload, only "booking" books."""
+
+
+ROLES = ("booth", "wall", "memorial", "booking")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Heartbeat:
     input_overflows: int
 
 
-def enroll(database: Database, station_id: str) -> str:
+def enroll(database: Database, station_id: str, role: str = "booth") -> str:
     """A new token for STATION_ID (a new station, or a new token replacing the old one).
 
     The token is returned once and never stored; print it for the technician.
@@ -57,6 +62,8 @@ def enroll(database: Database, station_id: str) -> str:
             f"station id {station_id!r} is not usable",
             "use lowercase letters, digits and dashes, at most 40, starting with a letter or digit (e.g. booth-1)",
         )
+    if role not in ROLES:
+        raise KioskError(f"role {role!r} is not known", f"use one of {', '.join(ROLES)}")
     token = new_token()
     hashed = token_hash(token)
     now = database.now()
@@ -65,16 +72,21 @@ def enroll(database: Database, station_id: str) -> str:
         if existing is None:
             connection.execute(
                 insert(stations).values(
-                    station_id=station_id, token_hash=hashed, created_at=now, token_issued_at=now, revoked_at=None
+                    station_id=station_id,
+                    token_hash=hashed,
+                    created_at=now,
+                    token_issued_at=now,
+                    revoked_at=None,
+                    role=role,
                 )
             )
         else:
             connection.execute(
                 update(stations)
                 .where(stations.c.id == existing)
-                .values(token_hash=hashed, token_issued_at=now, revoked_at=None)
+                .values(token_hash=hashed, token_issued_at=now, revoked_at=None, role=role)
             )
-    log.info("station enrolled", extra={"station_id": station_id, "replaced": existing is not None})
+    log.info("station enrolled", extra={"station_id": station_id, "role": role, "replaced": existing is not None})
     return token
 
 
@@ -85,13 +97,13 @@ def authenticate(database: Database, token: str | None) -> Station | None:
     hashed = token_hash(token)
     with database.read() as connection:
         row = connection.execute(
-            select(stations.c.id, stations.c.station_id, stations.c.token_hash).where(
+            select(stations.c.id, stations.c.station_id, stations.c.token_hash, stations.c.role).where(
                 stations.c.token_hash == hashed, stations.c.revoked_at.is_(None)
             )
         ).first()
     if row is None or not same_hash(row.token_hash, hashed):
         return None
-    return Station(row.id, row.station_id)
+    return Station(row.id, row.station_id, row.role)
 
 
 def record_heartbeat(database: Database, station: Station, beat: Heartbeat) -> datetime:

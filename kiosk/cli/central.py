@@ -59,9 +59,16 @@ def serve(config_path: Path) -> None:
 
 @central.command()
 @config_option
+@click.option(
+    "--role",
+    type=click.Choice(["booth", "wall", "memorial", "booking"]),
+    default="booth",
+    show_default=True,
+    help="What the token may do; booking: the museum's booking system (/api/v1/bookings only).",
+)
 @click.argument("station_id")
 @json_option
-def enroll(config_path: Path, station_id: str, as_json: bool) -> None:
+def enroll(config_path: Path, role: str, station_id: str, as_json: bool) -> None:
     """Print a new token for STATION_ID; enrolling again replaces the old token.
 
     The token is shown once and stored only as a hash: save it in the station's
@@ -73,10 +80,10 @@ def enroll(config_path: Path, station_id: str, as_json: bool) -> None:
 
     database = open_database(load_central_config(config_path))
     try:
-        token = enroll_station(database, station_id)
+        token = enroll_station(database, station_id, role)
     finally:
         database.dispose()
-    emit({"station_id": station_id, "token": token}, as_json, lambda r: r["token"])
+    emit({"station_id": station_id, "role": role, "token": token}, as_json, lambda r: r["token"])
 
 
 @central.command()
@@ -237,3 +244,8 @@ def export(config_path: Path, out: Path, as_json: bool) -> None:
         as_json,
         lambda r: f"wrote {r['bag']}: {r['recordings']} recordings, {r['files']} files, {r['bytes']} bytes",
     )
+
+
+from kiosk.cli.booking import booking  # noqa: E402  (its own module; `kiosk central booking`)
+
+central.add_command(booking)
