@@ -43,7 +43,9 @@ class ControllerState(enum.Enum):
 
 
 class ControllerEvent(NamedTuple):
-    """Something a person did: "button_down", "button_up", or "presence" (with `present`)."""
+    """Something a person did: "button_down", "button_up", "presence" (with `present`),
+    or a tactile key pressed: "prev", "next", "select" (a key acts when pressed, once;
+    letting go says nothing, so a held key never repeats for someone counting steps)."""
 
     kind: str
     present: bool | None = None
@@ -55,6 +57,11 @@ class ControllerInfo(NamedTuple):
     protocol_version: int
     firmware_version: str
     board: str
+    features: frozenset[str] = frozenset()
+
+    @property
+    def has_tactile_keys(self) -> bool:
+        return protocol.FEATURE_NAV in self.features
 
 
 class Controller(abc.ABC):
@@ -131,13 +138,16 @@ def event_from(message: protocol.Message) -> ControllerEvent | None:
         return ControllerEvent("button_down" if value == protocol.DOWN else "button_up")
     if what == protocol.PRESENCE and value in ("0", "1"):
         return ControllerEvent("presence", value == "1")
+    if what in protocol.NAV_KEYS and value == protocol.DOWN:
+        return ControllerEvent(what.lower())
     return None
 
 
 def hello_info(message: protocol.Message) -> ControllerInfo | None:
     if message.kind != protocol.HELLO or len(message.args) < 3 or not message.args[0].isdigit():
         return None
-    return ControllerInfo(int(message.args[0]), message.args[1], message.args[2])
+    features = frozenset(message.args[3].split("+")) if len(message.args) > 3 else frozenset()
+    return ControllerInfo(int(message.args[0]), message.args[1], message.args[2], features)
 
 
 class _Pending(NamedTuple):

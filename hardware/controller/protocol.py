@@ -26,7 +26,7 @@ RETURN = 0x0D  # \r: tolerated before \n, for terminals that send both
 # Message kinds (see PROTOCOL.md)
 HELLO = "HELLO"  # both ways: versions
 HEARTBEAT = "HB"  # both ways: alive (the controller adds uptime, button, presence)
-EVENT = "EV"  # controller: BUTTON DOWN|UP, PRESENCE 1|0
+EVENT = "EV"  # controller: BUTTON DOWN|UP, PRESENCE 1|0, PREV|NEXT|SELECT DOWN|UP
 ON_AIR = "AIR"  # station: 1|0
 RING = "RING"  # station: 0..100
 LED = "LED"  # station: <name>,OFF|ON|BLINK
@@ -39,6 +39,16 @@ PRESENCE = "PRESENCE"
 DOWN = "DOWN"
 UP = "UP"
 LED_MODES = ("OFF", "ON", "BLINK")
+
+# The tactile keys beside the big button (firmware 1.1 and later), for visitors who
+# cannot see the screen: move the focus back, forward, and press what has the focus.
+PREV = "PREV"
+NEXT = "NEXT"
+SELECT = "SELECT"
+NAV_KEYS = (PREV, NEXT, SELECT)
+# Features a board names after its board name in HELLO, joined by "+". A board that
+# names none (firmware 1.0) has only the big button; an older station ignores the field.
+FEATURE_NAV = "NAV"
 
 
 def crc16(data, crc=0xFFFF):

@@ -24,6 +24,7 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
+from hardware.controller.protocol import NAV_KEYS
 from hardware.controller.firmware.main import DEBOUNCE_MS, PRESENCE_SETTLE_MS, Firmware
 from hardware.controller.link import SerialController
 
@@ -33,11 +34,12 @@ log = logging.getLogger(__name__)
 class SimulatedBoard:
     """The Pico's pins as plain values: inputs a test sets, outputs it reads."""
 
-    __slots__ = ("pressed", "present", "on_air", "ring", "button_led", "status_led", "changes", "_on_change")
+    __slots__ = ("pressed", "present", "keys", "on_air", "ring", "button_led", "status_led", "changes", "_on_change")
 
     def __init__(self, on_change: Callable[[str, object], None] | None = None):
         self.pressed = False
         self.present = False
+        self.keys: set[str] = set()  # the tactile keys held down: PREV, NEXT, SELECT
         self.on_air = False
         self.ring = 0
         self.button_led = False
@@ -57,6 +59,9 @@ class SimulatedBoard:
 
     def someone_present(self) -> bool:
         return self.present
+
+    def key_pressed(self, key: str) -> bool:
+        return key in self.keys
 
     def set_on_air(self, on: bool) -> None:
         self._set("on_air", bool(on))
@@ -159,6 +164,15 @@ class PtyControllerSimulator:
 
     def release(self) -> None:
         self.board.pressed = False
+
+    def press_key(self, key: str, hold_s: float = 0.1) -> None:
+        """Press one of the tactile keys (PREV, NEXT, SELECT) and let go, as a finger does."""
+        if key not in NAV_KEYS:
+            raise ValueError(f"the controller has no key {key!r}: it has {', '.join(NAV_KEYS)}")
+        self.board.keys.add(key)
+        time.sleep(max(hold_s, 2 * DEBOUNCE_MS / 1000))
+        self.board.keys.discard(key)
+        time.sleep(2 * DEBOUNCE_MS / 1000)
 
     def arrive(self) -> None:
         """Someone steps into the booth (the sensor settles after PRESENCE_SETTLE_MS)."""

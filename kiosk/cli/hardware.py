@@ -19,7 +19,11 @@ from pathlib import Path
 
 import click
 
-KEYS = "b: press the button   h: hold/let go   p: someone at the door/gone   u: pull/put back the cable   g: line noise   q: quit"
+KEYS = (
+    "b: press the button   h: hold/let go   ,: previous   .: next   s: select   "
+    "p: someone at the door/gone   u: pull/put back the cable   g: line noise   q: quit"
+)
+NAV_KEY_OF = {",": "PREV", ".": "NEXT", "s": "SELECT"}  # the tactile keys beside the button
 LIGHT_NAMES = {"on_air": "on air", "ring": "ring light", "button_led": "button light", "status_led": "board LED"}
 
 
@@ -96,7 +100,10 @@ def simulate(link: Path, duration: float) -> None:
 
 
 def _key(simulator, key: str) -> None:
-    if key == "b":
+    if key in NAV_KEY_OF:
+        click.echo(f"key: {NAV_KEY_OF[key].lower()}")
+        simulator.press_key(NAV_KEY_OF[key])
+    elif key == "b":
         click.echo("button: pressed")
         simulator.press()
     elif key == "h":

@@ -21,8 +21,9 @@ try:
 except ImportError:
     import protocol  # on the board, copied next to this file
 
-FIRMWARE_VERSION = "1.0.0"
+FIRMWARE_VERSION = "1.1.0"  # 1.1: the three tactile keys (PREV, NEXT, SELECT)
 BOARD = "rp2040"
+FEATURES = protocol.FEATURE_NAV  # named in HELLO after the board
 
 DEBOUNCE_MS = 30  # a button contact bounces for a few ms; a deliberate press lasts 100+
 PRESENCE_SETTLE_MS = 200  # a presence sensor's output flickers at the edge of its range
@@ -38,6 +39,8 @@ PIN_ON_AIR = 16  # relay or MOSFET for the light outside the door
 PIN_RING = 17  # PWM to the ring light's dimmer
 PIN_BUTTON_LED = 18
 PIN_STATUS_LED = 25  # the Pico's own LED: steady when the station talks, blinking when not
+# The tactile keys, each to ground with the internal pull-up: pressed reads 0
+PIN_KEYS = {protocol.PREV: 10, protocol.NEXT: 11, protocol.SELECT: 12}
 PWM_FREQUENCY = 1000
 
 
@@ -76,6 +79,7 @@ class Firmware:
         self.sequence = protocol.Sequence()
         self.button = Debounced(DEBOUNCE_MS)
         self.presence = Debounced(PRESENCE_SETTLE_MS)
+        self.keys = {key: Debounced(DEBOUNCE_MS) for key in protocol.NAV_KEYS}
         self.started_ms = now_ms
         self.last_heartbeat_ms = None
         self.last_heard_ms = None  # None: the station has not spoken since start
@@ -84,12 +88,15 @@ class Firmware:
         self.button_led = "OFF"
         self._output = bytearray()
         self._apply_lights(now_ms)
-        self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD)
+        self._hello()
 
     # -- output ----------------------------------------------------------------------
 
     def _send(self, kind, *args):
         self._output += protocol.encode(self.sequence.next(), kind, *args)
+
+    def _hello(self):
+        self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD, FEATURES)
 
     def take_output(self):
         data = bytes(self._output)
@@ -106,7 +113,7 @@ class Firmware:
     def _handle(self, message, now_ms):
         kind, args = message.kind, message.args
         if kind == protocol.HELLO:
-            self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD)
+            self._hello()
         elif kind == protocol.HEARTBEAT:
             pass  # being heard is all it says
         elif kind in protocol.COMMANDS:
@@ -147,6 +154,10 @@ class Firmware:
             self._send(protocol.EVENT, protocol.BUTTON, protocol.DOWN if self.button.value else protocol.UP)
         if self.presence.sample(self.board.someone_present(), now_ms):
             self._send(protocol.EVENT, protocol.PRESENCE, 1 if self.presence.value else 0)
+        for key in protocol.NAV_KEYS:  # a fixed order, so two keys pressed together stay in order
+            debounced = self.keys[key]
+            if debounced.sample(self.board.key_pressed(key), now_ms):
+                self._send(protocol.EVENT, key, protocol.DOWN if debounced.value else protocol.UP)
         if self.last_heartbeat_ms is None or now_ms - self.last_heartbeat_ms >= HEARTBEAT_MS:
             self.last_heartbeat_ms = now_ms
             self._send(
@@ -181,6 +192,7 @@ class PicoBoard:
         self._on_air = machine.Pin(PIN_ON_AIR, machine.Pin.OUT, value=0)
         self._button_led = machine.Pin(PIN_BUTTON_LED, machine.Pin.OUT, value=0)
         self._status_led = machine.Pin(PIN_STATUS_LED, machine.Pin.OUT, value=0)
+        self._keys = {key: machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP) for key, pin in PIN_KEYS.items()}
         self._ring = machine.PWM(machine.Pin(PIN_RING))
         self._ring.freq(PWM_FREQUENCY)
         self._ring.duty_u16(0)
@@ -190,6 +202,9 @@ class PicoBoard:
 
     def someone_present(self):
         return self._presence.value() == 1
+
+    def key_pressed(self, key):
+        return self._keys[key].value() == 0
 
     def set_on_air(self, on):
         self._on_air.value(1 if on else 0)

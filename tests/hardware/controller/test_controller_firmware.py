@@ -39,7 +39,7 @@ def board() -> SimulatedBoard:
 def test_it_says_hello_at_boot_and_when_asked(board):
     station = Station(Firmware(board, 0))
     (hello,) = station.heard()
-    assert (hello.kind, hello.args) == ("HELLO", ("1", firmware_main.FIRMWARE_VERSION, "rp2040"))
+    assert (hello.kind, hello.args) == ("HELLO", ("1", firmware_main.FIRMWARE_VERSION, "rp2040", "NAV"))
     assert [m.kind for m in station.send("HELLO", 1, "0.1.0", now=5)] == ["HELLO"]
 
 
@@ -60,6 +60,27 @@ def test_the_button_is_debounced(board):
     firmware.poll(200)
     firmware.poll(200 + DEBOUNCE_MS)
     assert [m.args for m in station.heard()] == [("BUTTON", "UP")]
+
+
+def test_the_tactile_keys_are_debounced_and_keep_their_order(board):
+    firmware = Firmware(board, 0)
+    station = Station(firmware)
+    firmware.poll(0)
+    station.heard()
+    board.keys = {"NEXT"}
+    firmware.poll(10)
+    board.keys = set()  # a bounce shorter than the debounce time says nothing
+    firmware.poll(12)
+    firmware.poll(12 + DEBOUNCE_MS)
+    assert station.heard() == []
+    board.keys = {"SELECT", "PREV"}  # two keys at once arrive in the fixed order
+    firmware.poll(100)
+    firmware.poll(100 + DEBOUNCE_MS)
+    assert [m.args for m in station.heard()] == [("PREV", "DOWN"), ("SELECT", "DOWN")]
+    board.keys = set()
+    firmware.poll(200)
+    firmware.poll(200 + DEBOUNCE_MS)
+    assert [m.args for m in station.heard()] == [("PREV", "UP"), ("SELECT", "UP")]
 
 
 def test_commands_set_the_lights_and_are_acknowledged(board):
@@ -171,6 +192,10 @@ def test_the_pico_wiring_through_a_fake_machine_module(monkeypatch):
     assert pins[firmware_main.PIN_BUTTON].pull == "PULL_UP" and not board.button_pressed()
     pins[firmware_main.PIN_BUTTON].level = 0
     assert board.button_pressed()
+    for key, pin in firmware_main.PIN_KEYS.items():
+        assert pins[pin].pull == "PULL_UP" and not board.key_pressed(key)
+    pins[firmware_main.PIN_KEYS["NEXT"]].level = 0
+    assert board.key_pressed("NEXT") and not board.key_pressed("PREV")
 
     sent = bytearray()
     clock = iter(range(0, 10_000, 5))
@@ -184,7 +209,7 @@ def test_the_pico_wiring_through_a_fake_machine_module(monkeypatch):
         rounds=20,
     )
     kinds = [(m.kind, m.args) for m in FrameReader().feed(bytes(sent))]
-    assert ("ACK", ("1",)) in kinds and ("EV", ("BUTTON", "DOWN")) in kinds
+    assert ("ACK", ("1",)) in kinds and ("EV", ("BUTTON", "DOWN")) in kinds and ("EV", ("NEXT", "DOWN")) in kinds
     assert pins[firmware_main.PIN_ON_AIR].level == 1
     assert machine.pwm.duty == 65535 and machine.pwm.frequency == firmware_main.PWM_FREQUENCY
 

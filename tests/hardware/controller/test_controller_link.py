@@ -55,7 +55,8 @@ def collect(link: SerialController, count: int, timeout: float = 3.0) -> list[Co
 
 def test_hello_then_lights_follow_commands(simulator, link):
     connected(link)
-    assert link.info.firmware_version == "1.0.0" and link.info.protocol_version == 1
+    assert link.info.firmware_version == "1.1.0" and link.info.protocol_version == 1
+    assert link.info.has_tactile_keys
     link.set_on_air(True)
     link.set_ring(80)
     link.set_button_led("ON")
@@ -70,6 +71,24 @@ def test_a_press_arrives_as_down_then_up(simulator, link):
     assert collect(link, 2) == [ControllerEvent("button_down"), ControllerEvent("button_up")]
     simulator.arrive()
     assert collect(link, 1) == [ControllerEvent("presence", True)]
+
+
+def test_the_tactile_keys_arrive_once_per_press(simulator, link):
+    connected(link)
+    for key in ("NEXT", "NEXT", "PREV", "SELECT"):
+        simulator.press_key(key)
+    assert collect(link, 4) == [ControllerEvent("next"), ControllerEvent("next"), ControllerEvent("prev"), ControllerEvent("select")]
+    time.sleep(0.2)
+    assert link.events() == []  # letting go says nothing
+    with pytest.raises(ValueError, match="has no key"):
+        simulator.press_key("UP")
+
+
+def test_a_board_without_tactile_keys_still_connects(simulator, link):
+    connected(link)
+    simulator.inject(encode(7, "HELLO", 1, "1.0.0", "rp2040"))  # firmware 1.0 names no features
+    wait_for(lambda: link.info is not None and not link.info.has_tactile_keys, "the older board's HELLO")
+    assert link.state is ControllerState.CONNECTED
 
 
 def test_garbage_split_frames_and_a_bad_checksum_on_a_live_line(simulator, link):
