@@ -46,6 +46,7 @@ from kiosk.central.moderation import (
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import collection_imports, recordings, stations
 from kiosk.central.staff.accounts import LoginRefused, log_in
+from kiosk.central.staff.bookings import add_booking_pages
 from kiosk.central.staff.export import plan_bag, stream_bag_tar
 from kiosk.central.staff.sessions import (
     COOKIE,
@@ -474,6 +475,12 @@ def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -
         except Refusal as refusal:
             return refused(request, session, refusal)
         return render(request, "withdraw_done.html", session.language, session, done=done, found=found)
+
+    # -- bookings (kiosk.central.staff.bookings) ---------------------------------------
+
+    add_booking_pages(
+        router, config, database, session_of=session_of, render=render, posted=posted, back=back, refused=refused
+    )
 
     # -- export ----------------------------------------------------------------------
 
