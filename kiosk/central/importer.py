@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +108,9 @@ def _import(connection: Connection, collection: Collection, now: datetime) -> Im
     unchanged: list[int] = []
     updated = 0
     for person in collection.persons:
-        departed = collection.transport(person.transport).departed
-        values = _person_values(person, transport_ids[person.transport], queue_order[person.person_id], departed)
+        values = _person_values(
+            person, transport_ids[person.transport], queue_order[person.person_id], collection.age_at_departure(person)
+        )
         before = existing.get(person.person_id)
         if before is None:
             added.append(
@@ -195,7 +196,7 @@ def _import_transports(
     return ids
 
 
-def _person_values(person: Person, transport_id: int, queue_order: int, departed: date | None) -> dict[str, Any]:
+def _person_values(person: Person, transport_id: int, queue_order: int, age: int | None) -> dict[str, Any]:
     birth = person.birth_date
     return {
         "transport_id": transport_id,
@@ -206,7 +207,7 @@ def _person_values(person: Person, transport_id: int, queue_order: int, departed
         "birth_date": str(birth) if birth else None,
         "birth_month": birth.month if birth else None,
         "birth_day": birth.day if birth else None,
-        "age_at_departure": birth.age_on(departed) if birth and departed else None,
+        "age_at_departure": age,
         "birth_place": person.birth_place,
         "sex": person.sex,
         "fate": person.fate,
