@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from central_support import Store
+from test_central_leases import Clock, booth, clock  # noqa: F401  (the store's clock, moved by the test)
 from sqlalchemy import func, inspect, select
 
 from kiosk.central.bookings import (
@@ -22,36 +23,11 @@ from kiosk.central.errors import Conflict, Gone, NotFound, Refusal, Unprocessabl
 from kiosk.central.leases import NameRules, claim
 from kiosk.central.matching import Wish
 from kiosk.central.schema import bookings, persons
-from kiosk.central.stations import Station, authenticate, enroll
 from kiosk.collection.model import PartialDate
 
 RULES = BookingRules(expire_days=30)
 NAMES = NameRules(lease_s=600, hand_size=50)
 XX_LEFT = date(1943, 4, 19)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(store: Store) -> Clock:
-    clock = Clock()
-    store.database.clock = clock
-    return clock
-
-
-def booth(store: Store, station_id: str) -> Station:
-    station = authenticate(store.database, enroll(store.database, station_id))
-    assert station is not None
-    return station
 
 
 def xx_age(number: int) -> int:
@@ -189,10 +165,10 @@ def test_expiry_frees_the_name_and_ends_the_code(store: Store, clock: Clock):
     short = BookingRules(expire_days=2)
     [made] = book(store.database, short, [participant(first_name="Rywka")])
     station = booth(store, "booth-1")
-    clock.advance(days=2, seconds=-1)
+    clock.advance(2 * 86400 - 1)
     assert made.person_id not in {l.person_id for l in claim(store.database, station, NAMES, how="next", count=50)}
     assert find_booking(store.database, made.code).state == "active"
-    clock.advance(seconds=1)
+    clock.advance(1)
     assert find_booking(store.database, made.code).state == "expired"
     assert claim(store.database, station, NAMES, how="booking", code=made.code) == []
     [matched] = claim(store.database, station, NAMES, how="match", first_name="Rywka")
@@ -200,7 +176,7 @@ def test_expiry_frees_the_name_and_ends_the_code(store: Store, clock: Clock):
     with pytest.raises(Gone, match="expired"):
         cancel_booking(store.database, made.code)
     # Booked again, by another participant: a new code; the old one stays dead.
-    [store.database.clock.advance(days=1)]
+    clock.advance(86400)
     assert made.code not in {b.code for b in list_bookings(store.database, live_only=True)}
 
 

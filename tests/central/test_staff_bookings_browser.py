@@ -7,62 +7,23 @@ Screenshots go to $STAFF_SCREENSHOTS when set (else the test's temporary folder)
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from central_support import Store, make_config
-from playwright.sync_api import expect, sync_playwright
+from central_support import Store
+from playwright.sync_api import expect
+from test_staff_browser import browser, shots, sqlite_store  # noqa: F401  (fixtures shared with the other pages)
 
 from kiosk.central.api import create_app
 from kiosk.central.bookings import find_booking
-from kiosk.central.db import open_database
-from kiosk.central.importer import import_collection
 from kiosk.central.leases import NameRules, claim
 from kiosk.central.staff.accounts import add_staff
 from kiosk.central.stations import authenticate, enroll
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path, small_collection: Path) -> Iterator[Store]:
-    config = make_config(tmp_path / "central")
-    database = open_database(config)
-    import_collection(database, small_collection)
-    try:
-        yield Store(config, database)
-    finally:
-        database.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no {CHROMIUM}: install Debian's chromium (scripts/setup does)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("STAFF_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:

@@ -120,29 +120,30 @@ def add_booking_pages(
             members = 1
         language = str(form.get("language", ""))
         entered = [_member_fields(form, index) for index in range(members)]
+
+        def again(status: int, problem: str, **values: Any) -> Response:
+            # What was typed comes back in the form only; nothing was kept.
+            return page(request, session, status=status, members=members, entered=entered,
+                        chosen_language=language, problem=problem, problem_values=values)
+
         wishes = []
         for number, fields in enumerate(entered, start=1):
             try:
                 birthday = _birthday(fields)
                 wishes.append(participant(fields["first_name"], birthday, fields["age"]))
             except ValueError:
-                return page(request, session, status=422, members=members, entered=entered,
-                            chosen_language=language, problem="bookings.problem.half_birthday",
-                            problem_values={"number": number})
+                return again(422, "bookings.problem.half_birthday", number=number)
             except Unprocessable as refusal:
-                key = "bookings.problem.age" if "age" in refusal.detail else "bookings.problem.birthday"
-                return page(request, session, status=422, members=members, entered=entered,
-                            chosen_language=language, problem=key, problem_values={"number": number})
+                key = "age" if "age" in refusal.detail else "birthday"
+                return again(422, f"bookings.problem.{key}", number=number)
         try:
             made = await run_in_threadpool(
                 book, database, rules, wishes, language=language, made_by=f"staff:{session.staff.username}"
             )
         except Conflict:
-            return page(request, session, status=409, members=members, entered=entered,
-                        chosen_language=language, problem="bookings.problem.no_name")
+            return again(409, "bookings.problem.no_name")
         except Unprocessable:
-            return page(request, session, status=422, members=members, entered=entered,
-                        chosen_language=language, problem="bookings.problem.language")
+            return again(422, "bookings.problem.language")
         return back(f"/staff/bookings/{made[0].code}/sheet", made="1")
 
     @router.get("/bookings/{code}/sheet")
@@ -182,14 +183,9 @@ def add_booking_pages(
         typed = str(form.get("code", ""))[:40]
         try:
             done = await run_in_threadpool(cancel_booking, database, typed, by=f"staff:{session.staff.username}")
-        except NotFound:
-            return page(request, session, status=404, problem="bookings.problem.unknown",
-                        problem_values={"code": typed}, cancel_code=typed)
-        except Conflict:
-            return page(request, session, status=409, problem="bookings.problem.used",
-                        problem_values={"code": typed}, cancel_code=typed)
-        except Gone:
-            return page(request, session, status=410, problem="bookings.problem.expired",
+        except (NotFound, Conflict, Gone) as refusal:
+            problem = {NotFound: "unknown", Conflict: "used", Gone: "expired"}[type(refusal)]
+            return page(request, session, status=refusal.status, problem=f"bookings.problem.{problem}",
                         problem_values={"code": typed}, cancel_code=typed)
         return back("/staff/bookings", notice="cancelled", code=done.code)
 
