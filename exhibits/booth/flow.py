@@ -341,7 +341,8 @@ class BoothFlow:
             raise ValueError(f"age {age!r} is not a whole number from {MIN_AGE} to {MAX_AGE}")
         assignment = self.names.matching(first_name=first_name or None, birthday=birthday, age=age)
         if assignment is None:
-            self._offer(self.names.next_waiting(), fallback_notice="no_match")
+            notice = "no_match" if age is None else "no_match_shared"
+            self._offer(self.names.next_waiting(), fallback_notice=notice)
         else:
             self._offer(assignment, fallback_notice=None)
 

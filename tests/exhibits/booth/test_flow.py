@@ -243,6 +243,8 @@ def test_a_match_on_age_gives_someone_of_that_age_when_their_transport_left(tmp_
     flow.choose_way("match")
     with pytest.raises(ValueError, match="9 to 120"):
         flow.match(first_name=None, birthday=None, age=8)
+    flow.match(first_name=None, birthday=None, age=120)  # nobody was 120: the next name, and says so
+    assert flow.step is Step.NAME and flow.notice == "no_match_shared" and flow.assignment.how == "next"
 
 
 def test_the_age_stepper_starts_at_nothing_and_stays_within_9_to_120():
