@@ -6,7 +6,7 @@ Captures one long take (10 minutes by default) from the microphone named like --
 while N processes spin on the CPU (by default one per core), polling check() every second
 and level() 30 times a second as the booth does. Prints the input overflows, the samples
 captured against the wall time, and the longest gap between two audio callbacks, which is
-what `stall_timeout` must stay above. Run it after changing hardware/audio.py, and on a new
+what `stall_timeout` must stay above. Run it after changing hardware/audio/, and on a new
 station model with its own microphone.
 
 On a null sink (--own-pulseaudio starts a private PulseAudio for machines without a sound
@@ -29,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hardware.audio import MicrophoneState, SoundDeviceMicrophone  # noqa: E402
+from hardware.audio.api import MicrophoneState  # noqa: E402
+from hardware.audio.portaudio import SoundDeviceMicrophone  # noqa: E402
 
 
 class TimedMicrophone(SoundDeviceMicrophone):

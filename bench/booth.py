@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 from exhibits.booth.flow import BoothFlow, Step, Timing  # noqa: E402
 from exhibits.booth.names import LocalNameSource  # noqa: E402
 from exhibits.booth.quality import analyze  # noqa: E402
-from exhibits.booth.takes import TakeStore  # noqa: E402
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker  # noqa: E402
+from exhibits.booth.take_store import TakeStore  # noqa: E402
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker  # noqa: E402
 from kiosk.collection import load_collection, write_demo  # noqa: E402
-from kiosk.session import ManualClock  # noqa: E402
+from kiosk.clock import ManualClock  # noqa: E402
 
 RATE = 48_000
 BLOCK = 960

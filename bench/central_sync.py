@@ -40,7 +40,7 @@ import numpy as np
 import soundfile
 
 ROOT = Path(__file__).resolve().parent.parent
-SYNC_TESTS = ROOT / "tests" / "sync"
+SYNC_TESTS = ROOT / "tests" / "kiosk" / "link"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(SYNC_TESTS))
 
@@ -55,7 +55,8 @@ from sync_support import (  # noqa: E402
     write_small_collection,
 )
 
-from exhibits.booth.takes import WITHDRAWAL_ALPHABET, TakeStore  # noqa: E402
+from exhibits.booth.take_store import TakeStore  # noqa: E402
+from kiosk.link.outbox import WITHDRAWAL_ALPHABET  # noqa: E402
 from kiosk.central.stations import enroll  # noqa: E402
 
 CHILD = SYNC_TESTS / "sync_child.py"  # `kiosk` with the sync commands registered

@@ -92,7 +92,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, daemon: Any) -> None:
-    from hardware.multichannel import SoundDeviceMultichannel
+    from hardware.multichannel.portaudio import SoundDeviceMultichannel
 
     sink = f"memorial{args.channels}"
     channel_map = ALSA_MAPS[args.channels]

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hardware.audio import SoundDeviceSpeaker  # noqa: E402
+from hardware.audio.portaudio import SoundDeviceSpeaker  # noqa: E402
 from kiosk.accessibility import AudioGuide, Control, ScreenWords  # noqa: E402
 from kiosk.speech import Speech, SpeechCache  # noqa: E402
 

@@ -14,20 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
+from kiosk.configbase import LANGUAGES, STATION_ID_PATTERN, FileConfig, Section, explain_problem, problem_location
 from kiosk.errors import KioskError
 
 EXHIBITS = ("booth", "wall", "memorial")
-LANGUAGES = ("nl", "fr", "en")
-STATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class StationSection(_Section):
+class StationSection(Section):
     id: Annotated[str, Field(pattern=STATION_ID_PATTERN)]
     exhibit: Literal["booth", "wall", "memorial"]
     languages: list[Literal["nl", "fr", "en"]] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
@@ -41,7 +36,7 @@ class StationSection(_Section):
         return value
 
 
-class DisplaySection(_Section):
+class DisplaySection(Section):
     fullscreen: bool = True
     width: Annotated[int, Field(ge=640, le=7680)] = 1920
     height: Annotated[int, Field(ge=480, le=4320)] = 1080
@@ -51,18 +46,18 @@ class DisplaySection(_Section):
     snapshot_path: str = "data/screen.png"
 
 
-class IdleSection(_Section):
+class IdleSection(Section):
     # WCAG 2.2.1 (timing adjustable): warn before ending a session, and leave at least
     # 20 seconds to answer with a simple action.
     warn_after_s: Annotated[float, Field(ge=10, le=3600)] = 60
     answer_within_s: Annotated[float, Field(ge=20, le=600)] = 30
 
 
-class CollectionSection(_Section):
+class CollectionSection(Section):
     path: str = "collection"
 
 
-class CentralSection(_Section):
+class CentralSection(Section):
     url: str = ""
     token_file: str = ""
 
@@ -74,11 +69,11 @@ class CentralSection(_Section):
         return value.rstrip("/")
 
 
-class DataSection(_Section):
+class DataSection(Section):
     dir: str = "data"
 
 
-class BoothSection(_Section):
+class BoothSection(Section):
     # The microphone and loudspeaker by (part of) their name as `kiosk doctor` lists them,
     # or "simulated" on a machine without them (the demo, tests).
     microphone: str = "default"
@@ -92,7 +87,7 @@ class BoothSection(_Section):
     controller: str = "none"
 
 
-class WallSection(_Section):
+class WallSection(Section):
     # Where a person's name is heard when a visitor asks for it: as [booth] speaker.
     speaker: str = "default"
     # How often the wall asks the central store which recordings staff approved.
@@ -103,7 +98,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_PATTERN = r"^\s*(closed|\d{2}:\d{2}-\d{2}:\d{2}(\s*,\s*\d{2}:\d{2}-\d{2}:\d{2})*)\s*$"
 
 
-class MemorialHoursSection(_Section):
+class MemorialHoursSection(Section):
     """When the memorial sounds, in the station's local time (see exhibits.memorial.playlist)."""
 
     mon: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
@@ -116,7 +111,7 @@ class MemorialHoursSection(_Section):
     closed_dates: list[date] = Field(default_factory=list)
 
 
-class MemorialSection(_Section):
+class MemorialSection(Section):
     # The multichannel sound card by (part of) its name as `kiosk doctor` lists it, or
     # "simulated" (the demo, tests).
     output: str = "default"
@@ -140,12 +135,12 @@ class MemorialSection(_Section):
         return value
 
 
-class LogSection(_Section):
+class LogSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class SyncSection(_Section):
-    """How `kiosk sync run` talks to the central store (see `kiosk.sync`)."""
+class SyncSection(Section):
+    """How `kiosk sync run` talks to the central store (see `kiosk.link`)."""
 
     # A heartbeat tells the staff's overview the station is alive and how full its queue is.
     heartbeat_s: Annotated[float, Field(ge=5, le=3600)] = 60
@@ -172,22 +167,6 @@ class SyncSection(_Section):
         if first is not None and value < first:
             raise ValueError(f"must be at least retry_first_s ({first})")
         return value
-
-
-class FileConfig(_Section):
-    """A configuration read from a file: relative paths are taken from that file's folder,
-    so a station's or a central store's folder can be moved or copied whole."""
-
-    # Filled in by the loader, not read from the file.
-    source: Path | None = Field(default=None, exclude=True)
-
-    @property
-    def folder(self) -> Path:
-        return self.source.parent if self.source else Path.cwd()
-
-    def resolve(self, relative: str) -> Path:
-        path = Path(relative).expanduser()
-        return path if path.is_absolute() else (self.folder / path)
 
 
 class StationConfig(FileConfig):
@@ -230,31 +209,6 @@ class StationConfig(FileConfig):
     def describe(self) -> dict:
         """The settings as a technician may see them: no secret, only where it lives."""
         return self.model_dump(mode="json")
-
-
-def problem_location(loc: tuple) -> str:
-    """Where in a TOML file a pydantic error points: `[section] key`."""
-    parts = [str(p) for p in loc]
-    if len(parts) >= 2:
-        return f"[{parts[0]}] {'.'.join(parts[1:])}"
-    return f"[{parts[0]}]" if parts else "(top level)"
-
-
-def explain_problem(error: dict) -> str:
-    """A pydantic error in words a technician can act on."""
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown setting: check its spelling, or remove it"
-    if kind == "missing":
-        return "is required"
-    if kind == "literal_error":
-        allowed = error.get("ctx", {}).get("expected", "")
-        return f"must be one of {allowed} (found {error.get('input')!r})"
-    if kind == "string_pattern_mismatch":
-        return f"must be lowercase letters, digits and dashes, at most 40 (found {error.get('input')!r})"
-    message = error.get("msg", "is not valid")
-    message = message.removeprefix("Value error, ")
-    return f"{message} (found {error.get('input')!r})"
 
 
 def parse_station_config(text: str, source: Path) -> StationConfig:

@@ -87,7 +87,7 @@ def _not_a_booth(name: str) -> Check:
 
 
 def _station_status(config: StationConfig):
-    from kiosk.sync.status import STALE, UNKNOWN, read_station_status
+    from kiosk.link.status import STALE, UNKNOWN, read_station_status
 
     status = read_station_status(config.data_dir)
     return None if status.audio_state in (STALE, UNKNOWN) else status
@@ -97,7 +97,8 @@ def _station_status(config: StationConfig):
 
 
 def check_microphone(config: StationConfig, say: Say) -> Check:
-    from hardware.audio import DeviceError, SoundDeviceMicrophone
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import SoundDeviceMicrophone
 
     name = config.booth.microphone
     if name == "simulated":
@@ -147,7 +148,8 @@ def _loudest_dbfs(samples: np.ndarray, rate: int, window_s: float = 0.05) -> flo
 
 
 def check_speaker(config: StationConfig) -> Check:
-    from hardware.audio import DeviceError, SoundDeviceSpeaker
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import SoundDeviceSpeaker
 
     name = config.booth.speaker
     if name == "simulated":
@@ -351,11 +353,11 @@ def check_token(config: StationConfig, health: Health | None) -> Check:
 
 
 def check_sync_queue(config: StationConfig) -> Check:
-    from exhibits.booth.takes import TakeStore
-    from kiosk.sync.prune import sync_counts
+    from kiosk.link.outbox import Outbox
+    from kiosk.link.prune import sync_counts
 
     try:
-        counts = sync_counts(TakeStore(config.data_dir / "takes", config.station.id))
+        counts = sync_counts(Outbox(config.data_dir / "takes", config.station.id))
     except (KioskError, OSError) as error:
         return Check("sync_queue", FAIL, f"the take store cannot be read: {error}", "see the disk check above; check the data folder's owner")
     detail = f"{counts['queued']} queued, {counts['sent']} sent, {counts['failed']} failed"

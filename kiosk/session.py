@@ -16,21 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Clock = Callable[[], float]
-
-
-class ManualClock:
-    """A clock that moves only when told: for tests, and for screenshots of timed states."""
-
-    def __init__(self, start: float = 0.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
+from kiosk.clock import Clock
 
 class Phase(enum.Enum):
     ATTRACT = "attract"  # nobody is here; the station invites

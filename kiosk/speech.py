@@ -38,7 +38,7 @@ import soundfile
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
-    from hardware.audio import Speaker
+    from hardware.audio.api import Speaker
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,11 @@ from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
-SIMULATED = "simulated"
-
 
 def make_microphone(config: StationConfig):
-    from hardware import audio, audio_sim
+    from hardware.devices import microphone_named
 
-    if config.booth.microphone == SIMULATED:
-        return audio_sim.SimulatedMicrophone(None)
-    return audio.SoundDeviceMicrophone(config.booth.microphone)
+    return microphone_named(config.booth.microphone)
 
 
 def make_speaker(config: StationConfig):
@@ -36,16 +32,10 @@ def make_speaker(config: StationConfig):
 
 def make_controller(config: StationConfig):
     """`[booth] controller`: "none" (touch only), "simulated", or the controller's serial port."""
-    from hardware.controller.link import NoController, SerialController
+    from hardware.devices import controller_named
     from kiosk import __version__
 
-    if config.booth.controller == "none":
-        return NoController()
-    if config.booth.controller == SIMULATED:
-        from hardware.controller.simulator import SimulatedSerialController
-
-        return SimulatedSerialController(config.data_dir / "controller.pty", station_version=__version__)
-    return SerialController(config.booth.controller, station_version=__version__)
+    return controller_named(config.booth.controller, pty_path=config.data_dir / "controller.pty", station_version=__version__)
 
 
 def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, controller=None):
@@ -56,7 +46,7 @@ def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, c
 
 
 def make_store(config: StationConfig):
-    from exhibits.booth.takes import TakeStore
+    from exhibits.booth.take_store import TakeStore
 
     store = TakeStore(config.data_dir / "takes", config.station.id)
     report = store.reconcile()
@@ -74,7 +64,7 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
         if config.central.url:
             # Names come from the central store as leases, a few kept in hand for when
             # the network is down.
-            from exhibits.booth.remote_names import RemoteNameSource
+            from exhibits.booth.names import RemoteNameSource
 
             names = RemoteNameSource.for_station(config, collection=collection, voiced_here=store.voiced_person_ids).start()
         else:

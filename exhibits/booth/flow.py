@@ -16,17 +16,31 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from exhibits.booth.names import Assignment, NameSource
+from hardware.audio.api import DeviceError, Microphone, MicrophoneState, Speaker
+from kiosk.contract import AGE_BANDS, MAX_AGE, MIN_AGE, UNDER_13
+from kiosk.link.outbox import Consent, KeptTake
 
 log = logging.getLogger(__name__)
 
 CONSENT_VERSION = "2026-11"  # the version of the consent texts in media/i18n (consent.*)
-AGE_BANDS = ("9-12", "13-17", "18+")
-UNDER_13 = "9-12"
-MIN_AGE, MAX_AGE = 9, 120  # "my age" on the match screen (the store takes the same range)
+
+
+class NotNow(RuntimeError):
+    """A touch asked for something the current step does not offer: a double tap, or a
+    tap that came after the step moved on. The touch is ignored; nothing is wrong."""
+
+
+class TakeKeeper(Protocol):
+    """Where an accepted take goes: the booth's `TakeStore` (`exhibits.booth.take_store`)."""
+
+    def keep(
+        self, samples: np.ndarray, sample_rate: int, *, person_id: str, consent: Consent, quality: dict[str, Any]
+    ) -> KeptTake: ...
 
 
 class Step(enum.Enum):
@@ -175,9 +189,9 @@ class BoothFlow:
         *,
         clock: Callable[[], float],
         names: NameSource,
-        microphone,
-        speaker,
-        store,
+        microphone: Microphone,
+        speaker: Speaker,
+        store: TakeKeeper,
         analyze: Callable,
         timing: Timing = Timing(),
         max_takes: int = 3,
@@ -229,7 +243,7 @@ class BoothFlow:
 
     def _expect(self, *steps: Step) -> None:
         if self.step not in steps:
-            raise RuntimeError(f"not possible during {self.step.value}")
+            raise NotNow(f"not possible during {self.step.value}")
 
     @property
     def hands_free(self) -> bool:
@@ -237,8 +251,6 @@ class BoothFlow:
 
     def start(self) -> None:
         """Opens the microphone; a booth without one shows that it is out of order."""
-        from hardware.audio import DeviceError
-
         try:
             self.microphone.open()
         except DeviceError as error:
@@ -292,8 +304,7 @@ class BoothFlow:
         self._go(Step.CHOOSE)
 
     @property
-    def consent(self):
-        from exhibits.booth.takes import Consent
+    def consent(self) -> Consent:
 
         return Consent(
             version=CONSENT_VERSION,
@@ -426,7 +437,7 @@ class BoothFlow:
     def try_again(self) -> None:
         self._expect(Step.REVIEW)
         if not self.can_try_again:
-            raise RuntimeError("no takes left")
+            raise NotNow("no takes left")
         self.speaker.stop()
         self.review = None
         self._go(Step.COUNTDOWN)
@@ -457,11 +468,11 @@ class BoothFlow:
     def tick(self) -> None:
         now = self.clock()
         state = self.microphone.check()
-        if getattr(state, "name", state) == "LOST" and self.step is not Step.OUT_OF_ORDER:
+        if state is MicrophoneState.LOST and self.step is not Step.OUT_OF_ORDER:
             self._lost()
             return
         if self.step is Step.OUT_OF_ORDER:
-            if getattr(state, "name", state) == "READY":
+            if state is MicrophoneState.READY:
                 resume = self._resume_step or Step.WELCOME
                 self._resume_step = None
                 log.info("microphone back")
@@ -495,6 +506,13 @@ class BoothFlow:
                 self._finish_take()
             elif level is not None and self._endpointer.add(level, elapsed, dt):
                 self._finish_take()
+
+    def device_failed(self, error: DeviceError) -> None:
+        """A device failed while acting on a touch: out of order, as for a lost microphone."""
+        log.error("device failed", extra={"problem": str(error), "step": self.step.value})
+        self._capture_started = None  # the take that failed is not stopped a second time
+        if self.step is not Step.OUT_OF_ORDER:
+            self._lost()
 
     def _lost(self) -> None:
         if self._capture_started is not None:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile
 
-from exhibits.booth.takes import Consent, KeptTake, TakeStore
+from exhibits.booth.take_store import TakeStore
+from kiosk.link.outbox import Consent, KeptTake
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:

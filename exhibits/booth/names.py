@@ -1,9 +1,9 @@
 """Which name a participant reads: by booking code, by a shared first name or birthday,
 or simply the next name that still waits for a voice.
 
-`NameSource` is the booth's one door to names. Until the central store hands out names
-over the network (with leases, so two booths never hold the same one), the
-`LocalNameSource` serves them from the station's own collection and remembers which
+`NameSource` is the booth's one door to names. With a central store, `RemoteNameSource`
+takes them from the store's leases (so two booths never hold the same one); without one,
+the `LocalNameSource` serves them from the station's own collection and remembers which
 already have a voice here.
 """
 
@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from exhibits.booth.reading import fold, reading_aid
+from exhibits.booth.reading import reading_aid
+from kiosk.collection.model import Collection, fold, silhouette_path
 from kiosk.errors import KioskError
+from kiosk.link.leases import HeldLease, LeaseClient
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,39 @@ class NoNameSource:
 
     def voiced(self, person_id: str) -> None:
         pass
+
+
+class RemoteNameSource(LeaseClient[Assignment]):
+    """The booth's `NameSource` over the central store's leases (`kiosk.link.leases`).
+
+    `collection`, when given, supplies portraits; without it the screens show the adult
+    silhouette.
+    """
+
+    def __init__(self, client, data_dir: Path, *, collection: Collection | None = None, **options) -> None:
+        self.collection = collection
+        super().__init__(client, data_dir, **options)
+
+    def _assignment(self, lease: HeldLease) -> Assignment:
+        person = lease.person
+        given, surname = str(person.get("given_names") or ""), str(person.get("surname") or "")
+        collection = self.collection
+        local = collection.by_id.get(lease.person_id) if collection is not None else None
+        if collection is not None and local is not None:
+            image_path, has_portrait = collection.image_path(local), collection.portrait_path(local) is not None
+        else:
+            image_path, has_portrait = silhouette_path("adult"), False
+        return Assignment(
+            person_id=lease.person_id,
+            display_name=" ".join(part for part in (given, surname) if part),
+            surname=surname,
+            given_names=given,
+            transport=str(person.get("transport") or ""),
+            list_number=int(person.get("list_number") or 0),
+            birth_date=person.get("birth_date"),
+            birth_place=str(person.get("birth_place") or ""),
+            image_path=image_path,
+            has_portrait=has_portrait,
+            fictional=bool(person.get("fictional")),
+            how=lease.how,
+        )

@@ -9,7 +9,6 @@ begins syllables in these languages) and show that beside the name as written.
 
 from __future__ import annotations
 
-import unicodedata
 
 VOWELS = set("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿąęőű")
 # Consonant groups that may begin a syllable in the languages of the lists, longest first.
@@ -74,7 +73,3 @@ def reading_aid(name: str) -> str | None:
     return result if result != name else None
 
 
-def fold(text: str) -> str:
-    """Lowercase, without diacritics: 'Łaja' and 'laja', 'Hélène' and 'helene' match."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("ß", "ss"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()

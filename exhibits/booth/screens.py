@@ -13,9 +13,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 
-from exhibits.booth.flow import BoothFlow, Step
+from exhibits.booth.flow import BoothFlow, NotNow, Step
+from hardware.audio.api import DeviceError
 from kiosk.shell.widgets import Named, StationScreen
-from kiosk.sync.status import write_station_status
+from kiosk.link.status import write_station_status
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +150,16 @@ class Booth:
         self.flow.microphone.close()
 
     def do(self, action: str, *args, **kwargs) -> None:
-        """A touch asks the flow to act; a double tap that comes too late changes nothing."""
+        """A touch asks the flow to act; a double tap that comes too late changes nothing.
+
+        A device that fails meanwhile is not a double tap: the booth goes out of order.
+        """
         try:
             getattr(self.flow, action)(*args, **kwargs)
-        except RuntimeError as error:
+        except NotNow as error:
             log.warning("touch ignored", extra={"action": action, "why": str(error)})
+        except DeviceError as error:
+            self.flow.device_failed(error)
         self.view.refresh()
 
     def _on_step(self, step: Step) -> None:
@@ -168,7 +174,10 @@ class Booth:
     def _tick(self, _dt) -> None:
         if self.controls is not None:
             self.controls.pump()  # the controller's button, on this thread like a touch
-        self.flow.tick()
+        try:
+            self.flow.tick()
+        except DeviceError as error:
+            self.flow.device_failed(error)
         now = self.app.clock()
         if now - self._status_written >= STATUS_EVERY_S:
             # For `kiosk sync run`'s heartbeats, which run in another process.

@@ -24,7 +24,7 @@ from pathlib import Path
 from exhibits.memorial.library import Library, Snapshot, refresh_forever
 from exhibits.memorial.player import Player, open_output
 from exhibits.memorial.playlist import ChannelMap, OpeningHours, Playlist
-from hardware.multichannel import MultichannelOutput
+from hardware.multichannel.api import MultichannelOutput
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
 
@@ -36,14 +36,9 @@ FRAME_S = 0.1  # the loop's period: the screen changes once per name, sound is n
 
 
 def make_output(config: StationConfig) -> MultichannelOutput:
-    settings = config.memorial
-    if settings.output == "simulated":
-        from hardware.multichannel_sim import SimulatedMultichannel
+    from hardware.devices import multichannel_named
 
-        return SimulatedMultichannel(settings.channels, realtime=True, keep=False)
-    from hardware.multichannel import SoundDeviceMultichannel
-
-    return SoundDeviceMultichannel(settings.output, settings.channels)
+    return multichannel_named(config.memorial.output, config.memorial.channels)
 
 
 def collection_facts(folder: Path) -> tuple[dict[str, date], bool]:
@@ -106,7 +101,7 @@ class MemorialStation:
         if not self.config.central.url:
             log.warning("memorial has no central store ([central] url is empty): it plays its saved copy only")
             return
-        from kiosk.sync.client import CentralClient
+        from kiosk.link.client import CentralClient
 
         CentralClient.for_station(self.config).close()  # a missing token file stops the start, with what to do
         self._refresher = threading.Thread(

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from exhibits.memorial.playlist import Entry
 from kiosk.errors import KioskError
-from kiosk.sync.client import CentralClient, StoreUnreachable, problem_detail
-from kiosk.sync.files import fsync_directory, read_json, write_json_atomically
+from kiosk.link.client import CentralClient, StoreUnreachable, problem_detail
+from kiosk.files import fsync_directory, read_json, write_json_atomically
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ import soxr
 from exhibits.memorial.library import Library, NotPlayable, Withdrawn
 from exhibits.memorial.loudness import Gain, Silent, gain_for
 from exhibits.memorial.playlist import ChannelMap, Entry, Playlist
-from hardware.audio import DeviceError
-from hardware.multichannel import Clip, MultichannelOutput
+from hardware.audio.api import DeviceError
+from hardware.multichannel.api import Clip, MultichannelOutput
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from exhibits.booth.reading import fold
+from kiosk.collection.model import fold
 
 DECADES = tuple(range(1850, 1950, 10))
 

@@ -51,9 +51,9 @@ from typing import NamedTuple
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kiosk.collection.layout import fsync_directory
 from kiosk.collection.model import AGE_BANDS, Collection, silhouette_path
 from kiosk.errors import KioskError
+from kiosk.files import fsync_directory, replacing
 
 log = logging.getLogger(__name__)
 
@@ -360,17 +360,12 @@ def draw_tile(path: Path, size: tuple[int, int] = TILE_SIZE) -> Image.Image:
 
 
 def _write_atomically(target: Path, write) -> None:
-    """Write under a temporary name, fsync, rename: TARGET is whole or absent, never cut."""
-    temporary = target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
-    try:
-        with open(temporary, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    """Write under a temporary name, fsync, rename: TARGET is whole or absent, never cut.
+
+    The folder is fsynced once by the caller, after all its pages are in place.
+    """
+    with replacing(target, partial=target.with_name(f".{target.name}{PARTIAL_SUFFIX}"), mode=0o644, fsync_folder=False) as handle:
+        write(handle)
 
 
 def _write_index(folder: Path, key: str, pages: Sequence[Page], tiles: Mapping[str, Tile]) -> None:

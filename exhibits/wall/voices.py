@@ -1,7 +1,7 @@
 """A person's name as read in the booth, heard on the portrait wall.
 
 The wall offers "hear their name" only for a recording staff have approved
-(`kiosk.sync.voices.VoiceCatalogue` keeps the central store's list and the audio it
+(`kiosk.link.voices.VoiceCatalogue` keeps the central store's list and the audio it
 fetched). The list is refreshed in the background; audio is fetched when a visitor first
 asks for it, then kept. Nothing here runs on the UI thread: fetching and decoding happen
 on a worker thread, and the screen hears back through a callback it hands to Kivy's
@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 import soundfile
 
-from hardware.audio import DeviceError, Speaker
+from hardware.audio.api import DeviceError, Speaker
 from kiosk.errors import KioskError
-from kiosk.sync.client import CentralClient, StoreUnreachable
-from kiosk.sync.voices import VoiceCatalogue, VoiceUnavailable
+from kiosk.link.client import CentralClient, StoreUnreachable
+from kiosk.link.voices import VoiceCatalogue, VoiceUnavailable
 
 log = logging.getLogger(__name__)
 

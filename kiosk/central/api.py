@@ -28,17 +28,14 @@ give `detail` as a list). The description is served at /openapi.json.
 
 from __future__ import annotations
 
-import calendar
 import logging
 import shutil
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -50,130 +47,28 @@ from kiosk.central.db import Database, open_database
 from kiosk.central.errors import Refusal
 from kiosk.central.bookings import WrongCodes, is_booking_code
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
-from kiosk.central.matching import MAX_AGE, MIN_AGE
 from kiosk.central.moderation import approved_voices, voice_audio
-from kiosk.central.recordings import AudioStore, StorableText, UploadMetadata, parse_metadata, store_recording
+from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
 from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
 from kiosk.central.uploads import check_declared_length, receive_upload
+from kiosk.contract import (
+    ClaimIn,
+    HealthOut,
+    HeartbeatIn,
+    HeartbeatOut,
+    LeaseOut,
+    LeasesOut,
+    Problem,
+    RecordingOut,
+    StorableText,
+    UploadMetadata,
+    VoicesOut,
+)
 
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
-
-
-class _Request(BaseModel):
-    # Fields a newer station adds are ignored, so it still talks to an older store.
-    model_config = ConfigDict(extra="ignore")
-
-
-class ClaimIn(_Request):
-    how: Literal["next", "match", "booking"]
-    count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
-    first_name: Annotated[StorableText, Field(max_length=100)] | None = None
-    birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
-    age: Annotated[
-        int, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, description="The participant's age, a whole number.")
-    ] | None = None
-    code: Annotated[StorableText, Field(max_length=32)] | None = None
-
-    @field_validator("birthday")
-    @classmethod
-    def _a_day(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        month, day = (int(part) for part in value.split("-"))
-        # A leap year, so that 29 February, a real birthday, is allowed.
-        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
-            raise ValueError("is not a day of the year (MM-DD)")
-        return value
-
-    @model_validator(mode="after")
-    def _what_to_match(self) -> ClaimIn:
-        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday or self.age is not None):
-            raise ValueError('"match" needs a first_name, a birthday or an age')
-        if self.how == "booking" and not (self.code or "").strip():
-            raise ValueError('"booking" needs the code')
-        return self
-
-    def birthday_tuple(self) -> tuple[int, int] | None:
-        if self.birthday is None:
-            return None
-        month, day = self.birthday.split("-")
-        return int(month), int(day)
-
-
-class LeaseOut(BaseModel):
-    lease_id: uuid.UUID
-    person_id: str
-    expires_at: datetime
-    how: Literal["next", "match", "booking"]
-    surname: str
-    given_names: str
-    transport: str
-    list_number: int
-    birth_date: str | None
-    birth_place: str
-    fictional: bool
-
-
-class LeasesOut(BaseModel):
-    leases: list[LeaseOut]
-
-
-class HeartbeatIn(_Request):
-    version: Annotated[StorableText, Field(max_length=64)]
-    queue_length: Annotated[int, Field(ge=0, le=INT32)]
-    free_disk_bytes: Annotated[int, Field(ge=0, le=INT64)]
-    audio_state: Annotated[StorableText, Field(max_length=64)]
-    controller_state: Annotated[StorableText, Field(max_length=64)]
-    input_overflows: Annotated[int, Field(ge=0, le=INT64)]
-
-
-class HeartbeatOut(BaseModel):
-    received_at: datetime
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok"]
-    version: str
-    time: datetime
-    database: str
-    free_disk_bytes: int
-
-
-class RecordingOut(BaseModel):
-    recording_id: uuid.UUID
-    status: Literal["received", "approved", "rejected", "withdrawn"]
-    sha256: str
-    size_bytes: int
-    received_at: datetime
-
-
-class VoiceOut(BaseModel):
-    person_id: str
-    recording_id: uuid.UUID
-    sha256: str
-    size_bytes: int
-    duration_s: float
-    surname: str
-    given_names: str
-    transport: str
-    transport_position: int
-    list_number: int
-    approved_at: datetime
-
-
-class VoicesOut(BaseModel):
-    persons: int = Field(description="Persons in the collection (the 25,843).")
-    names_with_voice: int = Field(description="Persons with a received or approved recording.")
-    voices: list[VoiceOut]
-
-
-class Problem(BaseModel):
-    detail: str | list[dict[str, Any]]  # a list for FastAPI's own validation errors
 
 
 def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -18,69 +18,21 @@ name, birthday, age) is used for the match and not kept (`kiosk.central.bookings
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from kiosk.central.bookings import MAX_GROUP, BookingRules, book, cancel_booking, find_booking
+from kiosk.central.bookings import BookingRules, book, cancel_booking, find_booking
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database
-from kiosk.central.matching import MAX_AGE, MIN_AGE, Wish, birthday_problem, parse_birthday
-from kiosk.central.recordings import StorableText
+from kiosk.central.matching import Wish, parse_birthday
+from kiosk.contract import BookingIn, BookingsOut, BookingOut, ParticipantIn
 from kiosk.central.stations import Station, authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="The booking system's token (`kiosk central enroll --role booking`).")
-
-
-class ParticipantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    first_name: Annotated[StorableText, Field(max_length=100, description="Matched as the wall's search folds it.")] | None = None
-    birthday: Annotated[str, Field(max_length=5, description="MM-DD")] | None = None
-    age: Annotated[int, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, description="Whole years.")] | None = None
-
-    @field_validator("birthday")
-    @classmethod
-    def _a_day(cls, value: str | None) -> str | None:
-        problem = birthday_problem(value) if value is not None else None
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    def wish(self) -> Wish:
-        name = " ".join((self.first_name or "").split()) or None
-        return Wish(name, parse_birthday(self.birthday) if self.birthday else None, self.age)
-
-
-class BookingIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    language: Literal["nl", "fr", "en"] = "nl"
-    participants: Annotated[
-        list[ParticipantIn],
-        Field(min_length=1, max_length=MAX_GROUP, description=f"One per participant, 1 to {MAX_GROUP} (a group)."),
-    ]
-
-
-class BookingOut(BaseModel):
-    code: str = Field(description="ABCD-2345; the participant types it at the booth.")
-    person_id: str
-    name: str
-    matched_on: Literal["first_name", "birthday", "age", "next"] | None = Field(
-        None, description="What the participant shares with the person; only when just booked."
-    )
-    expires_at: datetime
-    language: Literal["nl", "fr", "en"]
-    group: str | None = Field(description="The same for every booking of one group.")
-    state: Literal["active", "used", "cancelled", "expired"]
-
-
-class BookingsOut(BaseModel):
-    bookings: list[BookingOut]
 
 
 class _Problem(BaseModel):
@@ -121,6 +73,12 @@ def booking_client(
 ClientDep = Annotated[Station, Depends(booking_client)]
 
 
+def _wish(participant: ParticipantIn) -> Wish:
+    name = " ".join((participant.first_name or "").split()) or None
+    birthday = parse_birthday(participant.birthday) if participant.birthday else None
+    return Wish(name, birthday, participant.age)
+
+
 def booking_router(config: CentralConfig, database: Database) -> APIRouter:
     router = APIRouter(tags=["bookings"])
     rules = BookingRules(expire_days=config.bookings.expire_days)
@@ -132,7 +90,7 @@ def booking_router(config: CentralConfig, database: Database) -> APIRouter:
             book,
             database,
             rules,
-            [participant.wish() for participant in body.participants],
+            [_wish(participant) for participant in body.participants],
             language=body.language,
             made_by=f"api:{client.station_id}",
         )

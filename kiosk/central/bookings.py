@@ -35,17 +35,16 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
 
-from kiosk.central.codes import new_code, normalise_code
+from kiosk.central.codes import new_code
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Gone, NotFound, Refusal, Unprocessable
 from kiosk.central.matching import MatchedOn, Wish, age_problem, best_match, next_waiting, parse_birthday
 from kiosk.central.schema import bookings, persons, transports
+from kiosk.contract import MAX_GROUP, normalise_code
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("nl", "fr", "en")
-MAX_GROUP = 6
-"""A school group reads with at most six participants, with a member of staff."""
 State = Literal["active", "used", "cancelled", "expired"]
 
 

@@ -1,10 +1,9 @@
 """Codes people type: booking codes and the booth's withdrawal codes, and secrets stored hashed.
 
-Both kinds of code look like the booth's withdrawal codes (`exhibits.booth.takes`):
-eight symbols in two groups, ABCD-2345, from an alphabet without the letters people read
-one for another (0/O, 1/I/L) and without U. The same alphabet is repeated here rather
-than imported, so the central store does not load the booth's audio stack; a test keeps
-the two equal.
+Both kinds of code look like the booth's withdrawal codes: eight symbols in two groups,
+ABCD-2345, from an alphabet without the letters people read one for another (0/O, 1/I/L)
+and without U. The alphabet and the canonical form are part of the contract between
+stations and store (`kiosk.contract`).
 
 Station tokens are 256-bit random strings: one round of SHA-256 stores them safely.
 A withdrawal code has only about 39 bits, so a plain hash of it could be reversed by
@@ -17,11 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 
-ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
-LENGTH = 8
+from kiosk.contract import CODE_ALPHABET, CODE_LENGTH
+
 TOKEN_BYTES = 32
 
 _SCRYPT_SALT = b"kazerne-dossin/withdrawal-code/v1"
@@ -30,18 +28,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 def new_code() -> str:
     """A random code in the canonical form ABCD-2345."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return f"{raw[:4]}-{raw[4:]}"
-
-
-def normalise_code(text: str) -> str | None:
-    """The canonical ABCD-2345 form of a code as a person typed it, or None if it is not one.
-
-    Case, spaces and dashes do not matter.
-    """
-    raw = re.sub(r"[\s\-]", "", str(text)).upper()
-    if len(raw) != LENGTH or any(char not in ALPHABET for char in raw):
-        return None
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return f"{raw[:4]}-{raw[4:]}"
 
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from kiosk.config import FileConfig, explain_problem, problem_location
+from kiosk.configbase import FileConfig, Section, explain_problem, problem_location
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -28,11 +28,7 @@ SQLITE_DRIVERS = ("sqlite", "sqlite+pysqlite")
 POSTGRESQL_DRIVER = "postgresql+psycopg"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class ServerSection(_Section):
+class ServerSection(Section):
     # 127.0.0.1 by default: the store is reached through the gallery network's reverse
     # proxy (TLS) or an SSH tunnel, never exposed by accident.
     host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
@@ -42,7 +38,7 @@ class ServerSection(_Section):
     max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 50
 
 
-class DatabaseSection(_Section):
+class DatabaseSection(Section):
     url: str = "sqlite:///central.sqlite3"
 
     @field_validator("url")
@@ -52,11 +48,11 @@ class DatabaseSection(_Section):
         return value
 
 
-class StorageSection(_Section):
+class StorageSection(Section):
     audio_dir: Annotated[str, Field(min_length=1)] = "audio"
 
 
-class NamesSection(_Section):
+class NamesSection(Section):
     # How long a booth may hold a name it has not yet recorded: long enough for one
     # participant's visit (about 15 minutes) with room to spare; a booth renews it.
     lease_s: Annotated[int, Field(ge=60, le=86_400)] = 3600
@@ -65,7 +61,7 @@ class NamesSection(_Section):
     hand_size: Annotated[int, Field(ge=1, le=100)] = 5
 
 
-class StaffSection(_Section):
+class StaffSection(Section):
     # A staff login lasts at most a working day, and ends sooner when the page is left
     # alone: staff computers in the museum are shared.
     session_hours: Annotated[float, Field(ge=0.25, le=24)] = 10
@@ -77,7 +73,7 @@ class StaffSection(_Section):
     station_silent_after_s: Annotated[int, Field(ge=60, le=86_400)] = 600
 
 
-class BookingsSection(_Section):
+class BookingsSection(Section):
     # A booking holds its name this long: a school books weeks ahead; an unused booking
     # must not keep a name from the queue for ever.
     expire_days: Annotated[int, Field(ge=1, le=366)] = 30
@@ -86,7 +82,7 @@ class BookingsSection(_Section):
     wrong_code_window_s: Annotated[int, Field(ge=10, le=86_400)] = 600
 
 
-class LogSection(_Section):
+class LogSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

@@ -14,7 +14,6 @@ then the birthday, then the age; among equals the queue's order decides.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -23,10 +22,9 @@ from sqlalchemy import Connection, and_, case, literal, or_, select
 
 from kiosk.central.schema import persons
 from kiosk.collection.folding import first_name_key
+from kiosk.contract import MAX_AGE, MIN_AGE, birthday_problem
 
 MatchedOn = Literal["first_name", "birthday", "age", "next"]
-MIN_AGE, MAX_AGE = 9, 120
-"""Participants are 9 or older (under 9 they do not read at the booth); 120 bounds a typo."""
 
 
 @dataclass(frozen=True)
@@ -44,17 +42,6 @@ class Wish:
     @property
     def empty(self) -> bool:
         return not self.key and self.birthday is None and self.age is None
-
-
-def birthday_problem(text: str) -> str | None:
-    """Why `text` is not a birthday (MM-DD), or None when it is one (29 February is)."""
-    parts = text.split("-")
-    if len(parts) != 2 or not all(len(part) == 2 and part.isascii() and part.isdigit() for part in parts):
-        return f"birthday {text!r} is not MM-DD (for example 04-19 for 19 April)"
-    month, day = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
-        return f"birthday {text!r} is not a day of the year (MM-DD: month first)"
-    return None
 
 
 def parse_birthday(text: str) -> tuple[int, int]:

@@ -22,7 +22,6 @@ file nobody points to, which `sweep_orphan_audio` removes later.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,11 +31,13 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, exists, func, select, update
 
-from kiosk.central.codes import normalise_code, withdrawal_code_hash
+from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import VOICED_STATUSES, persons, recordings, stations, transports
+from kiosk.contract import normalise_code
+from kiosk.files import fsync_directory
 
 log = logging.getLogger(__name__)
 
@@ -217,16 +218,8 @@ def _delete_audio(audio: AudioStore, relative: str) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _fsync_parent(path)
+    fsync_directory(path.parent)
     return True
-
-
-def _fsync_parent(path: Path) -> None:
-    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sweep_orphan_audio(database: Database, audio: AudioStore, *, grace_s: float = ORPHAN_GRACE_S) -> list[str]:

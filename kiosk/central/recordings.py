@@ -18,129 +18,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.central.bookings import booking_used
-from kiosk.central.codes import normalise_code, withdrawal_code_hash
+from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
 from kiosk.central.schema import leases, persons, recordings
 from kiosk.central.stations import Station
-from kiosk.config import STATION_ID_PATTERN
+from kiosk.contract import UploadMetadata, check_json_value
+from kiosk.files import fsync_directory
 
 log = logging.getLogger(__name__)
 
 FLAC_MAGIC = b"fLaC"
 METADATA_LIMIT = 64 * 1024
 """The metadata part is a few hundred bytes; anything near this is not a booth's."""
-MAX_JSON_DEPTH = 32
 _FILE_MODE = 0o640  # a voice is personal data: not for every user of the machine
 _DIR_MODE = 0o750
-
-
-def _storable_text(value: str) -> str:
-    """Refuse what no database stores as text: NUL characters and lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-StorableText = Annotated[str, AfterValidator(_storable_text)]
-
-
-def check_json_value(value: Any, depth: int = 0) -> None:
-    """Refuse JSON the databases cannot keep: NUL and surrogates in text, NaN, deep nesting."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(value, str):
-        _storable_text(value)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("holds a number that is not finite")
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            _storable_text(key)
-            check_json_value(inner, depth + 1)
-    elif isinstance(value, list):
-        for inner in value:
-            check_json_value(inner, depth + 1)
-
-
-class Consent(BaseModel):
-    """The terms the participant agreed to, as the booth's sidecar records them."""
-
-    model_config = ConfigDict(extra="allow")
-
-    version: Annotated[StorableText, Field(min_length=1, max_length=64)]
-    language: Literal["nl", "fr", "en"]
-    age_band: Literal["9-12", "13-17", "18+"]
-    guardian_confirmed: bool
-
-    @model_validator(mode="after")
-    def _guardian_for_children(self) -> Consent:
-        if self.age_band == "9-12" and not self.guardian_confirmed:
-            raise ValueError("a participant aged 9-12 needs a parent's or guardian's consent (guardian_confirmed)")
-        return self
-
-
-class UploadMetadata(BaseModel):
-    """The `metadata` part of an upload: the booth's sidecar (`exhibits.booth.takes`).
-
-    Fields beyond these (schema_version, channels, format, subtype, ...) are kept as sent.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    person_id: Annotated[StorableText, Field(min_length=1, max_length=200)]
-    station_id: Annotated[str, Field(pattern=STATION_ID_PATTERN)]
-    recorded_at: AwareDatetime
-    duration_s: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]
-    sample_rate: Annotated[int, Field(ge=1000, le=768_000)]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size_bytes: Annotated[int, Field(ge=1, le=2**40)]
-    consent: Consent
-    quality: dict[str, Any]
-    withdrawal_code: Annotated[StorableText, Field(max_length=32)] | None = None
-    recording_id: uuid.UUID | None = None
-
-    @field_validator("recorded_at")
-    @classmethod
-    def _plausible_moment(cls, value: datetime) -> datetime:
-        if not 2000 <= value.year <= 2200:
-            raise ValueError("is not a plausible moment for a recording")
-        return value.astimezone(timezone.utc)
-
-    @field_validator("withdrawal_code")
-    @classmethod
-    def _a_code(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        canonical = normalise_code(value)
-        if canonical is None:
-            raise ValueError("is not a withdrawal code like ABCD-2345")
-        return canonical
 
 
 def parse_metadata(raw: bytes) -> tuple[UploadMetadata, dict[str, Any]]:
@@ -222,25 +126,16 @@ class AudioStore:
         folder = final.parent
         if not folder.is_dir():
             folder.mkdir(mode=_DIR_MODE, exist_ok=True)
-            _fsync_dir(self.root)
+            fsync_directory(self.root)
         if final.exists() and _sha256_file(final) == received.sha256:
             received.path.unlink(missing_ok=True)
             # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
             os.utime(final)
             return relative
         os.replace(received.path, final)
-        _fsync_dir(folder)
-        _fsync_dir(self.incoming)
+        fsync_directory(folder)
+        fsync_directory(self.incoming)
         return relative
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in `directory` durable: without it a power cut may undo it."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sha256_file(path: Path) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kiosk.central.codes import new_token, same_hash, token_hash
 from kiosk.central.db import Database
 from kiosk.central.schema import heartbeats, latest_heartbeats, stations
-from kiosk.config import STATION_ID_PATTERN
+from kiosk.configbase import STATION_ID_PATTERN
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli.central import config_option
-from kiosk.cli.output import emit, json_option
+from kiosk.cli.output import config_option, emit, json_option
 
 
 @click.group()

@@ -71,7 +71,8 @@ def ingest(
     from exhibits.booth.flow import CONSENT_VERSION
     from exhibits.booth.ingest import TakeRefused
     from exhibits.booth.ingest import ingest as ingest_take
-    from exhibits.booth.takes import Consent, TakeStore
+    from exhibits.booth.take_store import TakeStore
+    from kiosk.link.outbox import Consent
     from kiosk.collection import load_collection
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging

@@ -7,15 +7,8 @@ from pathlib import Path
 import click
 
 from kiosk.central.config import DEFAULT_PORT
-from kiosk.cli.output import emit, json_option
+from kiosk.cli.output import config_option, emit, json_option
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The store's central.toml (written by `kiosk central init`).",
-)
 
 
 @click.group()

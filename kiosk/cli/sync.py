@@ -35,7 +35,7 @@ def run(station_toml: Path, once: bool) -> None:
     """
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
-    from kiosk.sync.runner import SyncRunner
+    from kiosk.link.runner import SyncRunner
 
     config = load_station_config(station_toml)
     if once:
@@ -83,12 +83,12 @@ def _status_lines(counts: dict[str, int]) -> str:
 def status(station_toml: Path, as_json: bool) -> None:
     """Count the booth's takes: queued (not yet acknowledged by the store), sent, failed
     (refused for good, waiting for a technician; see the log for why)."""
-    from exhibits.booth.takes import TakeStore
+    from kiosk.link.outbox import Outbox
     from kiosk.config import load_station_config
     from kiosk.logs import configure_logging
-    from kiosk.sync.prune import sync_counts
+    from kiosk.link.prune import sync_counts
 
     config = load_station_config(station_toml)
     configure_logging(config.station.id, "WARNING", stream=sys.stderr)
-    store = TakeStore(config.data_dir / "takes", config.station.id)
+    store = Outbox(config.data_dir / "takes", config.station.id)
     emit(sync_counts(store), as_json, _status_lines)

@@ -31,7 +31,6 @@ from kiosk.collection.layout import (
     README_FILE,
     TRANSPORT_COLUMNS,
     TRANSPORTS_FILE,
-    fsync_directory,
     write_csv_atomically,
 )
 from kiosk.collection.model import AgeBand, PartialDate, age_band
@@ -39,6 +38,7 @@ from kiosk.collection.names import BELGIAN_PLACES, JEWISH_CULTURES, ROMANI, Cult
 from kiosk.collection.portraits import PortraitRecipe, write_portraits
 from kiosk.collection.sources import TRANSPORTS, SourcedTransport, survival_rate, transports_csv_note, weights
 from kiosk.errors import KioskError
+from kiosk.files import fsync_directory, write_durably
 
 README_MARK = "FICTIONAL DEMO COLLECTION"
 """First line of the demo's README.txt: how `demo` knows a folder it may write over."""
@@ -224,9 +224,7 @@ EN  This collection is invented. None of the persons in it ever lived: names, da
 Every row of persons.csv has fictional=yes; every portrait says "fictief · fictif · fictional".
 Seed {seed}, {count} persons.
 """
-    temporary = out / f".{README_FILE}.partial"
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, out / README_FILE)
+    write_durably(out / README_FILE, text.encode("utf-8"), partial=out / f".{README_FILE}.partial", mode=0o644)
 
 
 # -- the persons ---------------------------------------------------------------------------

@@ -7,9 +7,11 @@ apart from each other or from the contract.
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from kiosk.files import replacing
 
 TRANSPORTS_FILE = "transports.csv"
 PERSONS_FILE = "persons.csv"
@@ -45,21 +47,10 @@ def write_csv_atomically(path: Path, header: Sequence[str], rows: Iterable[Seque
     A run killed half-way leaves at most a stray temporary file, never a persons.csv that
     looks complete but stops mid-list.
     """
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+    with replacing(path, partial=path.with_name(f".{path.name}.partial"), mode=0o644) as binary:
+        handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
         handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename in `directory` durable (a power cut must not undo it)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        handle.detach()

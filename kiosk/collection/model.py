@@ -160,6 +160,12 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def fold(text: str) -> str:
+    """Lowercase, without diacritics or surrounding spaces, for matching what people type:
+    'Łaja' and 'laja', 'Hélène ' and 'helene' match (the booth's names, the wall's letters)."""
+    return _fold(text).strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     person_id: str

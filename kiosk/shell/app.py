@@ -24,7 +24,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kiosk import i18n
 from kiosk.config import StationConfig
 from kiosk.paths import FONTS
-from kiosk.session import Clock as SessionClock
+from kiosk.clock import Clock as SessionClock
 from kiosk.session import Phase, VisitorSession
 from kiosk.shell import widgets  # noqa: F401  (registers the shell's widget classes)
 from kiosk.station import StationContent

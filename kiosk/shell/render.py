@@ -15,7 +15,7 @@ from kiosk.config import StationConfig
 from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
-from kiosk.session import ManualClock
+from kiosk.clock import ManualClock
 from kiosk.station import load_content
 
 

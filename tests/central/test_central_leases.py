@@ -9,7 +9,8 @@ import pytest
 from central_support import Store
 from sqlalchemy import func, select
 
-from kiosk.central.codes import ALPHABET, normalise_code
+from kiosk.contract import CODE_ALPHABET as ALPHABET
+from kiosk.contract import normalise_code
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.leases import NameRules, claim, create_booking, held_by, release, renew
 from kiosk.central.schema import leases, persons

@@ -48,7 +48,7 @@ def booths(store: Store, live_server: Any) -> Booths:
 
 
 def sidecar(audio: bytes, recording_id: str, **changes: Any) -> dict[str, Any]:
-    """Metadata as the booth's take store writes it (exhibits.booth.takes)."""
+    """Metadata as the booth's take store writes it (exhibits.booth.take_store)."""
     metadata = {
         "schema_version": 1,
         "recording_id": recording_id,

@@ -22,14 +22,9 @@ import soundfile
 
 from harness.pulse import PulseAudio
 from harness.sound import loudest_window_dbfs, read_wav
-from hardware import audio
-from hardware.audio import (
-    Capture,
-    DeviceError,
-    MicrophoneState,
-    SoundDeviceMicrophone,
-    SoundDeviceSpeaker,
-)
+from hardware.audio import blocks
+from hardware.audio.api import Capture, DeviceError, MicrophoneState
+from hardware.audio.portaudio import SoundDeviceMicrophone, SoundDeviceSpeaker
 
 SPOKEN_NAME = "Chaja Goldsztajn"
 RATE = 48_000
@@ -315,14 +310,14 @@ def test_the_audio_callback_never_waits_for_a_slow_writer(pulse, monkeypatch, mi
     """The callback queues and returns while the writer thread lags by seconds."""
     slow = threading.Event()
     slow.set()
-    keep = audio._Take.keep
+    keep = blocks._Take.keep
 
-    def slow_keep(take: audio._Take, block: audio._Block) -> None:
+    def slow_keep(take: blocks._Take, block: blocks._Block) -> None:
         if slow.is_set():
             time.sleep(0.02)
         keep(take, block)
 
-    monkeypatch.setattr(audio._Take, "keep", slow_keep)
+    monkeypatch.setattr(blocks._Take, "keep", slow_keep)
     mic = SoundDeviceMicrophone("pulse")
     microphones.append(mic)
     mic.open()

@@ -16,18 +16,11 @@ import pytest
 import soundfile
 
 from harness.sound import dbfs
-from hardware import audio
-from hardware.audio import (
-    Capture,
-    DeviceError,
-    Microphone,
-    MicrophoneState,
-    SoundDeviceMicrophone,
-    SoundDeviceSpeaker,
-    Speaker,
-)
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
-from kiosk.session import ManualClock
+from hardware import devices
+from hardware.audio.api import Capture, DeviceError, Microphone, MicrophoneState, Speaker
+from hardware.audio.portaudio import SoundDeviceMicrophone, SoundDeviceSpeaker
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
+from kiosk.clock import ManualClock
 
 RATE = 48_000
 BLOCK = 1024
@@ -75,9 +68,8 @@ def test_the_simulations_implement_the_interfaces_and_only_add_their_triggers():
     assert calls(SimulatedMicrophone) == calls(Microphone) | MICROPHONE_TRIGGERS
     assert calls(SoundDeviceSpeaker) == calls(Speaker) == {"play", "stop", "playing"}
     assert calls(SimulatedSpeaker) == calls(Speaker) | SPEAKER_TRIGGERS
-    # The composition root names them through hardware.audio.
-    assert audio.SimulatedMicrophone is SimulatedMicrophone
-    assert audio.SimulatedSpeaker is SimulatedSpeaker
+    # A composition root picks them by the setting "simulated", through hardware.devices.
+    assert type(devices.speaker_named("simulated")) is SimulatedSpeaker
 
 
 def test_a_take_holds_exactly_the_blocks_between_start_and_stop(on_demand):

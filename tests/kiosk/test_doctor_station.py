@@ -19,10 +19,11 @@ from typing import NamedTuple
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "link"))
 
 from sync_support import CentralServer, enrolled_station, make_central, write_small_collection  # noqa: E402
 
+from hardware.controller.firmware.main import FIRMWARE_VERSION  # noqa: E402
 from hardware.controller.simulator import PtyControllerSimulator  # noqa: E402
 
 KIOSK = [sys.executable, "-m", "kiosk"]
@@ -105,7 +106,7 @@ def test_a_healthy_booth_passes_every_check(booth, speaking):
     assert code == 0 and report["ok"]
     assert "speak into the microphone now" in stderr
     assert "heard you at" in checks["microphone"]["detail"]
-    assert "firmware 1.0.0" in checks["controller"]["detail"]
+    assert f"firmware {FIRMWARE_VERSION}" in checks["controller"]["detail"]
     assert "of the central store" in checks["clock"]["detail"]
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kiosk.session import ManualClock, Phase, VisitorSession
+from kiosk.clock import ManualClock
+from kiosk.session import Phase, VisitorSession
 
 
 @pytest.fixture

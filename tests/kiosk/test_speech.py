@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from exhibits.booth.quality import analyze
-from hardware.audio import SoundDeviceSpeaker
-from hardware.audio_sim import SimulatedSpeaker
+from hardware.audio.portaudio import SoundDeviceSpeaker
+from hardware.audio.simulated import SimulatedSpeaker
 from harness.sound import read_wav
 from kiosk.speech import Speech, SpeechCache, SpeechUnavailable, espeak_wav, voice_for
 

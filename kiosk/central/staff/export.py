@@ -45,6 +45,7 @@ from kiosk.central.moderation import approved_voices
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import recordings
 from kiosk.errors import KioskError
+from kiosk.files import fsync_directory
 
 log = logging.getLogger(__name__)
 
@@ -202,22 +203,14 @@ def write_bag(plan: BagPlan, out: Path, *, progress: Callable[[int], None] | Non
                 handle.flush()
                 os.fsync(handle.fileno())
         for folder in sorted({p for p in temporary.rglob("*") if p.is_dir()} | {temporary}, reverse=True):
-            _fsync_folder(folder)
+            fsync_directory(folder)
         temporary.rename(out)
-        _fsync_folder(parent)
+        fsync_directory(parent)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     log.info("bag exported", extra={"path": str(out), "recordings": plan.recordings})
     return out
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _Spool(io.RawIOBase):

@@ -30,7 +30,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from kiosk.central.codes import normalise_code
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Refusal, Unprocessable
@@ -62,6 +61,7 @@ from kiosk.central.staff.sessions import (
 )
 from kiosk.central.stations import latest_heartbeats_by_station
 from kiosk.central.status import central_status
+from kiosk.contract import normalise_code
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, LOCALES, catalogue, number, text
 

@@ -38,7 +38,7 @@ def booth_station(display, tmp_path):
 
 
 def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(booth_station):
-    from kiosk.sync.status import read_station_status
+    from kiosk.link.status import read_station_status
 
     driver, app, config = booth_station
     flow, controls = app.booth.flow, app.booth.controls

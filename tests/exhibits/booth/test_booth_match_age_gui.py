@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "kiosk" / "link"))
 
 from sync_support import CentralServer, enrolled_station, make_central  # noqa: E402
 

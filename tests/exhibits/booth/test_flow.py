@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from exhibits.booth.flow import BoothFlow, Step, Timing, step_age
+from exhibits.booth.flow import BoothFlow, NotNow, Step, Timing, step_age
 from exhibits.booth.names import LocalNameSource
 from exhibits.booth.quality import analyze
-from exhibits.booth.takes import TakeStore
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
+from exhibits.booth.take_store import TakeStore
+from hardware.audio.api import DeviceError
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
 from kiosk.collection import load_collection, write_demo
-from kiosk.session import ManualClock
+from kiosk.clock import ManualClock
 
 RATE = 48_000
 BLOCK = 960  # 20 ms
@@ -278,3 +279,28 @@ def test_wrong_codes_are_limited_at_the_booth_across_participants(tmp_path, coll
     assert len(asked) == 5, "a locked booth does not even ask"
     booth.clock.advance(600)
     assert flow.enter_booking("ab cd 2345") and flow.assignment.person_id == person.person_id
+
+
+def test_a_device_fault_is_not_a_double_tap(tmp_path, collection, spoken_name, monkeypatch):
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.flow.begin("nl")
+    with pytest.raises(NotNow):
+        booth.flow.begin("nl")  # a double tap: the screen ignores it
+    booth.flow.agree()
+    booth.flow.choose_age("18+")
+    booth.flow.choose_way("next")
+    booth.flow.accept_name()
+    booth.flow.ready()
+    booth.run(5, until=Step.RECORDING)
+
+    def writer_gone():
+        raise DeviceError("the writer thread of the simulated microphone does not answer")
+
+    monkeypatch.setattr(booth.microphone, "stop_capture", writer_gone)
+    with pytest.raises(DeviceError) as raised:
+        booth.flow.reset()
+    assert not isinstance(raised.value, NotNow), "a device fault must not read as a double tap"
+    booth.flow.device_failed(raised.value)
+    assert booth.flow.step is Step.OUT_OF_ORDER
+    assert booth.flow.assignment is not None, "the participant keeps their name"
+    monkeypatch.undo()

@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from exhibits.booth.ingest import TakeRefused, ingest
-from exhibits.booth.takes import Consent, TakeStore
+from exhibits.booth.take_store import Consent, TakeStore
 from kiosk.errors import KioskError
 
 CONSENT = Consent(version="2026-11", language="nl", age_band="13-17", guardian_confirmed=False)

@@ -3,7 +3,7 @@
 import pytest
 
 from exhibits.booth.names import LocalNameSource, read_bookings
-from exhibits.booth.reading import fold
+from kiosk.collection.model import fold
 from kiosk.collection import load_collection, write_demo
 from kiosk.errors import KioskError
 

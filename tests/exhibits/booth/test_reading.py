@@ -2,7 +2,8 @@
 
 import pytest
 
-from exhibits.booth.reading import fold, reading_aid, syllables
+from exhibits.booth.reading import reading_aid, syllables
+from kiosk.collection.model import fold
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memorial_support import approve_voice, enroll_memorial, name_audio, start_central  # noqa: E402
 
 from exhibits.memorial.app import MemorialStation  # noqa: E402
-from hardware.multichannel_sim import SimulatedMultichannel  # noqa: E402
+from hardware.multichannel.simulated import SimulatedMultichannel  # noqa: E402
 from kiosk.config import load_station_config  # noqa: E402
 
 

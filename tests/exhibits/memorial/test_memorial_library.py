@@ -14,7 +14,7 @@ from memorial_support import approve_voice, enroll_memorial, name_audio, start_c
 
 from exhibits.memorial.library import Library  # noqa: E402
 from kiosk.config import load_station_config  # noqa: E402
-from kiosk.sync.client import CentralClient, StoreUnreachable  # noqa: E402
+from kiosk.link.client import CentralClient, StoreUnreachable  # noqa: E402
 
 
 @pytest.fixture

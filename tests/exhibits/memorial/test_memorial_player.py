@@ -18,7 +18,7 @@ from exhibits.memorial.library import Library  # noqa: E402
 from exhibits.memorial.loudness import gain_for, true_peak  # noqa: E402
 from exhibits.memorial.player import Player  # noqa: E402
 from exhibits.memorial.playlist import ChannelMap, Playlist  # noqa: E402
-from hardware.multichannel_sim import SimulatedMultichannel  # noqa: E402
+from hardware.multichannel.simulated import SimulatedMultichannel  # noqa: E402
 
 PAUSE_S = 0.5
 PADDING_S = 0.2  # the silence name_audio puts around each tone

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
 def test_a_short_playlist_sounds_in_order_each_transport_from_its_channel_at_one_loudness(pulse, tmp_path, monkeypatch):
-    from hardware.multichannel import SoundDeviceMultichannel
+    from hardware.multichannel.portaudio import SoundDeviceMultichannel
 
     pulse.add_sink(SINK, 4, channel_map=ALSA_4_CHANNELS)
     monkeypatch.setenv("PULSE_SINK", SINK)  # the ALSA "pulse" device plays into this sink

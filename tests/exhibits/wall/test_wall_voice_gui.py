@@ -12,7 +12,7 @@ import soundfile
 
 TESTS = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TESTS / "central"))
-sys.path.insert(0, str(TESTS / "sync"))
+sys.path.insert(0, str(TESTS / "kiosk" / "link"))
 
 from central_support import flac_bytes, keep_recording  # noqa: E402
 from sync_support import CentralServer, make_central, write_small_collection  # noqa: E402

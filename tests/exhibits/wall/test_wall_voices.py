@@ -12,18 +12,18 @@ import pytest
 
 TESTS = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TESTS / "central"))
-sys.path.insert(0, str(TESTS / "sync"))
+sys.path.insert(0, str(TESTS / "kiosk" / "link"))
 
 from central_support import flac_bytes, keep_recording  # noqa: E402
 from sync_support import CentralServer, enrolled_station, make_central, write_small_collection  # noqa: E402
 from harness.sound import loudest_window_dbfs, read_wav  # noqa: E402
 
 from exhibits.wall.voices import Hearing, WallVoices  # noqa: E402
-from hardware.audio import SoundDeviceSpeaker  # noqa: E402
-from hardware.audio_sim import SimulatedSpeaker  # noqa: E402
+from hardware.audio.portaudio import SoundDeviceSpeaker  # noqa: E402
+from hardware.audio.simulated import SimulatedSpeaker  # noqa: E402
 from kiosk.central.moderation import approve  # noqa: E402
-from kiosk.sync.client import CentralClient  # noqa: E402
-from kiosk.sync.voices import VoiceCatalogue  # noqa: E402
+from kiosk.link.client import CentralClient  # noqa: E402
+from kiosk.link.voices import VoiceCatalogue  # noqa: E402
 
 
 class Reports:

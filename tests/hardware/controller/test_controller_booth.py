@@ -16,12 +16,12 @@ from exhibits.booth.controls import BoothControls, lights_for
 from exhibits.booth.flow import BoothFlow, Step, Timing
 from exhibits.booth.names import LocalNameSource
 from exhibits.booth.quality import analyze
-from exhibits.booth.takes import TakeStore
-from hardware.audio_sim import SimulatedMicrophone, SimulatedSpeaker
+from exhibits.booth.take_store import TakeStore
+from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
 from hardware.controller.link import ControllerState, NoController
 from hardware.controller.simulator import SimulatedSerialController
 from kiosk.collection import load_collection, write_demo
-from kiosk.session import ManualClock
+from kiosk.clock import ManualClock
 
 RATE = 48_000
 BLOCK = 960

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.session import ManualClock
+from kiosk.clock import ManualClock
 from kiosk.config import load_station_config, write_station_config
 from kiosk.station import StationContent, TransportSummary
 

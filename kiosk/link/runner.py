@@ -1,0 +1,203 @@
+"""`kiosk sync run`: the station's uploads, heartbeats and pruning, in one process.
+
+The booth keeps takes (`exhibits.booth.take_store`) and never talks to the network for
+them; this process sends them, so a slow or absent central store can never make a
+participant wait. It runs as its own systemd service beside the station.
+
+A pass takes the due takes oldest first and uploads them one after the other. After an
+upload that got no usable answer it waits (exponential backoff, full jitter,
+`[sync] retry_first_s` doubling up to `retry_max_s`) and goes on with the next take; a
+new pass starts from the oldest again. So one take the store chokes on cannot hold the
+others back, and when the store is down the waits grow and the store is not hammered.
+
+- `run_forever()`: passes until `stop` is set (SIGTERM, SIGINT); when nothing is due
+  it looks for new takes every `POLL_S`. It prunes at the end of the first pass and
+  then at the end of a pass once an hour (`PRUNE_EVERY_S`). Heartbeats go out from a
+  thread.
+- `run_once()`: passes until nothing is due, or until `GIVE_UP_AFTER` uploads in a row
+  got no usable answer (the store is unreachable); then prunes and returns a report.
+
+Both raise `TokenRefused` when the store refuses the token: nothing is marked then.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kiosk.link.outbox import Outbox
+from kiosk.config import StationConfig
+from kiosk.errors import KioskError
+from kiosk.link.backoff import Backoff
+from kiosk.link.client import CentralClient
+from kiosk.link.heartbeat import HeartbeatThread
+from kiosk.link.prune import prune
+from kiosk.link.uploader import InvalidLedger, Outcome, Uploader, UploadStopped
+from kiosk.watchdog import ServiceNotifier
+
+log = logging.getLogger(__name__)
+
+POLL_S = 5.0
+PRUNE_EVERY_S = 3600.0
+"""Pruning reads the marker of every sent take still on disk: once an hour is plenty."""
+GIVE_UP_AFTER = 5
+"""`--once` calls the store unreachable after this many uploads in a row without an answer."""
+
+
+@dataclass
+class RunReport:
+    """What a run did, for `--once`'s summary and the tests."""
+
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0  # intact takes the store called invalid, to be tried later
+    unreachable: bool = False
+    queued_left: int = 0  # takes still queued when the run ended
+    last_problem: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def note(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.kind == "sent":
+            self.sent += 1
+        elif outcome.kind == "failed":
+            self.failed += 1
+        elif outcome.kind == "retry_later":
+            self.waiting += 1
+        elif outcome.kind == "unreachable":
+            self.last_problem = outcome.detail
+
+
+class SyncRunner:
+    """Uploads a station's queue; see the module docstring for the two ways to run."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        client: CentralClient | None = None,
+        store: Outbox | None = None,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] | None = None,
+        poll_s: float = POLL_S,
+    ):
+        self.config = config
+        self.stop = stop or threading.Event()
+        self.store = store or Outbox(config.data_dir / "takes", config.station.id)
+        settings = config.sync
+        self.client = client or CentralClient.for_station(config, timeout_s=settings.upload_timeout_s)
+        self.uploader = Uploader(
+            self.store,
+            self.client,
+            InvalidLedger(config.data_dir / "sync" / "invalid.json"),
+            invalid_retries=settings.invalid_retries,
+            invalid_retry_s=settings.invalid_retry_s,
+            timeout_s=settings.upload_timeout_s,
+            stop=self.stop,
+        )
+        self.backoff = Backoff(settings.retry_first_s, settings.retry_max_s, rng=rng)
+        # systemd's watchdog is fed from this loop's own waits (a backoff can last minutes).
+        self.service_manager = ServiceNotifier.from_environment()
+        self._sleep = sleep or self._wait_alive
+        self.poll_s = poll_s
+        self._fatal: KioskError | None = None
+        self._unanswered = 0  # uploads in a row without a usable answer
+        self._next_prune = 0.0  # monotonic time of the next prune: at once, then hourly
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _wait_alive(self, seconds: float) -> bool:
+        return self.service_manager.wait_alive(self.stop, seconds)
+
+    # -- passes ----------------------------------------------------------------------
+
+    def _pass(self, report: RunReport, *, give_up_after: int | None) -> bool:
+        """Upload the takes due now, once each; False when the store seems unreachable.
+
+        Uploads without a usable answer are counted in a row across passes, so a queue
+        shorter than `give_up_after` still ends a `--once` run.
+        """
+        for take in self.uploader.due():
+            if self.stop.is_set():
+                return True
+            try:
+                outcome = self.uploader.upload(take)
+            except UploadStopped:
+                return True
+            report.note(outcome)
+            if outcome.kind != "unreachable":
+                self.backoff.reset()
+                self._unanswered = 0
+                continue
+            self._unanswered += 1
+            if give_up_after is not None and self._unanswered >= give_up_after:
+                return False
+            self._sleep(self.backoff.next_delay())
+        return True
+
+    def run_once(self) -> RunReport:
+        """Upload until nothing is due or the store is unreachable; prune; report."""
+        report = RunReport()
+        try:
+            while not self.stop.is_set() and self.uploader.due():
+                if not self._pass(report, give_up_after=GIVE_UP_AFTER):
+                    report.unreachable = True
+                    break
+        finally:
+            self._prune()
+        report.queued_left = len(self.store.queued())
+        return report
+
+    def run_forever(self) -> RunReport:
+        """Upload, prune and send heartbeats until `stop` is set."""
+        report = RunReport()
+        heartbeat = HeartbeatThread(
+            self.client,
+            self.store,
+            self.config.data_dir,
+            interval_s=self.config.sync.heartbeat_s,
+            stop=self.stop,
+            on_token_refused=self._token_refused,
+        )
+        heartbeat.start()
+        self.service_manager.ready("uploading")
+        log.info("sync started", extra={"central": self.client.base_url, "queued": self.store.counts()["queued"]})
+        try:
+            while not self.stop.is_set():
+                if self._anything_due():
+                    self._pass(report, give_up_after=None)
+                if time.monotonic() >= self._next_prune:
+                    self._prune()
+                if not self.stop.is_set() and not self._anything_due():
+                    self._wait_alive(self.poll_s)
+                self.service_manager.ping()
+        finally:
+            self.service_manager.stopping()
+            self.stop.set()
+            heartbeat.join(timeout=15)
+        if self._fatal is not None:
+            raise self._fatal
+        log.info("sync stopped", extra={"sent": report.sent, "failed": report.failed})
+        return report
+
+    def _anything_due(self) -> bool:
+        # Counting is a directory listing; reading the queue reads every sidecar, so it
+        # is done only when something is queued at all.
+        return self.store.counts()["queued"] > 0 and bool(self.uploader.due())
+
+    def _token_refused(self, error: KioskError) -> None:
+        self._fatal = error
+        self.stop.set()
+
+    def _prune(self) -> None:
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        try:
+            prune(self.store, self.config.sync.keep_sent_days)
+        except OSError:
+            log.exception("pruning sent takes failed; they stay on disk")
