@@ -60,6 +60,24 @@ def _birthday(fields: dict[str, str]) -> str | None:
     return f"{int(month):02d}-{int(day):02d}"
 
 
+def _sheet(slips: list) -> dict[str, Any]:
+    """What the sheet shows: the group's slips in code order, in the booking's language."""
+    slips = sorted(slips, key=lambda booking: booking.code)
+    language = slips[0].language
+
+    def slip_text(key: str, **fields: Any) -> str:
+        return catalogue(language).text(f"staff.bookings.slip.{key}", **fields)
+
+    return {
+        "slips": slips,
+        "slip": slip_text,
+        "slip_lang": language,
+        "language_name": LANGUAGE_NAMES[language],
+        "valid_until": format_date(slips[0].expires_at, "long", locale=LOCALES[language]),
+        "unusable": [s for s in slips if s.state != "active"],
+    }
+
+
 def add_booking_pages(
     router: APIRouter,
     config: CentralConfig,
@@ -153,25 +171,8 @@ def add_booking_pages(
             slips = group_of(database, code[:40])
         except NotFound as refusal:
             return refused(request, session, refusal)
-        slips.sort(key=lambda booking: booking.code)
-        language = slips[0].language
-
-        def slip_text(key: str, **fields: Any) -> str:
-            return catalogue(language).text(f"staff.bookings.slip.{key}", **fields)
-
-        return render(
-            request,
-            "booking_sheet.html",
-            session.language,
-            session,
-            slips=slips,
-            slip=slip_text,
-            slip_lang=language,
-            language_name=LANGUAGE_NAMES[language],
-            valid_until=format_date(slips[0].expires_at, "long", locale=LOCALES[language]),
-            just_made=request.query_params.get("made") == "1",
-            unusable=[s for s in slips if s.state != "active"],
-        )
+        return render(request, "booking_sheet.html", session.language, session, **_sheet(slips),
+                      just_made=request.query_params.get("made") == "1")
 
     @router.post("/bookings/cancel")
     async def booking_cancel(request: Request) -> Response:
