@@ -9,6 +9,7 @@ a simulation, and one with simulations never loads PortAudio.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +23,19 @@ DEFAULT = "default"
 NO_CONTROLLER = "none"
 
 
-def microphone_named(setting: str) -> Microphone:
-    """The microphone a setting names: "simulated", or part of a device's name."""
+def microphone_named(setting: str, *, reading: Callable[[], tuple[str, str] | None] | None = None,
+                     synthesize: Callable | None = None) -> Microphone:
+    """The microphone a setting names: "simulated", or part of a device's name.
+
+    READING and SYNTHESIZE (a demo's booth only): the simulated microphone hears a
+    participant read aloud what READING returns, (text, language), at every take, in
+    the voice SYNTHESIZE makes (`hardware.audio.reader`).
+    """
     if setting == SIMULATED:
+        if reading is not None and synthesize is not None:
+            from hardware.audio.reader import ReadingMicrophone
+
+            return ReadingMicrophone(reading, synthesize)
         from hardware.audio.simulated import SimulatedMicrophone
 
         return SimulatedMicrophone(None)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from kiosk.configbase import LANGUAGES, STATION_ID_PATTERN, FileConfig, Section, explain_problem, problem_location
 from kiosk.errors import KioskError
@@ -27,6 +26,9 @@ class StationSection(Section):
     exhibit: Literal["booth", "wall", "memorial"]
     languages: list[Literal["nl", "fr", "en"]] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     default_language: Literal["nl", "fr", "en"] = "nl"
+    # Written by `kiosk demo` only: simulated devices and "default" are then expected, and
+    # the doctor passes them. Any other station names its devices themselves.
+    demo: bool = False
 
     @field_validator("languages")
     @classmethod
@@ -85,6 +87,9 @@ class BoothSection(Section):
     # (hardware/PROTOCOL.md): its serial port, "simulated" (the firmware on a pseudo-
     # terminal: demo, tests), or "none": the booth then works by touch alone.
     controller: str = "none"
+    # Where a participant withdraws a recording, on the thank-you screen and in the consent
+    # text beside "at the reception desk": an e-mail address or a web page of the museum.
+    contact: Annotated[str, Field(min_length=3, max_length=60)] = "info@kazernedossin.eu"
 
 
 class WallSection(Section):
@@ -94,21 +99,9 @@ class WallSection(Section):
     voices_refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_PATTERN = r"^\s*(closed|\d{2}:\d{2}-\d{2}:\d{2}(\s*,\s*\d{2}:\d{2}-\d{2}:\d{2})*)\s*$"
-
-
-class MemorialHoursSection(Section):
-    """When the memorial sounds, in the station's local time (see exhibits.memorial.playlist)."""
-
-    mon: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    tue: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    wed: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    thu: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    fri: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    sat: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    sun: Annotated[str, Field(pattern=_HOURS_PATTERN)] = "09:00-17:00"
-    closed_dates: list[date] = Field(default_factory=list)
+# The gallery's opening hours: one file for the whole machine, written by the playbook and
+# read by `dossin-hours` (deploy/bin) and the memorial (deploy/README.md, "Opening hours").
+HOURS_FILE = "/etc/dossin/hours.conf"
 
 
 class MemorialSection(Section):
@@ -123,7 +116,19 @@ class MemorialSection(Section):
     target_lufs: Annotated[float, Field(ge=-40, le=-10)] = -23.0
     peak_dbfs: Annotated[float, Field(ge=-20, le=0)] = -1.0
     refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 300
-    hours: MemorialHoursSection = Field(default_factory=MemorialHoursSection)
+    # When the memorial sounds: the gallery's hours file (relative paths: from station.toml's folder).
+    hours_file: str = HOURS_FILE
+    # A [memorial.hours] section, as every station.toml had before the hours file: no longer
+    # read, and kept from stopping a station after an update; the doctor says to remove it.
+    old_hours_section: bool = Field(default=False, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hours_moved(cls, data: object) -> object:
+        if isinstance(data, dict) and "hours" in data:
+            data = {key: value for key, value in data.items() if key not in ("hours", "old_hours_section")}
+            data["old_hours_section"] = True
+        return data
 
     @field_validator("channel_of")
     @classmethod
@@ -252,7 +257,7 @@ id = {station_id}             # lowercase letters, digits, dashes; unique in the
 exhibit = {exhibit}           # booth, wall or memorial
 languages = ["nl", "fr", "en"]  # offered to visitors, in this order
 default_language = "nl"         # shown when nobody has chosen yet
-
+{demo_line}
 [display]
 fullscreen = {fullscreen}
 width = {width}                    # used when not full screen, and for screenshots
@@ -275,15 +280,16 @@ token_file = {token_file}     # file holding this station's token from `kiosk ce
 dir = "data"                    # recordings, queues and caches of this station
 
 [booth]                         # used by booth stations only
-microphone = {microphone}           # part of the input device's name, or "simulated"
-speaker = {speaker}              # part of the output device's name, or "simulated"
+{microphone_seen}microphone = {microphone}           # part of the input device's name, or "simulated"
+{speaker_seen}speaker = {speaker}              # part of the output device's name, or "simulated"
 controller = {controller}         # serial port of the button-and-lights controller (/dev/dossin-controller), "simulated", or "none" (touch only)
 max_takes = 3                   # tries a participant gets for one name
 countdown_s = 3
 max_recording_s = 20            # a take stops by itself after this long
+contact = "info@kazernedossin.eu"  # where participants withdraw a recording with their code (shown with the reception desk)
 
 [wall]                          # used by portrait walls only
-speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
+{wall_speaker_seen}speaker = {wall_speaker}              # where a name read in the booth is heard: part of the device's name, or "simulated"
 voices_refresh_s = 300          # ask the central store this often which recordings may be heard
 
 [sync]                          # `kiosk sync run`: uploads to the central store
@@ -297,29 +303,23 @@ invalid_retry_s = 600           # wait between those tries
 upload_timeout_s = 60           # longest the store may stay silent during one upload
 
 [memorial]                      # used by memorial stations only
-output = {speaker}              # part of the multichannel output device's name, or "simulated"
+{output_seen}output = {output}              # part of the multichannel output device's name, or "simulated"
 channels = 2                    # output channels of that device: one loudspeaker each (the memorial: 28)
 pause_s = 1.0                   # silence between two names, in seconds
 target_lufs = -23               # every name is played at this loudness (EBU R 128)...
 peak_dbfs = -1                  # ...but never with a peak above this: a name that would clip plays quieter
 refresh_s = 300                 # ask the central store this often for newly approved and withdrawn recordings
+hours_file = {hours_file}  # the gallery's opening hours, also read by dossin-hours (deploy/README.md): names sound only while open
 
 [memorial.channel_of]           # loudspeaker of a transport, 1 = the first channel, e.g. XXIIA = 23
                                 # transports not listed go round the loudspeakers in transport order
 
-[memorial.hours]                # names sound only while open, local time: "09:00-17:00", "09:00-12:00, 13:00-17:00" or "closed"
-mon = "09:00-17:00"
-tue = "09:00-17:00"
-wed = "09:00-17:00"
-thu = "09:00-17:00"
-fri = "09:00-17:00"
-sat = "09:00-17:00"
-sun = "09:00-17:00"
-closed_dates = []               # days closed whatever the weekday, e.g. [2026-12-25, 2027-01-01]
-
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR
 """
+
+
+DEVICE_SETTINGS = ("microphone", "speaker", "wall_speaker", "output")
 
 
 def write_station_config(
@@ -335,16 +335,27 @@ def write_station_config(
     snapshot_every_s: float = 0,
     audio: str = "default",
     controller: str | None = None,
+    devices: dict[str, tuple[str, list[str]]] | None = None,
+    demo: bool = False,
+    hours_file: str = HOURS_FILE,
 ) -> Path:
-    """Write FOLDER/station.toml with working defaults; refuse to overwrite one."""
+    """Write FOLDER/station.toml with working defaults; refuse to overwrite one.
+
+    AUDIO names every device alike ("simulated" for tests); DEVICES gives, per setting of
+    DEVICE_SETTINGS, the device chosen and comment lines saying what else there was
+    (`kiosk station init`). DEMO marks a station `kiosk demo` made.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "station.toml"
     if target.exists():
         raise KioskError(f"{target} already exists", "edit it, or choose another folder")
+    chosen = {setting: (audio, []) for setting in DEVICE_SETTINGS} | (devices or {})
     # json.dumps writes a valid TOML basic string, quotes and backslashes escaped.
     text = STATION_TEMPLATE.format(
         station_id=json.dumps(station_id),
         exhibit=json.dumps(exhibit),
+        hours_file=json.dumps(hours_file, ensure_ascii=False),
+        demo_line="demo = true                     # made by `kiosk demo`: simulated devices are expected here\n" if demo else "",
         central_url=json.dumps(central_url),
         token_file=json.dumps(token_file),
         collection=json.dumps(collection, ensure_ascii=False),
@@ -352,11 +363,10 @@ def write_station_config(
         width=size[0],
         height=size[1],
         snapshot_every_s=snapshot_every_s,
-        microphone=json.dumps(audio),
-        speaker=json.dumps(audio),
         # A station on simulated audio is a demo or a test: its controller is simulated too.
         controller=json.dumps(controller or ("simulated" if audio == "simulated" else "none")),
-        wall_speaker=json.dumps(audio),
+        **{setting: json.dumps(value, ensure_ascii=False) for setting, (value, _) in chosen.items()},
+        **{f"{setting}_seen": "".join(f"{line}\n" for line in notes) for setting, (_, notes) in chosen.items()},
     )
     parse_station_config(text, target)  # never write a file we would refuse to read
     (folder / "data").mkdir(exist_ok=True)

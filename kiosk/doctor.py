@@ -1,10 +1,13 @@
 """`kiosk doctor`: what is wrong with a station, and what to do about it.
 
 A technician in a dark gallery runs one command and reads one line per check: the
-configuration, the microphone (it listens while the technician speaks), the speaker,
-the booth controller, the disk, the clock, the central store and this station's token,
-and the queue of takes to send. Each check says "ok", or what is wrong and what to do;
-one that cannot run because an earlier one failed says so instead of guessing.
+configuration, the microphone (it listens while the technician speaks), the speaker
+(the booth's, the wall's, or the memorial's loudspeakers: a soft tone on each with
+`play`), the booth controller, the disk, the clock, the central store and this
+station's token, and the queue of takes to send. A device named "simulated", "default"
+or "pulse" fails on any station `kiosk demo` did not make ([station] demo = true). Each
+check says "ok", or what is wrong and what to do; one that cannot run because an
+earlier one failed says so instead of guessing.
 
 The checks touch the real devices but change nothing a visitor would notice beyond a
 short soft tone; they are plain functions without Kivy, each returning a `Check`.
@@ -59,8 +62,12 @@ def _quiet(_message: str) -> None:
     pass
 
 
-def run_checks(station_toml: str | Path, *, say: Say = _quiet) -> list[Check]:
-    """Every check for the station in STATION_TOML, in the order a technician reads them."""
+def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = False) -> list[Check]:
+    """Every check for the station in STATION_TOML, in the order a technician reads them.
+
+    PLAY: the wall's speaker and the memorial's loudspeakers sound a soft tone (a booth's
+    speaker always does); without it they are only looked for.
+    """
     try:
         config = load_station_config(station_toml)
     except KioskError as error:
@@ -68,10 +75,15 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet) -> list[Check]:
             Check(name, SKIPPED, "not checked: the configuration must be right first")
             for name in ("microphone", "speaker", "controller", "disk", "clock", "central", "token", "sync_queue")
         ]
-    checks = [Check("config", OK, f"{config.source}: {config.station.exhibit} {config.station.id}")]
+    checks = [check_config(config)]
     booth = config.station.exhibit == "booth"
     checks.append(check_microphone(config, say) if booth else _not_a_booth("microphone"))
-    checks.append(check_speaker(config) if booth else _not_a_booth("speaker"))
+    if booth:
+        checks.append(check_speaker(config))
+    elif config.station.exhibit == "wall":
+        checks.append(check_wall_speaker(config, play))
+    else:
+        checks.append(check_memorial_output(config, play, say))
     checks.append(check_controller(config) if booth else _not_a_booth("controller"))
     checks.append(check_disk(config.data_dir))
     health = _central_health(config)
@@ -80,6 +92,24 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet) -> list[Check]:
     checks.append(check_token(config, health))
     checks.append(check_sync_queue(config) if booth else _not_a_booth("sync_queue"))
     return checks
+
+
+def check_config(config: StationConfig) -> Check:
+    what = f"{config.source}: {config.station.exhibit} {config.station.id}"
+    if config.station.exhibit == "memorial":
+        from exhibits.memorial.playlist import OpeningHours
+
+        try:
+            OpeningHours.from_file(config.resolve(config.memorial.hours_file))
+        except KioskError as error:
+            return Check("config", FAIL, f"{what}: {error.message}", error.hint)
+    if config.memorial.old_hours_section:
+        from kiosk.config import HOURS_FILE
+
+        return Check("config", WARN, f"{what}; its [memorial.hours] is no longer read",
+                     f"remove [memorial.hours] from station.toml: the gallery's opening hours live in {HOURS_FILE} "
+                     "(deploy/README.md, \"Opening hours\"; the playbook writes it from dossin_opening_hours)")
+    return Check("config", OK, what)
 
 
 def _not_a_booth(name: str) -> Check:
@@ -96,13 +126,33 @@ def _station_status(config: StationConfig):
 # -- audio -------------------------------------------------------------------------------
 
 
+def _stand_in(config: StationConfig, check: str, setting: str, value: str) -> Check | None:
+    """A FAIL when VALUE names no device of its own on a station that is not a demo;
+    an OK for a simulated device on a demo station; None when the real check should run."""
+    from hardware.device_names import is_stand_in
+
+    if not is_stand_in(value):
+        return None
+    if config.station.demo:
+        return Check(check, OK, f"simulated ({setting}: a station made by `kiosk demo`)") if value == "simulated" else None
+    return Check(
+        check, FAIL,
+        f"{setting} is {value!r}: a gallery station must name the device itself, or a lost device "
+        "is silently replaced by another (or by none)",
+        f"write part of the device's name in {setting} (`python -m sounddevice` lists them; "
+        "`kiosk station init` wrote those it saw in a comment); only a station made by `kiosk demo` "
+        "([station] demo = true) may use \"simulated\", \"default\" or \"pulse\"",
+    )
+
+
 def check_microphone(config: StationConfig, say: Say) -> Check:
     from hardware.audio.api import DeviceError
     from hardware.audio.portaudio import SoundDeviceMicrophone
 
     name = config.booth.microphone
-    if name == "simulated":
-        return Check("microphone", OK, "simulated (a demo or a test station: no real microphone is used)")
+    stand_in = _stand_in(config, "microphone", "[booth] microphone", name)
+    if stand_in is not None:
+        return stand_in
     where = "set [booth] microphone in station.toml to a part of its name as listed"
     microphone = SoundDeviceMicrophone(name, retry_interval=0.5)
     try:
@@ -148,16 +198,25 @@ def _loudest_dbfs(samples: np.ndarray, rate: int, window_s: float = 0.05) -> flo
 
 
 def check_speaker(config: StationConfig) -> Check:
+    name = config.booth.speaker
+    stand_in = _stand_in(config, "speaker", "[booth] speaker", name)
+    if stand_in is not None:
+        return stand_in
+    return _play_tone(name, "[booth] speaker")
+
+
+def _soft_tone(rate: int = 48_000) -> np.ndarray:
+    times = np.arange(int(0.4 * rate)) / rate
+    fade = np.minimum(1.0, np.minimum(times, times[-1] - times) / 0.05)  # no click at either end
+    return (np.sin(2 * np.pi * 440 * times) * fade * 10 ** (TONE_DBFS / 20)).astype(np.float32)
+
+
+def _play_tone(name: str, setting: str) -> Check:
     from hardware.audio.api import DeviceError
     from hardware.audio.portaudio import SoundDeviceSpeaker
 
-    name = config.booth.speaker
-    if name == "simulated":
-        return Check("speaker", OK, "simulated (a demo or a test station: no real speaker is used)")
     rate = 48_000
-    times = np.arange(int(0.4 * rate)) / rate
-    fade = np.minimum(1.0, np.minimum(times, times[-1] - times) / 0.05)  # no click at either end
-    tone = (np.sin(2 * np.pi * 440 * times) * fade * 10 ** (TONE_DBFS / 20)).astype(np.float32)
+    tone = _soft_tone(rate)
     speaker = SoundDeviceSpeaker(None if name == "default" else name)
     try:
         speaker.play(tone, rate)
@@ -165,10 +224,80 @@ def check_speaker(config: StationConfig) -> Check:
         while speaker.playing() and time.monotonic() < deadline:
             time.sleep(0.05)
     except DeviceError as error:
-        return Check("speaker", FAIL, str(error), "plug the speaker or headphones in; set [booth] speaker in station.toml to a part of its name as listed")
+        return Check("speaker", FAIL, str(error), f"plug the speaker or headphones in; set {setting} in station.toml to a part of its name as listed")
     finally:
         speaker.stop()
     return Check("speaker", OK, f"played a short soft tone on {name!r}: if you heard nothing, check its volume and cable")
+
+
+def check_wall_speaker(config: StationConfig, play: bool) -> Check:
+    """The wall's speaker, where a name read in the booth is heard: looked for, or with PLAY a soft tone."""
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import find_device
+
+    name = config.wall.speaker
+    stand_in = _stand_in(config, "speaker", "[wall] speaker", name)
+    if stand_in is not None:
+        return stand_in
+    if play:
+        return _play_tone(name, "[wall] speaker")
+    try:
+        if name != "default":
+            find_device(name, "output")
+    except DeviceError as error:
+        return Check("speaker", FAIL, str(error), "plug the speaker in; set [wall] speaker in station.toml to a part of its name as listed")
+    return Check("speaker", OK, f"{name!r} is there (`kiosk doctor --play` sounds a soft tone on it)")
+
+
+MEMORIAL_GAP_S = 0.3  # between two loudspeakers' tones, so a technician hears each apart
+
+
+def check_memorial_output(config: StationConfig, play: bool, say: Say) -> Check:
+    """The memorial's card: its channels; with PLAY a soft tone from each loudspeaker in turn."""
+    from hardware.audio.api import DeviceError
+    from hardware.audio.portaudio import _sounddevice, find_device
+    from hardware.multichannel.api import Clip
+    from hardware.multichannel.portaudio import SoundDeviceMultichannel
+
+    name, channels = config.memorial.output, config.memorial.channels
+    stand_in = _stand_in(config, "speaker", "[memorial] output", name)
+    if stand_in is not None:
+        return stand_in
+    plug = "switch the sound card and its amplifiers on and check its USB cable; set [memorial] output to a part of its name as listed"
+    try:
+        info = _sounddevice().query_devices(find_device(name, "output"))
+    except DeviceError as error:
+        return Check("speaker", FAIL, str(error), plug)
+    has = int(info["max_output_channels"])
+    if has < channels:
+        return Check("speaker", FAIL, f"{info['name']!r} has {has} channels, not the {channels} of [memorial] channels",
+                     "name the multichannel card in [memorial] output, or lower [memorial] channels (transports then share loudspeakers)")
+    if not play:
+        return Check("speaker", OK, f"{name!r} has {has} channels for the {channels} loudspeakers (`kiosk doctor --play` sounds a soft tone on each)")
+    output = SoundDeviceMultichannel(name, channels, retry_interval=1.0)
+    output.set_pause(MEMORIAL_GAP_S)
+    tone = _soft_tone(output.sample_rate)
+    try:
+        output.open()
+    except DeviceError as error:
+        return Check("speaker", FAIL, str(error), plug)
+    ended: set[int] = set()
+    try:
+        say(f"speaker: listen to each loudspeaker, 1 to {channels}: a soft tone from each in turn")
+        for channel in range(channels):
+            output.queue(Clip(tone, channel, tag=channel))
+        deadline = time.monotonic() + FIRST_SOUND_TIMEOUT_S + channels * (len(tone) / output.sample_rate + MEMORIAL_GAP_S) * 3
+        while len(ended) < channels and time.monotonic() < deadline and output.last_problem is None:
+            ended.update(event.tag for event in output.events() if event.kind == "end")
+            time.sleep(0.05)
+        time.sleep(0.5)  # the last tone still in the card's buffer
+    finally:
+        output.close()
+    if len(ended) < channels:
+        problem = output.last_problem or f"only {len(ended)} of {channels} tones were played in time"
+        return Check("speaker", FAIL, f"{name!r}: {problem}", plug)
+    return Check("speaker", OK, f"played a soft tone on each of the {channels} channels of {name!r}, 1 to {channels}: "
+                 "a loudspeaker you did not hear needs its cable, its amplifier or [memorial] channel_of checked")
 
 
 # -- the controller ----------------------------------------------------------------------
@@ -327,18 +456,20 @@ def check_central(config: StationConfig, health: Health | None) -> Check:
 def check_token(config: StationConfig, health: Health | None) -> Check:
     if health is None:
         return Check("token", SKIPPED, "no central store")
-    if health.status_code != 200:
-        return Check("token", SKIPPED, "not checked: the central store must be reachable first")
-    import httpx
-
     enroll = (f"on the central store run `kiosk central enroll --config central.toml {config.station.id}` "
               f"and save the token it prints in {config.resolve(config.central.token_file or 'token')}")
+    # The file is read whether or not the store answers: a missing token must not wait
+    # for the network to come back to be noticed.
     try:
         token = config.token()
     except KioskError as error:
         return Check("token", FAIL, error.message, error.hint)
     if token is None:
         return Check("token", FAIL, "[central] token_file is empty, so the store will refuse this station", f"{enroll}, and name that file in [central] token_file")
+    if health.status_code != 200:
+        return Check("token", SKIPPED, f"{config.resolve(config.central.token_file)} is readable; not checked with the central store: it must be reachable first")
+    import httpx
+
     try:
         response = httpx.get(f"{config.central.url}/api/v1/leases", headers={"Authorization": f"Bearer {token.get_secret_value()}"}, timeout=HTTP_TIMEOUT_S)
     except httpx.HTTPError as error:

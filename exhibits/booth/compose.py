@@ -18,9 +18,25 @@ from kiosk.errors import KioskError
 log = logging.getLogger(__name__)
 
 
-def make_microphone(config: StationConfig):
+def read_aloud(text: str, language: str):
+    """TEXT spoken by espeak-ng in LANGUAGE (nl, fr, en): mono float32 samples and their rate."""
+    import io
+
+    import soundfile
+
+    from kiosk.speech import VOICES, WORDS_PER_MINUTE, espeak_wav
+
+    samples, rate = soundfile.read(io.BytesIO(espeak_wav(text, VOICES[language], WORDS_PER_MINUTE)), dtype="float32", always_2d=True)
+    return samples.mean(axis=1), int(rate)
+
+
+def make_microphone(config: StationConfig, reading=None):
+    """READING (what the participant reads now) lets a demo station's simulated microphone
+    hear the name read aloud; every other simulated microphone hears room tone."""
     from hardware.devices import microphone_named
 
+    if config.station.demo and reading is not None:
+        return microphone_named(config.booth.microphone, reading=reading, synthesize=read_aloud)
     return microphone_named(config.booth.microphone)
 
 
@@ -76,10 +92,17 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
     except KioskError as error:
         log.error("booth has no names", extra={"problem": error.message, "hint": error.hint})
         names = NoNameSource()
-    return BoothFlow(
+    flows: list[BoothFlow] = []
+
+    def reading() -> tuple[str, str] | None:
+        """The name the participant reads now, and their language (for a demo's reader)."""
+        flow = flows[0] if flows else None
+        return (flow.assignment.display_name, flow.language) if flow and flow.assignment else None
+
+    flow = BoothFlow(
         clock=clock,
         names=names,
-        microphone=microphone or make_microphone(config),
+        microphone=microphone or make_microphone(config, reading),
         speaker=speaker or make_speaker(config),
         store=store,
         analyze=analyze,
@@ -87,3 +110,5 @@ def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=N
         max_takes=config.booth.max_takes,
         default_language=config.station.default_language,
     )
+    flows.append(flow)
+    return flow

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from exhibits.booth.flow import BoothFlow, Step
-from hardware.controller.link import Controller, ControllerEvent
+from hardware.controller.link import Controller, ControllerEvent, ControllerState
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,11 @@ LIGHTS = {
 }
 
 
+# A configured controller that has not answered this long after the start is missing
+# (unplugged, wrong port): the booth says so rather than record without its "on air" light.
+SEARCH_GRACE_S = 15.0
+
+
 def lights_for(step: Step) -> Lights:
     return LIGHTS.get(step, WITH_SOMEONE)
 
@@ -51,6 +56,8 @@ class BoothControls:
         self.flow = flow
         self.controller = controller
         self.on_presence = on_presence
+        self._started = flow.clock()
+        self._missing = False
         flow.subscribe(self._show)
         self._show(flow.step)
 
@@ -60,6 +67,7 @@ class BoothControls:
         return self.controller.state.value
 
     def start(self) -> None:
+        self._started = self.flow.clock()
         self.controller.start()
 
     def close(self) -> None:
@@ -73,6 +81,7 @@ class BoothControls:
 
     def pump(self) -> list[ControllerEvent]:
         """Act on what happened at the controller; returns the events, for the log and tests."""
+        self._watch()
         events = self.controller.events()
         for event in events:
             if event.kind == "button_down":
@@ -80,6 +89,21 @@ class BoothControls:
             elif event.kind == "presence" and event.present and self.on_presence is not None:
                 self.on_presence()  # someone came in: wake the screen, as a touch would
         return events
+
+    def _watch(self) -> None:
+        """A configured controller that is lost, or never found, puts the booth out of order
+        between two participants (without it the "on air" light outside stays dark)."""
+        state = self.controller.state
+        missing = state is ControllerState.LOST or (
+            state is ControllerState.SEARCHING and self.flow.clock() - self._started >= SEARCH_GRACE_S
+        )
+        if missing and not self._missing:
+            if self.flow.step not in (Step.WELCOME, Step.OUT_OF_ORDER):
+                return  # a participant under way goes on by touch; the booth closes after them
+            self.flow.device_lost("controller")
+        elif self._missing and not missing:
+            self.flow.device_back("controller")
+        self._missing = missing
 
     def _button(self) -> None:
         step = self.flow.step

@@ -1,7 +1,8 @@
 """The "Elke naam telt" booth, step by step, without Kivy.
 
-One participant's way from the first touch to a safely kept recording: consent, a name,
-a sound check, the reading, listening back, and thanks. The screens only show the
+One participant's way from the first touch to a safely kept recording: the age (under 9:
+a kind "come back with an adult"; 9 to 12: a parent's or guardian's consent first), the
+participant's own consent, a name, a sound check, the reading, listening back, and thanks. The screens only show the
 current step and call the methods here; time comes from an injected clock and `tick()`
 drives what happens without a touch (the countdown, the end of a reading, a microphone
 that is lost and found again).
@@ -27,7 +28,13 @@ from kiosk.link.outbox import Consent, KeptTake
 
 log = logging.getLogger(__name__)
 
-CONSENT_VERSION = "2026-11"  # the version of the consent texts in media/i18n (consent.*)
+# The version of the consent texts in media/i18n (consent.v<version>.*). Each take keeps
+# the version it was made under, so a take of 2026-11 stays one of 2026-11.
+CONSENT_VERSION = "2026-12"
+UNDER_9 = "under-9"  # never recorded: the booth invites them back with an adult who reads
+
+# Why the booth is out of order, as the screen names it.
+FAULTS = ("microphone", "controller", "no_names")
 
 
 class NotNow(RuntimeError):
@@ -45,9 +52,10 @@ class TakeKeeper(Protocol):
 
 class Step(enum.Enum):
     WELCOME = "welcome"
-    CONSENT = "consent"
     AGE = "age"
+    TOO_YOUNG = "too_young"
     GUARDIAN = "guardian"
+    CONSENT = "consent"
     DECLINED = "declined"
     CHOOSE = "choose"
     BOOKING = "booking"
@@ -64,6 +72,8 @@ class Step(enum.Enum):
 # Steps during which the participant is speaking or waiting, not touching: the station's
 # idle timeout must not ask "are you still there?" then.
 HANDS_FREE = {Step.SOUND_CHECK, Step.COUNTDOWN, Step.RECORDING}
+# Steps where "start over" is not offered: it would cut into a reading, or could not help.
+NO_START_OVER = {Step.COUNTDOWN, Step.RECORDING, Step.OUT_OF_ORDER}
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class Timing:
     silence_to_stop_s: float = 1.5  # after the name has been said, this much quiet ends the take
     min_speech_s: float = 0.3  # sound above the floor for this long counts as the name having been said
     declined_s: float = 10.0  # the kind goodbye stays this long before the booth is ready again
+    too_young_s: float = 30.0  # "come back with an adult" stays long enough to be read to a child
+    no_names_retry_s: float = 60.0  # out of names: the booth tries again for the next participant after this
 
 
 @dataclass
@@ -228,6 +240,7 @@ class BoothFlow:
         self._capture_started: float | None = None
         self._endpointer: Endpointer | None = None
         self._resume_step: Step | None = None
+        self._faults: set[str] = set()  # of FAULTS, while out of order
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -249,14 +262,18 @@ class BoothFlow:
     def hands_free(self) -> bool:
         return self.step in HANDS_FREE
 
+    @property
+    def can_start_over(self) -> bool:
+        return self.step not in NO_START_OVER
+
     def start(self) -> None:
-        """Opens the microphone; a booth without one shows that it is out of order."""
+        """Opens the microphone; a booth without one shows that it is out of order. (A booth
+        without names says so when a participant asks for one.)"""
         try:
             self.microphone.open()
         except DeviceError as error:
             log.error("microphone unavailable", extra={"problem": str(error)})
-            self._resume_step = Step.WELCOME
-            self._go(Step.OUT_OF_ORDER)
+            self._out_of_order("microphone")
 
     def reset(self) -> None:
         """Back to the welcome: unaccepted audio is dropped, the name goes back."""
@@ -265,43 +282,51 @@ class BoothFlow:
         if self.assignment is not None and self.kept is None:
             self.names.give_back(self.assignment.person_id)
         self.speaker.stop()
-        out_of_order = self.step is Step.OUT_OF_ORDER
+        out_of_order, faults = self.step is Step.OUT_OF_ORDER, self._faults
         self._clear()
         if out_of_order:
+            self._faults = faults
             self._resume_step = Step.WELCOME
         else:
             self._go(Step.WELCOME)
 
-    # -- consent ---------------------------------------------------------------------
+    # -- age and consent -------------------------------------------------------------
 
     def begin(self, language: str) -> None:
         self._expect(Step.WELCOME)
         self.language = language
+        self._go(Step.AGE)
+
+    def choose_age(self, band: str) -> None:
+        """The age comes first: it decides who must consent before the participant does."""
+        self._expect(Step.AGE)
+        if band == UNDER_9:
+            self.age_band = None
+            self._go(Step.TOO_YOUNG)
+            return
+        if band not in AGE_BANDS:
+            raise ValueError(f"unknown age band {band!r}")
+        self.age_band = band
+        self.guardian_confirmed = False
+        self._go(Step.GUARDIAN if band == UNDER_13 else Step.CONSENT)
+
+    def guardian_confirms(self) -> None:
+        self._expect(Step.GUARDIAN)
+        self.guardian_confirmed = True
         self._go(Step.CONSENT)
 
     def agree(self, language: str | None = None) -> None:
         """Consent given, in LANGUAGE: the language of the text they agreed to is kept."""
         self._expect(Step.CONSENT)
+        if self.age_band is None or (self.age_band == UNDER_13 and not self.guardian_confirmed):
+            raise NotNow("consent before the age (and a guardian's consent under 13)")
         if language:
             self.language = language
-        self._go(Step.AGE)
+        self._go(Step.CHOOSE)
 
     def decline(self) -> None:
-        self._expect(Step.CONSENT, Step.GUARDIAN, Step.AGE)
+        self._expect(Step.CONSENT, Step.GUARDIAN)
         self._go(Step.DECLINED)
-
-    def choose_age(self, band: str) -> None:
-        self._expect(Step.AGE)
-        if band not in AGE_BANDS:
-            raise ValueError(f"unknown age band {band!r}")
-        self.age_band = band
-        self.guardian_confirmed = False
-        self._go(Step.GUARDIAN if band == UNDER_13 else Step.CHOOSE)
-
-    def guardian_confirms(self) -> None:
-        self._expect(Step.GUARDIAN)
-        self.guardian_confirmed = True
-        self._go(Step.CHOOSE)
 
     @property
     def consent(self) -> Consent:
@@ -359,8 +384,8 @@ class BoothFlow:
 
     def _offer(self, assignment: Assignment | None, fallback_notice: str | None) -> None:
         if assignment is None:
-            self.notice = "no_names"
-            self._go(Step.CHOOSE)
+            # Not one name waiting: nothing the participant can do here will help.
+            self._out_of_order("no_names")
             return
         self.assignment = assignment
         self.notice = fallback_notice
@@ -377,10 +402,15 @@ class BoothFlow:
             self.assignment = None
             self.notice = None
             self._go(Step.CHOOSE)
-        elif self.step in (Step.CONSENT,):
+        elif self.step is Step.AGE:
             self.reset()
-        elif self.step in (Step.AGE, Step.GUARDIAN):
-            self._go(Step.CONSENT)
+        elif self.step is Step.CONSENT:
+            self.guardian_confirmed = False
+            self._go(Step.GUARDIAN if self.age_band == UNDER_13 else Step.AGE)
+        elif self.step in (Step.GUARDIAN, Step.TOO_YOUNG):
+            self.age_band = None
+            self.guardian_confirmed = False
+            self._go(Step.AGE)
 
     def accept_name(self) -> None:
         self._expect(Step.NAME)
@@ -403,6 +433,12 @@ class BoothFlow:
         if self.step is not Step.RECORDING or self._capture_started is None:
             return 0.0
         return self.clock() - self._capture_started
+
+    def recording_left(self) -> int:
+        """Whole seconds before the take stops by itself, for the recording screen."""
+        if self.step is not Step.RECORDING or self._capture_started is None:
+            return 0
+        return max(0, int(np.ceil(self.timing.max_recording_s - self.recording_elapsed())))
 
     def stop(self) -> None:
         """The participant (a touch, or the controller's button) ends the reading."""
@@ -433,6 +469,10 @@ class BoothFlow:
     @property
     def can_try_again(self) -> bool:
         return self.step is Step.REVIEW and self.takes < self.max_takes
+
+    @property
+    def tries_left(self) -> int:
+        return max(0, self.max_takes - self.takes)
 
     def try_again(self) -> None:
         self._expect(Step.REVIEW)
@@ -468,15 +508,18 @@ class BoothFlow:
     def tick(self) -> None:
         now = self.clock()
         state = self.microphone.check()
-        if state is MicrophoneState.LOST and self.step is not Step.OUT_OF_ORDER:
-            self._lost()
+        if state is MicrophoneState.LOST and "microphone" not in self._faults:
+            self.device_lost("microphone")
             return
         if self.step is Step.OUT_OF_ORDER:
-            if state is MicrophoneState.READY:
-                resume = self._resume_step or Step.WELCOME
-                self._resume_step = None
-                log.info("microphone back")
-                self._go(resume)
+            if "microphone" in self._faults and state is MicrophoneState.READY:
+                self.device_back("microphone")
+            elif self.fault == "no_names" and now - self._step_started >= self.timing.no_names_retry_s:
+                # Names may have come back (a lease, the network): the next participant tries.
+                if not self._names_missing():
+                    self.device_back("no_names")
+                else:
+                    self._step_started = now
             return
         level = self.microphone.level()
         if level is not None:
@@ -484,6 +527,8 @@ class BoothFlow:
         if self.step is Step.SOUND_CHECK and level is not None:
             self.advice.add(level, now)
         elif self.step is Step.DECLINED and now - self._step_started >= self.timing.declined_s:
+            self.reset()
+        elif self.step is Step.TOO_YOUNG and now - self._step_started >= self.timing.too_young_s:
             self.reset()
         elif self.step is Step.COUNTDOWN:
             left = self.timing.countdown_s - (now - self._step_started)
@@ -515,12 +560,59 @@ class BoothFlow:
             self._lost()
 
     def _lost(self) -> None:
+        self.device_lost("microphone")
+
+    # -- out of order ------------------------------------------------------------------
+
+    def device_lost(self, cause: str) -> None:
+        """CAUSE (one of FAULTS) stops the booth: a take under way is dropped, the
+        participant keeps their name and goes on from the sound check once it is back."""
+        if cause not in FAULTS:
+            raise ValueError(f"unknown fault {cause!r}")
         if self._capture_started is not None:
             self.microphone.stop_capture()
             self._capture_started = None
         self.review = None
-        # Back where it makes sense once the microphone returns: the sound check if a
-        # participant was reading, else the welcome.
-        self._resume_step = Step.SOUND_CHECK if self.assignment is not None and self.kept is None else Step.WELCOME
-        log.error("microphone lost", extra={"step": self.step.value})
+        if self.step is not Step.OUT_OF_ORDER:
+            # Back where it makes sense once it is mended: the sound check if a participant
+            # was reading, else the welcome.
+            self._resume_step = Step.SOUND_CHECK if self.assignment is not None and self.kept is None else Step.WELCOME
+        log.error("booth out of order", extra={"cause": cause, "step": self.step.value})
+        self._out_of_order(cause)
+
+    def device_back(self, cause: str) -> None:
+        """CAUSE is mended; the booth goes on where it stopped if nothing else is wrong."""
+        if cause not in self._faults:
+            return
+        log.info("booth back in order", extra={"cause": cause})
+        self._faults.discard(cause)
+        if self._faults:
+            self._go(Step.OUT_OF_ORDER)  # the screen names what is still wrong
+            return
+        resume = self._resume_step or Step.WELCOME
+        self._resume_step = None
+        if resume is not Step.WELCOME and self.assignment is None:
+            resume = Step.WELCOME
+        self._go(resume)
+
+    @property
+    def fault(self) -> str | None:
+        """What keeps the booth out of order, the most telling cause first."""
+        return next((cause for cause in FAULTS if cause in self._faults), None)
+
+    def _out_of_order(self, cause: str) -> None:
+        self._faults.add(cause)
+        if self._resume_step is None:
+            self._resume_step = Step.WELCOME
+        if cause == "no_names":
+            # No name to read: whoever was here starts again once names are back.
+            if self.assignment is not None and self.kept is None:
+                self.names.give_back(self.assignment.person_id)
+            self.assignment = None
+            self._resume_step = Step.WELCOME
         self._go(Step.OUT_OF_ORDER)
+
+    def _names_missing(self) -> bool:
+        from exhibits.booth.names import NoNameSource
+
+        return isinstance(self.names, NoNameSource)

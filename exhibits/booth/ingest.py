@@ -15,9 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import soundfile
-
 from exhibits.booth.take_store import TakeStore
 from kiosk.link.outbox import Consent, KeptTake
 from kiosk.errors import KioskError
@@ -56,15 +53,18 @@ def ingest(
     known_person_ids: Container[str] | None,
     consent: Consent,
     force: bool,
+    max_duration_s: float | None = None,
 ) -> tuple[KeptTake, QualityReport]:
     """Check `audio_path` like a booth take and keep it durably, queued for the central store.
 
     Raises `KioskError` for an unknown person (when `known_person_ids` is given) and for
     a file that cannot be read, and `TakeRefused` when the check finds problems and
-    `force` is false; nothing is kept then. On success the kept take is returned with
-    the quality report stored in its sidecar.
+    `force` is false, or, whatever `force` says, when the file is longer than
+    `max_duration_s` (the station's [booth] max_recording_s; never more than 60 s): that
+    is seen in the file's header, before any audio is decoded. Nothing is kept then. On
+    success the kept take is returned with the quality report stored in its sidecar.
     """
-    from exhibits.booth.quality import analyze
+    from exhibits.booth.quality import MAX_TAKE_S, TakeTooLong, read_take
 
     audio_path = Path(audio_path)
     if known_person_ids is not None and person_id not in known_person_ids:
@@ -72,11 +72,13 @@ def ingest(
             f"there is no person {person_id!r} in the collection",
             "check the person id: it is the person_id column of the collection's persons.csv",
         )
-    samples, sample_rate = _read(audio_path)
     try:
-        report = analyze(samples, sample_rate)
-    except ValueError as error:  # a rate too low to carry a voice, NaN samples
-        raise KioskError(f"{audio_path}: cannot be checked ({error})", "record or export the take again") from error
+        take = read_take(audio_path, max_duration_s=min(MAX_TAKE_S, max_duration_s or MAX_TAKE_S))
+    except TakeTooLong as too_long:
+        # Not even --force: the central store refuses takes this long, and the booth
+        # itself would have stopped recording long before.
+        raise TakeRefused(too_long.message, too_long.hint or "", too_long.report) from None
+    report = take.analyze()
     if report.verdict != "ok" and not force:
         words = "; ".join(PROBLEMS_IN_WORDS.get(code, code) for code in (report.problems or [report.verdict]))
         raise TakeRefused(
@@ -85,32 +87,15 @@ def ingest(
             report,
         )
     kept = store.keep(
-        samples,
-        sample_rate,
+        take.mono,
+        take.sample_rate,
         person_id=person_id,
         consent=consent,
         quality=report.to_json(),
         recorded_at=_modified_at(audio_path),
+        subtype="PCM_16" if take.subtype in _SIXTEEN_BITS_OR_FEWER else None,
     )
     return kept, report
-
-
-def _read(path: Path) -> tuple[np.ndarray, int]:
-    """The file's frames (int16 for 16-bit sources, else float64) and its sample rate."""
-    if not path.is_file():
-        raise KioskError(f"{path}: no such file", "give the path of an audio file (WAV, FLAC, OGG, MP3, ...)")
-    try:
-        info = soundfile.info(str(path))
-        dtype = "int16" if info.subtype in _SIXTEEN_BITS_OR_FEWER else "float64"
-        samples, sample_rate = soundfile.read(str(path), dtype=dtype, always_2d=False)
-    except (soundfile.SoundFileError, RuntimeError, ValueError) as error:
-        raise KioskError(
-            f"{path}: cannot be read as audio ({error})",
-            "make sure it is a complete audio file (WAV, FLAC, OGG, MP3, ...): copy or export it again",
-        ) from error
-    if samples.shape[0] == 0:
-        raise KioskError(f"{path}: the file holds no audio", "copy or export the recording again")
-    return samples, int(sample_rate)
 
 
 def _modified_at(path: Path) -> datetime:

@@ -7,7 +7,12 @@ screen" path has 150 ms, and the FLAC encode needs the rest):
 
 - `analyze(samples, sample_rate) -> QualityReport` for samples in memory (the booth);
 - `analyze_file(path) -> QualityReport` for any file libsndfile reads (`kiosk booth
-  analyze`, `kiosk booth ingest`); it raises `KioskError` saying what to do;
+  analyze`); it raises `KioskError` saying what to do;
+- `read_take(path) -> DecodedTake`: a file read in bounded memory (`analyze_file`,
+  `kiosk booth ingest`). Its header is read first: a file longer than `MAX_TAKE_S` (or
+  the caller's limit) raises `TakeTooLong`, whose report has the verdict `too_long`,
+  without a sample being decoded; an hour of silence is a few hundred kB of FLAC but
+  gigabytes as samples. What is read is read in blocks and mixed down on the way;
 - `integrated_loudness(mono, sample_rate)`: ITU-R BS.1770-4 loudness in LUFS;
 - `SEVERITY`: the problem codes, most serious first.
 
@@ -15,17 +20,19 @@ Where the person speaks is decided by `exhibits.booth.vad` (several cues, not a 
 everything else (level, loudness, background, clipping) is measured here at the file's
 own sample rate.
 
-Stereo is analysed as a mono mixdown, because the memorial plays each voice as one
-source: a dead channel (an unplugged side of a stereo cable) is left out of the mix
-instead of halving the level, and two channels that cancel each other (a wiring fault
-with one polarity inverted) are replaced by the louder one. Clipping is measured per
+Stereo (or more channels) is analysed as a mono mixdown, because the memorial plays
+each voice as one source: a dead channel (an unplugged side of a stereo cable) is left
+out of the mix instead of halving the level, and two channels that cancel each other (a
+wiring fault with one polarity inverted) are replaced by the louder one. Clipping is measured per
 channel, since a clipped channel is damaged whatever the other one does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +115,17 @@ DEAD_CHANNEL_DB = 30.0
 # losing more than this means they cancel, and the louder channel alone is the voice.
 CANCELLATION_DB = 6.0
 
+# The longest take anything accepts: the central store refuses audio over 60 s (422),
+# and the booth stops a take after [booth] max_recording_s (at most 60). A file that
+# declares more is refused from its header, unread.
+MAX_TAKE_S = 60.0
+# The highest rate a file is read at: the take store resamples from at most this.
+MAX_SAMPLE_RATE_HZ = 768_000
+# Samples decoded at a time over all channels (4 MB as float64): a file is never held
+# whole with all its channels, whatever its rate and channel count.
+READ_BLOCK_SAMPLES = 1 << 19
+_UNKNOWN_LENGTH = 2**62
+
 # ITU-R BS.1770-4 gating: 400 ms blocks overlapping by 75%, an absolute gate at -70 LUFS,
 # then a relative gate 10 LU under the loudness of the blocks that passed.
 LOUDNESS_BLOCK_S = 0.4
@@ -128,10 +146,12 @@ class QualityReport:
     duration_s: float
     speech_start_s: float | None  # where the first speech is, None without speech
     speech_end_s: float | None  # where the last speech is, None without speech
-    peak_dbfs: float  # the highest sample of any channel (-120 for digital silence)
+    # The highest sample of any channel (-120 for digital silence); None for a file
+    # refused from its header (too_long) and so never decoded.
+    peak_dbfs: float | None
     loudness_lufs: float | None  # BS.1770-4 loudness of the speech, None without speech
     noise_floor_dbfs: float | None  # RMS of the background outside the speech
-    clipped_fraction: float  # share of samples in clipped runs, in the worst channel
+    clipped_fraction: float | None  # share of samples in clipped runs, in the worst channel; None as peak_dbfs
 
     @property
     def ok(self) -> bool:
@@ -163,11 +183,14 @@ def analyze(samples: np.ndarray, sample_rate: int) -> QualityReport:
             f"sample rate {sample_rate!r}: need a whole number of at least {MIN_SAMPLE_RATE_HZ} Hz"
         )
     frames = _as_float_frames(samples)
-    count = frames.shape[0]
+    peak = float(np.max(np.abs(frames))) if frames.shape[0] else 0.0
+    return _judge(mixdown(frames), rate, peak, _clipped_fraction(frames))
+
+
+def _judge(mono: np.ndarray, rate: int, peak: float, clipped: float) -> QualityReport:
+    """The report on a take's mono mixdown, given the peak and clipping of its channels."""
+    count = mono.size
     duration = count / rate
-    peak = float(np.max(np.abs(frames))) if count else 0.0
-    clipped = _clipped_fraction(frames)
-    mono = mixdown(frames)
     activity = detect_voice(mono, rate) if count else None
 
     start = activity.speech_start_s if activity else None
@@ -219,27 +242,143 @@ def analyze(samples: np.ndarray, sample_rate: int) -> QualityReport:
     )
 
 
-def analyze_file(path: str | os.PathLike[str]) -> QualityReport:
+def analyze_file(path: str | os.PathLike[str], *, max_duration_s: float = MAX_TAKE_S) -> QualityReport:
     """Check a take stored in any format libsndfile reads (WAV, FLAC, OGG, AIFF, ...).
 
-    Raises KioskError naming the file and what to do when it is missing, empty, corrupt
-    or unreadable; a readable file always gives a report.
+    A file longer than `max_duration_s` gets the verdict `too_long` from its header
+    alone (see `read_take`). Raises KioskError naming the file and what to do when it
+    is missing, empty, corrupt or unreadable; a readable file always gives a report.
+    """
+    try:
+        take = read_take(path, max_duration_s=max_duration_s)
+    except TakeTooLong as too_long:
+        return too_long.report
+    return take.analyze()
+
+
+@dataclass(frozen=True)
+class DecodedTake:
+    """A take read from a file in bounded memory (`read_take`): its mono mixdown, and the
+    peak and clipping of its channels, measured on the way since only the mix is kept."""
+
+    mono: np.ndarray  # float64, full scale at 1.0
+    sample_rate: int
+    peak: float
+    clipped_fraction: float
+    subtype: str  # libsndfile's name of the file's sample format, e.g. PCM_16
+
+    def analyze(self) -> QualityReport:
+        return _judge(self.mono, self.sample_rate, self.peak, self.clipped_fraction)
+
+
+class TakeTooLong(KioskError):
+    """A file longer than a take may be; `report` is its `too_long` report (nothing decoded
+    but, at most, the frames up to the limit)."""
+
+    def __init__(self, where: str, duration_s: float, limit_s: float, *, declared: bool):
+        how_long = f"{duration_s:.1f} s" if declared else f"more than {limit_s:g} s"
+        super().__init__(
+            f"{where}: {how_long} of audio, longer than the {limit_s:g} s a take may last; not read",
+            "a take holds one name, read in a few seconds: cut the file down to the name "
+            "(e.g. `sox IN.wav OUT.flac trim START LENGTH`) and give that file",
+        )
+        self.report = too_long_report(duration_s)
+
+
+def too_long_report(duration_s: float) -> QualityReport:
+    """The report on a file refused for its length before it was decoded: what was not
+    measured is None (CONTRACT.md's nulls), the duration is the header's."""
+    return QualityReport(
+        verdict="too_long",
+        problems=("too_long",),
+        duration_s=_rounded(duration_s, 3),
+        speech_start_s=None,
+        speech_end_s=None,
+        peak_dbfs=None,
+        loudness_lufs=None,
+        noise_floor_dbfs=None,
+        clipped_fraction=None,
+    )
+
+
+def read_take(path: str | os.PathLike[str], *, max_duration_s: float = MAX_TAKE_S) -> DecodedTake:
+    """Read a take from a file in bounded memory: the header first, then blocks.
+
+    The header's length is checked before anything is decoded: over `max_duration_s`
+    raises `TakeTooLong`. A header that understates the length (a stream without a
+    frame count) is caught while reading, at the limit. Files of more than one channel
+    are read twice, block by block: once to measure each channel (power, peak,
+    clipping), once to mix the channels `mixdown` would keep; so memory holds one
+    mono channel of at most `max_duration_s`, never the file's channels.
+
+    Raises KioskError naming the file and what to do when it is missing, empty,
+    corrupt, unreadable or not at a rate that carries a voice.
     """
     where = os.fspath(path)
     if not os.path.exists(where):
-        raise KioskError(f"{where}: no such audio file", "check the path (and the spelling of the name)")
+        raise KioskError(f"{where}: no such file", "check the path (and the spelling of the name)")
     if os.path.isdir(where):
         raise KioskError(f"{where}: is a folder, not an audio file", "give the path of one audio file")
     if os.path.getsize(where) == 0:
         raise KioskError(
-            f"{where}: the file is empty (0 bytes)",
+            f"{where}: cannot be read as audio: the file is empty (0 bytes)",
             "the recording was not saved; record the take again or copy it again from its source",
         )
+    with _reading(where):
+        with soundfile.SoundFile(where) as sound:
+            rate, channels = int(sound.samplerate), int(sound.channels)
+            if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+                raise KioskError(
+                    f"{where}: sample rate {rate} Hz cannot be checked as a voice",
+                    f"record or convert it at {MIN_SAMPLE_RATE_HZ} to {MAX_SAMPLE_RATE_HZ} Hz "
+                    "(the booth records at 48000 Hz)",
+                )
+            limit = math.floor(max_duration_s * rate)
+            # A stream written without seeking back (a FLAC piped out of an encoder)
+            # leaves its length unknown: libsndfile then says 2**63 - 1 frames.
+            if _UNKNOWN_LENGTH > sound.frames > limit:
+                raise TakeTooLong(where, sound.frames / rate, max_duration_s, declared=True)
+            # At most a second a block, so a file of unknown length stops near the limit.
+            block_frames = max(1024, min(READ_BLOCK_SAMPLES // channels, rate))
+            stats = _ChannelStats(channels)
+            mono_blocks: list[np.ndarray] = []
+            for block in sound.blocks(blocksize=block_frames, dtype="float64", always_2d=True):
+                if not np.isfinite(block).all():
+                    raise KioskError(
+                        f"{where}: contains invalid samples (NaN or infinity)",
+                        "the file is damaged; copy it again from its source or record the take again",
+                    )
+                stats.add(block)
+                if stats.frames > limit:
+                    raise TakeTooLong(where, stats.frames / rate, max_duration_s, declared=False)
+                if channels == 1:
+                    mono_blocks.append(block[:, 0].copy())
+            if stats.frames == 0:
+                raise KioskError(
+                    f"{where}: holds no audio (a valid header with 0 samples)",
+                    "the recording stopped before any sound was saved; record the take again",
+                )
+            if channels > 1:
+                weights = _mix_weights(stats.gram)
+                sound.seek(0)
+                mono_blocks = [block @ weights for block in sound.blocks(blocksize=block_frames, dtype="float64", always_2d=True)]
+            subtype = sound.subtype
+    mono = np.concatenate(mono_blocks)
+    # A file that changed between the two readings is not the file that was measured.
+    if mono.size != stats.frames:
+        raise KioskError(f"{where}: changed while it was read", "wait until it is copied whole, then try again")
+    return DecodedTake(mono, rate, stats.peak, stats.clipped_fraction(), subtype)
+
+
+@contextlib.contextmanager
+def _reading(where: str) -> Iterator[None]:
+    """libsndfile's and the disk's errors as a KioskError saying what to do."""
     try:
-        samples, rate = soundfile.read(where, dtype="float64", always_2d=True)
-    except soundfile.LibsndfileError as error:
+        yield
+    except (soundfile.SoundFileError, RuntimeError) as error:
+        reason = getattr(error, "error_string", None) or str(error)
         raise KioskError(
-            f"{where}: not an audio file that can be read ({error.error_string})",
+            f"{where}: cannot be read as audio ({reason})",
             "the file is damaged or not audio; copy it again from its source, or convert it "
             "to WAV or FLAC (e.g. with sox) and check that copy",
         ) from None
@@ -248,22 +387,6 @@ def analyze_file(path: str | os.PathLike[str]) -> QualityReport:
             f"{where}: cannot be read ({error.strerror or error})",
             "check the file's permissions and the disk it is on",
         ) from None
-    if samples.shape[0] == 0:
-        raise KioskError(
-            f"{where}: holds no audio (a valid header with 0 samples)",
-            "the recording stopped before any sound was saved; record the take again",
-        )
-    if rate < MIN_SAMPLE_RATE_HZ:
-        raise KioskError(
-            f"{where}: sample rate {rate} Hz is too low to carry a voice",
-            f"record at {MIN_SAMPLE_RATE_HZ} Hz or more (the booth records at 48000 Hz)",
-        )
-    if not np.isfinite(samples).all():
-        raise KioskError(
-            f"{where}: contains invalid samples (NaN or infinity)",
-            "the file is damaged; copy it again from its source or record the take again",
-        )
-    return analyze(samples, rate)
 
 
 def integrated_loudness(mono: np.ndarray, sample_rate: int) -> float | None:
@@ -400,30 +523,87 @@ def mixdown(frames: np.ndarray) -> np.ndarray:
     """
     if frames.shape[1] == 1:
         return frames[:, 0]
-    power = np.mean(np.square(frames), axis=0)
+    return frames @ _mix_weights(frames.T @ frames)
+
+
+def _mix_weights(gram: np.ndarray) -> np.ndarray:
+    """Each channel's weight in the mixdown, from the sums of the channels' products
+    (`frames.T @ frames`), which a file read block by block can add up as it goes."""
+    power = np.diag(gram)  # sums of squares: their ratios are those of the mean squares
+    weights = np.zeros(power.size)
     loudest = float(power.max())
     if loudest == 0.0:
-        return frames[:, 0]
+        weights[0] = 1.0
+        return weights
     live = power >= loudest * 10.0 ** (-DEAD_CHANNEL_DB / 10.0)
-    mix = frames[:, live].mean(axis=1)
-    if float(np.mean(np.square(mix))) < float(power[live].mean()) * 10.0 ** (-CANCELLATION_DB / 10.0):
-        return frames[:, int(np.argmax(power))]
-    return mix
+    weights[live] = 1.0 / np.count_nonzero(live)
+    if float(weights @ gram @ weights) < float(power[live].mean()) * 10.0 ** (-CANCELLATION_DB / 10.0):
+        weights[:] = 0.0
+        weights[int(np.argmax(power))] = 1.0
+    return weights
 
 
 def _clipped_fraction(frames: np.ndarray) -> float:
     """Share of samples in runs of at least MIN_CLIP_RUN at full scale, worst channel."""
     if frames.shape[0] == 0:
         return 0.0
-    at_limit = np.abs(frames) >= CLIP_LEVEL
-    if not at_limit.any():
-        return 0.0
-    worst = 0
-    for channel in at_limit.T:  # one pass per channel, vectorised along the samples
-        edges = np.diff(np.concatenate(([0], channel.astype(np.int8), [0])))
-        runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-        worst = max(worst, int(runs[runs >= MIN_CLIP_RUN].sum()))
-    return worst / frames.shape[0]
+    stats = _ChannelStats(frames.shape[1], gram=False)
+    stats.add(frames)
+    return stats.clipped_fraction()
+
+
+class _ChannelStats:
+    """What is measured on every channel of a take read block after block: frames, peak,
+    sums of products (`gram`, for `_mix_weights`) and runs of clipped samples, a run
+    carried over from one block into the next."""
+
+    def __init__(self, channels: int, *, gram: bool = True):
+        self.frames = 0
+        self.peak = 0.0
+        self.gram = np.zeros((channels, channels))
+        self._with_gram = gram
+        self._open_run = np.zeros(channels, dtype=np.int64)  # at the limit up to the end of the last block
+        self._clipped = np.zeros(channels, dtype=np.int64)  # samples in finished runs of MIN_CLIP_RUN or more
+
+    def add(self, block: np.ndarray) -> None:
+        if block.shape[0] == 0:
+            return
+        self.frames += block.shape[0]
+        self.peak = max(self.peak, float(np.max(np.abs(block))))
+        if self._with_gram:
+            self.gram += block.T @ block
+        at_limit = np.abs(block) >= CLIP_LEVEL
+        if not at_limit.any():
+            self._end_runs(np.arange(block.shape[1]))
+            return
+        for channel, column in enumerate(at_limit.T):  # one pass per channel, vectorised along the samples
+            if not column.any():
+                self._end_runs([channel])
+                continue
+            edges = np.diff(np.concatenate(([0], column.astype(np.int8), [0])))
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            runs = ends - starts
+            if starts[0] == 0:
+                runs[0] += self._open_run[channel]
+            else:
+                self._end_runs([channel])
+            if ends[-1] == column.size:
+                self._open_run[channel] = runs[-1]
+                runs = runs[:-1]
+            else:
+                self._open_run[channel] = 0
+            self._clipped[channel] += int(runs[runs >= MIN_CLIP_RUN].sum())
+
+    def _end_runs(self, channels: Any) -> None:
+        ending = self._open_run[channels]
+        self._clipped[channels] += np.where(ending >= MIN_CLIP_RUN, ending, 0)
+        self._open_run[channels] = 0
+
+    def clipped_fraction(self) -> float:
+        if self.frames == 0:
+            return 0.0
+        still_open = np.where(self._open_run >= MIN_CLIP_RUN, self._open_run, 0)
+        return int((self._clipped + still_open).max()) / self.frames
 
 
 class _FrameBlocks:

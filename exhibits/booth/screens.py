@@ -11,18 +11,23 @@ from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.gridlayout import GridLayout
+from kivy.uix.screenmanager import NoTransition
 
-from exhibits.booth.flow import BoothFlow, NotNow, Step
+from exhibits.booth.flow import BoothFlow, NotNow, Step, step_age
 from hardware.audio.api import DeviceError
-from kiosk.shell.widgets import Named, StationScreen
+from kiosk.contract import CODE_ALPHABET
 from kiosk.link.status import write_station_status
+from kiosk.shell.keyboard import OnScreenKeyboard  # noqa: F401  (the kv rules use it)
+from kiosk.shell.widgets import StationScreen
 
 log = logging.getLogger(__name__)
 
 Builder.load_file(str(Path(__file__).with_name("screens.kv")))
 
 FIRST_SCREEN = "welcome"
+# Booking codes are made like withdrawal codes: the keyboard offers only these symbols
+# and says which it leaves out.
+CODE_KEYS = CODE_ALPHABET
 METER_FLOOR_DBFS = -60.0
 STATUS_EVERY_S = 5.0  # the meter's empty end; speech at a good distance reads -30 to -10
 
@@ -47,6 +52,9 @@ class BoothView(EventDispatcher):
     can_keep = BooleanProperty(False)
     last_take = BooleanProperty(False)
     withdrawal_code = StringProperty("")
+    tries_left = NumericProperty(0)
+    recording_left = NumericProperty(0)
+    fault = StringProperty("")
 
     def __init__(self, flow: BoothFlow, **kwargs):
         super().__init__(**kwargs)
@@ -70,6 +78,8 @@ class BoothView(EventDispatcher):
         self.can_keep = bool(review) and review.problem != "no_speech"
         self.last_take = bool(review) and not flow.can_try_again
         self.withdrawal_code = flow.withdrawal_code or ""
+        self.tries_left = flow.tries_left
+        self.fault = flow.fault or ""
         self.tick()
 
     def tick(self) -> None:
@@ -78,26 +88,12 @@ class BoothView(EventDispatcher):
         self.level = 0.0 if level is None else min(1.0, max(0.0, (level - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS))
         self.advice = flow.advice.advice()
         self.countdown = flow.countdown_left()
+        self.recording_left = flow.recording_left()
 
 
-class Keypad(Named, GridLayout):
-    """Large keys for a booking code or a first name; no system keyboard on a kiosk."""
-
-    text = StringProperty("")
-    keys = StringProperty("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    max_length = NumericProperty(24)
-
-    def on_kv_post(self, _base_widget) -> None:
-        from kivy.factory import Factory
-
-        for key in self.keys:
-            self.add_widget(Factory.KeypadKey(text=key, test_name=f"key-{key}", on_release=lambda button: self.press(button.text)))
-
-    def press(self, key: str) -> None:
-        if key == "⌫":
-            self.text = self.text[:-1]
-        elif len(self.text) < self.max_length:
-            self.text += key
+def grouped(code: str) -> str:
+    """ABCD-2345 as the thank-you screen shows it: two groups of four, easy to copy."""
+    return code.replace("-", " – ")
 
 
 class BoothScreen(StationScreen):
@@ -110,10 +106,33 @@ class BoothWelcomeScreen(BoothScreen):
         App.get_running_app().booth.do("reset")
 
 
+class MatchScreen(BoothScreen):
+    """A first name, a birthday or an age; day and month go round (31 → 1, December → January),
+    the age goes from nothing to 9 ... 120 (by one or by ten)."""
+
+    day = NumericProperty(0)
+    month = NumericProperty(0)
+    age = NumericProperty(0)  # "my age"; 0: not given (exhibits.booth.flow.step_age)
+    first_name = StringProperty("")  # as typed, without spaces around it
+
+    def step(self, which: str, by: int) -> None:
+        if which == "age":
+            self.age = step_age(self.age, by)
+            return
+        top = 31 if which == "day" else 12
+        value = getattr(self, which)
+        if value == 0:
+            value = 1 if by > 0 else top
+        else:
+            value = (value - 1 + by) % top + 1
+        setattr(self, which, value)
+
+
 SCREENS = {
-    Step.CONSENT: "ConsentScreen",
     Step.AGE: "AgeScreen",
+    Step.TOO_YOUNG: "TooYoungScreen",
     Step.GUARDIAN: "GuardianScreen",
+    Step.CONSENT: "ConsentScreen",
     Step.DECLINED: "DeclinedScreen",
     Step.CHOOSE: "ChooseScreen",
     Step.BOOKING: "BookingScreen",
@@ -141,6 +160,13 @@ class Booth:
         self._ticking = Clock.schedule_interval(self._tick, 1 / 20)
         app.bind(on_stop=lambda *_: self.close())
 
+    def start(self) -> None:
+        self.flow.start()
+        if self.controls is not None:
+            self.controls.start()
+        self.view.refresh()
+        self.app.start_over_offered = self.flow.can_start_over
+
     def close(self) -> None:
         """The station stops: no more ticks, the microphone released."""
         self._ticking.cancel()
@@ -164,10 +190,17 @@ class Booth:
 
     def _on_step(self, step: Step) -> None:
         self.view.refresh()
+        self.app.start_over_offered = self.flow.can_start_over
         screens = self.app.screens
         if step is Step.WELCOME:
             if screens.current != "attract":
                 screens.current = "welcome"
+        elif screens.current == "attract":
+            # Nobody is here (out of order, often at the very start, before anything was
+            # laid out): show it at once; a fade would draw screens that have no size yet.
+            fade, screens.transition = screens.transition, NoTransition()
+            screens.current = step.value
+            screens.transition = fade
         else:
             screens.current = step.value
 
@@ -205,31 +238,38 @@ def build_screens(app) -> list:
     app.booth = Booth(app, flow, make_controls(app.station, flow, on_presence=app.session.touched))
     welcome = BoothWelcomeScreen(name="welcome")
     screens = [welcome] + [getattr(Factory, cls)(name=step.value) for step, cls in SCREENS.items()]
-    flow.start()
-    app.booth.controls.start()
-    app.booth.view.refresh()
+    # On the first frame, once the screens are in place: a booth that starts without its
+    # microphone or its names shows at once that it is out of order.
+    Clock.schedule_once(lambda _dt: app.booth.start(), 0)
     return screens
 
 
-def stage(app, screen: str, clock) -> None:
-    """Walk the flow to SCREEN as a participant would, for `kiosk screenshot`.
+def stage(app, screen: str, clock, person: str | None = None) -> None:
+    """Walk the flow to SCREEN as a participant would, for `kiosk screenshot`; PERSON (an id
+    of the collection) is the name given, else the next name waiting.
 
     Runs on the screenshot's own station copy (simulated devices, a temporary data
     folder), so nothing it records or keeps touches the real station.
     """
     flow = app.booth.flow
     step = Step(screen)
+    if person is not None:
+        _hand_out(app, person)
     walk = [
-        (Step.CONSENT, lambda: flow.begin(app.lang)),
-        (Step.AGE, lambda: flow.agree(app.lang)),
+        (Step.AGE, lambda: flow.begin(app.lang)),
         (Step.GUARDIAN, lambda: flow.choose_age("9-12")),
-        (Step.CHOOSE, flow.guardian_confirms),
-        (Step.NAME, lambda: flow.choose_way("next")),
+        (Step.CONSENT, flow.guardian_confirms),
+        (Step.CHOOSE, lambda: flow.agree(app.lang)),
+        (Step.NAME, (lambda: (flow.choose_way("booking"), flow.enter_booking(SHOT_CODE))) if person else (lambda: flow.choose_way("next"))),
         (Step.SOUND_CHECK, flow.accept_name),
         (Step.COUNTDOWN, flow.ready),
     ]
     if step is Step.DECLINED:
-        walk = walk[:1] + [(Step.DECLINED, flow.decline)]
+        walk = walk[:3] + [(Step.DECLINED, flow.decline)]
+    elif step is Step.TOO_YOUNG:
+        walk = walk[:1] + [(Step.TOO_YOUNG, lambda: flow.choose_age("under-9"))]
+    elif step is Step.CONSENT:
+        walk = walk[:1] + [(Step.CONSENT, lambda: flow.choose_age("18+"))]  # the participant's own consent
     elif step in (Step.BOOKING, Step.MATCH):
         walk = walk[:4] + [(step, lambda: flow.choose_way("booking" if step is Step.BOOKING else "match"))]
     elif step is Step.OUT_OF_ORDER:
@@ -250,4 +290,20 @@ def stage(app, screen: str, clock) -> None:
     if step is Step.THANKS:
         flow.keep()
     app.booth.view.refresh()
+    app.start_over_offered = flow.can_start_over
     app.screens.current = step.value
+
+
+SHOT_CODE = "SHOT"
+
+
+def _hand_out(app, person_id: str) -> None:
+    """The screenshot's flow gives PERSON_ID, as a booking would, from the station's collection."""
+    from exhibits.booth.names import LocalNameSource
+    from kiosk.collection import load_collection
+    from kiosk.errors import KioskError
+
+    collection = load_collection(app.station.collection_dir)
+    if person_id not in collection.by_id:
+        raise KioskError(f"no person '{person_id}' in {app.station.collection_dir}", "give a person_id of persons.csv")
+    app.booth.flow.names = LocalNameSource(collection, voiced=set(), bookings={SHOT_CODE: person_id})

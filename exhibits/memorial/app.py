@@ -75,7 +75,9 @@ class MemorialStation:
         self.config = config
         self.output = output
         self.library = Library(config.data_dir / "memorial")
-        self.hours = OpeningHours.from_config(settings.hours)
+        self.hours = OpeningHours.from_file(config.resolve(settings.hours_file))
+        if settings.old_hours_section:
+            log.warning("[memorial.hours] in station.toml is no longer read; remove it", extra={"hours_file": str(config.resolve(settings.hours_file))})
         self.player = Player(
             output,
             self.library,

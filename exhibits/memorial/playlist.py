@@ -16,7 +16,8 @@ without a screen or a sound card.
   first voice later never moves the others (which a fold over "transports with a voice
   so far" would).
 - Opening hours: a weekly schedule plus closed dates, in the station's local time, asked
-  through an injected clock.
+  through an injected clock. They come from the gallery's one hours file
+  (/etc/dossin/hours.conf, which `dossin-hours` reads too: `OpeningHours.from_file`).
 """
 
 from __future__ import annotations
@@ -148,19 +149,23 @@ def parse_periods(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(periods))
 
 
+HOURS_HINT = (
+    "write, per day 1 (Monday) to 7 (Sunday), DAY_1=0900-1700, DAY_2=0900-1200,1300-1700 or DAY_3=closed, "
+    'and CLOSED_DATES="2026-12-25 2027-01-01"; the playbook writes it from dossin_opening_hours (deploy/README.md)'
+)
+_FILE_PERIODS = re.compile(r"closed|\d{4}-\d{4}(,\d{4}-\d{4})*")
+
+
 class OpeningHours:
     """A weekly schedule and closed dates; `is_open(moment)` in the station's local time."""
 
-    def __init__(self, weekly: Mapping[str, str], closed_dates: Iterable[date] = ()):
+    def __init__(self, weekly: Mapping[str, str], closed_dates: Iterable[date] = (), *, source: str = "opening hours"):
         self._weekly: dict[int, tuple[tuple[int, int], ...]] = {}
         for number, day in enumerate(WEEKDAYS):
             try:
                 self._weekly[number] = parse_periods(weekly.get(day, "closed"))
             except ValueError as error:
-                raise KioskError(
-                    f"[memorial.hours] {day} = {weekly.get(day)!r}: {error}",
-                    'write opening hours as "09:00-17:00", "09:00-12:00, 13:00-17:00" or "closed"',
-                ) from None
+                raise KioskError(f"{source}, {day}: {weekly.get(day)!r}: {error}", HOURS_HINT) from None
         self._closed = frozenset(closed_dates)
 
     @classmethod
@@ -168,8 +173,45 @@ class OpeningHours:
         return cls({day: "00:00-24:00" for day in WEEKDAYS})
 
     @classmethod
-    def from_config(cls, hours: object) -> OpeningHours:
-        return cls({day: getattr(hours, day) for day in WEEKDAYS}, getattr(hours, "closed_dates"))
+    def from_file(cls, path) -> OpeningHours:
+        """The gallery's hours file, as `dossin-hours` reads it (a shell file of KEY=VALUE lines).
+
+        DAY_1 (Monday) to DAY_7: "HHMM-HHMM", several joined by commas, or "closed";
+        CLOSED_DATES: dates (YYYY-MM-DD) closed whatever the weekday. Every day must be there.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise KioskError(f"{path}: the opening hours cannot be read ({reason})", HOURS_HINT) from None
+        days = {f"DAY_{number}": day for number, day in enumerate(WEEKDAYS, start=1)}
+        weekly: dict[str, str] = {}
+        closed: list[date] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, equals, value = line.partition("=")
+            key, value = key.strip(), value.strip().strip("\"'")
+            where = f"{path}:{number}"
+            if not equals or (key not in days and key != "CLOSED_DATES"):
+                raise KioskError(f"{where}: {line!r} is not a setting of the opening hours", HOURS_HINT)
+            if key == "CLOSED_DATES":
+                for word in value.split():
+                    try:
+                        closed.append(date.fromisoformat(word))
+                    except ValueError:
+                        raise KioskError(f"{where}: {word!r} is not a date (YYYY-MM-DD)", HOURS_HINT) from None
+            elif not _FILE_PERIODS.fullmatch(value):
+                raise KioskError(f"{where}: {key}={value!r}: write HHMM-HHMM (e.g. 0900-1700), several joined by commas, or closed", HOURS_HINT)
+            else:
+                weekly[days[key]] = value if value == "closed" else ", ".join(
+                    f"{part[0:2]}:{part[2:4]}-{part[5:7]}:{part[7:9]}" for part in value.split(",")
+                )
+        missing = [key for key, day in days.items() if day not in weekly]
+        if missing:
+            raise KioskError(f"{path}: no hours for {', '.join(missing)}", HOURS_HINT)
+        return cls(weekly, closed, source=str(path))
 
     def is_open(self, moment: datetime) -> bool:
         if moment.date() in self._closed:

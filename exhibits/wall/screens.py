@@ -1,7 +1,7 @@
 """The portrait wall's screens: the grid of faces, search, a person's page, transports.
 
-Thin views over `exhibits.wall.browse.Wall` and `exhibits.wall.search.SearchIndex`; the
-grid itself is `exhibits.wall.grid.PortraitGrid`.
+Thin views over the wall's flow (`exhibits.wall.flow.WallFlow`: which screen, filter,
+query and person); the grid itself is `exhibits.wall.grid.PortraitGrid`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from exhibits.wall.browse import Filter, Wall
+from exhibits.wall.flow import Screen, WallFlow
 from kiosk.errors import KioskError
+from kiosk.shell.keyboard import OnScreenKeyboard  # noqa: F401  (the search screen's keyboard, in the kv rules)
 from kiosk.shell.widgets import Named, StationScreen, TouchButton
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,6 @@ log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_name("screens.kv")))
 
 FIRST_SCREEN = "grid"
-SEARCH_LIMIT = 30
 
 
 class WallView(EventDispatcher):
@@ -69,115 +70,111 @@ class WallScreen(StationScreen):
 
 
 class PortraitWall:
-    """Ties the wall's model, search and grid to the app."""
+    """Shows the wall's flow (`exhibits.wall.flow.WallFlow`) on the app's screens.
 
-    def __init__(self, app, wall: Wall, index, grid, voices=None):
+    The flow decides; this only copies what it holds into `view` for the kv rules, and
+    is the one place that switches the wall's screen. Touches call the flow through the
+    same names (`choose_letter`, `type`, `open_person`, ...).
+    """
+
+    def __init__(self, app, flow: WallFlow, grid):
         self.app = app
-        self.wall = wall
-        self.index = index
+        self.flow = flow
         self.grid = grid
-        self.voices = voices  # exhibits.wall.voices.WallVoices
         self.view = WallView()
-        self.filter = Filter()
-        grid.bind(on_select=lambda _grid, person_id: self.open_person(person_id))
-        self.apply(Filter())
+        self._shown: list[str] | None = None
+        grid.bind(on_select=lambda _grid, person_id: flow.open_person(person_id))
+        flow.subscribe(self._show)
+        self._show(flow.screen, switch=False)
 
-    # -- the grid ----------------------------------------------------------------------
+    @property
+    def wall(self) -> Wall:
+        return self.flow.wall
+
+    @property
+    def index(self):
+        return self.flow.index  # exhibits.wall.search.SearchIndex
+
+    @property
+    def voices(self):
+        return self.flow.voices  # exhibits.wall.voices.WallVoices
+
+    def _show(self, screen: Screen, switch: bool = True) -> None:
+        flow, view = self.flow, self.view
+        view.transport = flow.filter.transport or ""
+        view.letter = flow.filter.letter or ""
+        view.decade = flow.filter.decade or 0
+        view.count = len(flow.shown)
+        if flow.shown is not self._shown:
+            self._shown = flow.shown
+            self.grid.show(flow.shown)
+        view.query = flow.query
+        lang = self.app.lang
+        view.results = [
+            {
+                "person_id": result.person_id,
+                "name": result.name,
+                "detail": " · ".join(
+                    part
+                    for part in (result.born, result.place, self.app.t(lang, "wall.filter_transport", code=result.transport))
+                    if part
+                ),
+                "test_name": f"result-{result.person_id}",
+            }
+            for result in flow.results
+        ]
+        view.person = flow.person
+        view.has_voice = flow.has_voice
+        view.hearing = flow.hearing.value
+        # The attract screen belongs to the shell: a new visitor's flow waits behind it.
+        if switch and self.app.screens.current != "attract" and self.app.screens.current != screen.value:
+            self.app.screens.current = screen.value
+
+    # -- what a touch asks ---------------------------------------------------------------
+
+    def go(self, screen: str) -> None:
+        self.flow.go(screen)
 
     def apply(self, chosen: Filter) -> None:
-        self.filter = chosen
-        ids = self.wall.person_ids(chosen)
-        self.view.transport = chosen.transport or ""
-        self.view.letter = chosen.letter or ""
-        self.view.decade = chosen.decade or 0
-        self.view.count = len(ids)
-        self.grid.show(ids)
+        self.flow.apply(chosen)
 
     def choose_transport(self, code: str) -> None:
-        self.apply(Filter(transport=code, letter=self.filter.letter, decade=self.filter.decade))
-        self.app.screens.current = "grid"
+        self.flow.choose_transport(code)
 
     def choose_letter(self, letter: str) -> None:
-        same = self.filter.letter == letter
-        self.apply(Filter(transport=self.filter.transport, letter=None if same else letter, decade=self.filter.decade))
+        self.flow.choose_letter(letter)
 
     def choose_decade(self, decade: int) -> None:
-        same = self.filter.decade == decade
-        self.apply(Filter(transport=self.filter.transport, letter=self.filter.letter, decade=None if same else decade))
+        self.flow.choose_decade(decade)
 
     def clear(self) -> None:
-        self.apply(Filter())
-
-    # -- search ------------------------------------------------------------------------
+        self.flow.clear()
 
     def type(self, key: str) -> None:
-        query = self.view.query
-        if key == "⌫":
-            query = query[:-1]
-        elif key == "clear":
-            query = ""
-        elif key == " ":
-            query = query + " " if query and not query.endswith(" ") else query
-        elif len(query) < 40:
-            # Lowercase: a capital "I" or "Z" alone would be read as a transport code.
-            query += key.lower()
-        self.view.query = query
-        self.search(query)
+        self.flow.type(key)
 
     def search(self, query: str) -> None:
-        lang = self.app.lang
-        hits = self.index.search(query, limit=SEARCH_LIMIT) if query.strip() else []
-        rows = []
-        for hit in hits:
-            facts = self.wall.facts(hit.person_id)
-            born = facts.birth_date[:4] if facts.birth_date else ""
-            place = facts.birth_place
-            detail = " · ".join(part for part in (born, place, self.app.t(lang, "wall.filter_transport", code=hit.transport)) if part)
-            rows.append({"person_id": hit.person_id, "name": facts.display_name, "detail": detail, "test_name": f"result-{hit.person_id}"})
-        self.view.results = rows
-
-    # -- a person ----------------------------------------------------------------------
+        self.flow.search(query)
 
     def open_person(self, person_id: str) -> None:
-        self.stop_voice()
-        self.view.person = self.wall.facts(person_id)
-        # Only a recording staff approved is heard (kept from the central store's list).
-        self.view.has_voice = bool(self.voices and self.voices.has_voice(person_id))
-        self.view.hearing = "ready"
-        log.info("person opened", extra={"person_id": person_id})
-        self.app.screens.current = "person"
+        self.flow.open_person(person_id)
 
     def hear(self) -> None:
-        person = self.view.person
-        if person is None or not self.view.has_voice or self.view.hearing == "loading":
-            return
         from kivy.clock import Clock
 
-        person_id = person.person_id
+        def report(person_id: str, hearing) -> None:
+            # From the worker thread: the page changes on Kivy's thread.
+            Clock.schedule_once(lambda _dt: self.flow.heard(person_id, hearing))
 
-        def report(hearing) -> None:
-            # From the worker thread: the page changes on Kivy's thread, and only if the
-            # visitor is still on this person.
-            def apply(_dt) -> None:
-                if self.view.person is not None and self.view.person.person_id == person_id:
-                    self.view.hearing = hearing.value
-
-            Clock.schedule_once(apply)
-
-        self.voices.play(person_id, report)
+        self.flow.hear(report)
 
     def stop_voice(self) -> None:
-        if self.voices is not None:
-            self.voices.stop()
-        self.view.hearing = "ready"
+        self.flow.stop_voice()
+        self.view.hearing = self.flow.hearing.value
 
     def forget(self) -> None:
         """A new visitor: no filter, no query, no open page."""
-        self.stop_voice()
-        self.view.query = ""
-        self.view.results = []
-        self.view.person = None
-        self.apply(Filter())
+        self.flow.forget()
 
 
 class UnavailableScreen(WallScreen):
@@ -229,7 +226,7 @@ def build_screens(app) -> list:
     index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
     voices = make_wall_voices(app.station).start()
     app.bind(on_stop=lambda *_: voices.close())
-    app.wall = PortraitWall(app, wall, index, grid, voices)
+    app.wall = PortraitWall(app, WallFlow(wall, index, clock=app.clock, voices=voices), grid)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
@@ -242,6 +239,7 @@ def stage(app, screen: str, clock) -> None:
         app.screens.current = screen
         return
     if screen == "search":
+        wall.go(screen)
         for key in "GOLDSTEIN":
             wall.type(key)
     elif screen == "person":
@@ -252,7 +250,10 @@ def stage(app, screen: str, clock) -> None:
         chosen = next((p for p in people if wall.voices.has_voice(p.person_id)), None)
         chosen = chosen or next(p for p in people if wall.wall.collection.portrait_path(p))
         wall.open_person(chosen.person_id)
+        app.screens.current = "person"
         return
+    if screen in {s.value for s in Screen}:
+        wall.go(screen)
     app.screens.current = screen
 
 

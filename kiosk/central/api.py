@@ -33,7 +33,7 @@ import shutil
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
@@ -44,6 +44,7 @@ from starlette.requests import ClientDisconnect
 from kiosk import __version__
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
+from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitDep
 from kiosk.central.errors import Refusal
 from kiosk.central.bookings import WrongCodes, is_booking_code
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
@@ -80,9 +81,9 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "A conflict with what the store holds.",
         410: "The lease has ended.",
         413: "Larger than [server] max_upload_mb.",
-        429: "Too many wrong booking codes from this station: wait, then try again.",
         415: "Not multipart/form-data.",
         422: "What was sent is not valid.",
+        429: "Too many wrong booking codes from this station: wait, then try again.",
         503: "The database does not answer.",
     }
     return {status: {"model": Problem, "description": words[status]} for status in statuses}
@@ -145,7 +146,9 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     )
     app.state.database = database
     app.state.audio = audio
-    wrong_codes = WrongCodes(
+    app.state.rules = rules
+    app.state.upload_limit = limit
+    app.state.wrong_codes = WrongCodes(
         database.now, limit=config.bookings.wrong_code_limit, window_s=config.bookings.wrong_code_window_s
     )
 
@@ -157,154 +160,175 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
 
     mount_staff(app, config, database, audio)
 
-    @app.exception_handler(Refusal)
-    async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
-        headers = {"Connection": "close"} if refusal.close_connection else None
-        return JSONResponse({"detail": refusal.detail}, status_code=refusal.status, headers=headers)
-
-    @app.get(f"{API}/health", response_model=HealthOut, responses=_answers(503), tags=["health"])
-    def health() -> Any:
-        """Whether the store answers and its database with it (for `kiosk doctor`); no token needed."""
-        try:
-            with database.read() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError as error:
-            log.error("health check: the database does not answer", extra={"error": str(error).splitlines()[0]})
-            return JSONResponse({"detail": "the database does not answer"}, status_code=503)
-        return {
-            "status": "ok",
-            "version": __version__,
-            "time": database.now(),
-            "database": database.dialect,
-            "free_disk_bytes": shutil.disk_usage(audio.root).free,
-        }
-
-    @app.put(
-        f"{API}/recordings/{{recording_id}}",
-        status_code=201,
-        response_model=RecordingOut,
-        responses=_answers(400, 401, 403, 409, 413, 415, 422)
-        | {200: {"model": RecordingOut, "description": "Held already, with the same audio."}},
-        openapi_extra=UPLOAD_BODY,
-        tags=["recordings"],
-    )
-    async def put_recording(recording_id: uuid.UUID, request: Request, response: Response, station: StationDep) -> Any:
-        """Upload a take: 201 when kept durably now, 200 when held already (see CONTRACT.md)."""
-        check_declared_length(request, limit)
-        try:
-            upload = await receive_upload(request, audio, limit)
-        except ClientDisconnect:
-            log.warning(
-                "upload cut off by the station",
-                extra={"station_id": station.station_id, "recording_id": str(recording_id)},
-            )
-            return Response(status_code=400)
-        try:
-            metadata, document = parse_metadata(upload.metadata)
-            stored = await run_in_threadpool(
-                store_recording, database, audio, station, recording_id, metadata, document, upload.audio
-            )
-        finally:
-            upload.audio.path.unlink(missing_ok=True)
-        response.status_code = stored.status
-        return stored.to_json()
-
-    @app.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
-    def post_leases(body: ClaimIn, station: StationDep) -> Any:
-        """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
-
-        A match shares the participant's first name, birthday or age (9 to 120), best the
-        most of them; a booked name goes only to its code. Wrong booking codes are limited
-        per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
-        """
-        if body.how == "booking":
-            wrong_codes.check(station.station_id)
-        taken = claim(
-            database,
-            station,
-            rules,
-            how=body.how,
-            count=body.count,
-            first_name=body.first_name,
-            birthday=body.birthday_tuple(),
-            age=body.age,
-            code=body.code,
-        )
-        if body.how == "booking" and not taken and not is_booking_code(database, body.code):
-            wrong_codes.wrong(station.station_id)
-        return {"leases": [lease.to_json() for lease in taken]}
-
-    @app.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401), tags=["names"])
-    def get_leases(station: StationDep) -> Any:
-        """The names this booth holds now (after a restart, to take them up again or give them back)."""
-        return {"leases": [lease.to_json() for lease in held_by(database, station)]}
-
-    @app.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
-    def delete_lease(lease_id: uuid.UUID, station: StationDep) -> Response:
-        """Give a name back to the queue; giving back an ended lease again is harmless."""
-        release(database, station, lease_id)
-        return Response(status_code=204)
-
-    @app.post(
-        f"{API}/leases/{{lease_id}}/renew",
-        response_model=LeaseOut,
-        responses=_answers(401, 403, 404, 410),
-        tags=["names"],
-    )
-    def renew_lease(lease_id: uuid.UUID, station: StationDep) -> Any:
-        """Hold a name another [names] lease_s from now."""
-        return renew(database, station, rules, lease_id).to_json()
-
-    @app.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 422), tags=["stations"])
-    def post_heartbeat(body: HeartbeatIn, station: StationDep) -> Any:
-        """Record how the station is doing, as its latest state and in its history."""
-        beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
-        return {"received_at": record_heartbeat(database, station, beat)}
-
-    @app.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
-    def get_voices(
-        station: StationDep,
-        person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
-    ) -> Any:
-        """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
-        voices = approved_voices(database, person_id)
-        figures = central_status(database)
-        return {
-            "persons": figures["persons"],
-            "names_with_voice": figures["names_with_voice"],
-            "voices": [voice.to_json() for voice in voices],
-        }
-
-    @app.get(
-        f"{API}/voices/audio/{{sha256}}",
-        response_class=FileResponse,
-        responses=_answers(401, 404, 422) | {200: {"content": {"audio/flac": {}}, "description": "The FLAC."}},
-        tags=["voices"],
-    )
-    def get_voice_audio(
-        station: StationDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
-    ) -> Any:
-        """The audio of an approved recording, by its sha256."""
-        path = voice_audio(database, audio, sha256)
-        return FileResponse(
-            path,
-            media_type="audio/flac",
-            headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
-        )
-
-    def openapi() -> dict[str, Any]:
-        # The upload's body is read as a stream, not through a model, so its metadata
-        # schema is added to the description by hand.
-        if app.openapi_schema is None:
-            from fastapi.openapi.utils import get_openapi
-
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            metadata_schema = UploadMetadata.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(metadata_schema.pop("$defs", {}))
-            components["UploadMetadata"] = metadata_schema
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_exception_handler(Refusal, _refused)
+    app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+router = APIRouter()
+
+
+async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
+    headers = {"Connection": "close"} if refusal.close_connection else None
+    return JSONResponse({"detail": refusal.detail}, status_code=refusal.status, headers=headers)
+
+
+@router.get(f"{API}/health", response_model=HealthOut, responses=_answers(503), tags=["health"])
+def health(database: DatabaseDep, audio: AudioDep) -> Any:
+    """Whether the store answers and its database with it (for `kiosk doctor`); no token needed."""
+    try:
+        with database.read() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.error("health check: the database does not answer", extra={"error": str(error).splitlines()[0]})
+        return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "time": database.now(),
+        "database": database.dialect,
+        "free_disk_bytes": shutil.disk_usage(audio.root).free,
+    }
+
+
+@router.put(
+    f"{API}/recordings/{{recording_id}}",
+    status_code=201,
+    response_model=RecordingOut,
+    responses=_answers(400, 401, 403, 409, 413, 415, 422)
+    | {200: {"model": RecordingOut, "description": "Held already, with the same audio."}},
+    openapi_extra=UPLOAD_BODY,
+    tags=["recordings"],
+)
+async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep, recording_id: uuid.UUID, request: Request, response: Response, station: StationDep) -> Any:
+    """Upload a take: 201 when kept durably now, 200 when held already (see CONTRACT.md)."""
+    check_declared_length(request, limit)
+    try:
+        upload = await receive_upload(request, audio, limit)
+    except ClientDisconnect:
+        log.warning(
+            "upload cut off by the station",
+            extra={"station_id": station.station_id, "recording_id": str(recording_id)},
+        )
+        return Response(status_code=400)
+    try:
+        metadata, document = parse_metadata(upload.metadata)
+        stored = await run_in_threadpool(
+            store_recording, database, audio, station, recording_id, metadata, document, upload.audio
+        )
+    finally:
+        upload.audio.path.unlink(missing_ok=True)
+    response.status_code = stored.status
+    return stored.to_json()
+
+
+@router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
+def post_leases(
+    database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: StationDep, request: Request
+) -> Any:
+    """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
+
+    A match shares the participant's first name, birthday or age (9 to 120), best the
+    most of them; a booked name goes only to its code. Wrong booking codes are limited
+    per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
+    """
+    wrong_codes: WrongCodes = request.app.state.wrong_codes
+    if body.how == "booking":
+        wrong_codes.check(station.station_id)
+    taken = claim(
+        database,
+        station,
+        rules,
+        how=body.how,
+        count=body.count,
+        first_name=body.first_name,
+        birthday=body.birthday_tuple(),
+        age=body.age,
+        code=body.code,
+    )
+    if body.how == "booking" and not taken and not is_booking_code(database, body.code):
+        wrong_codes.wrong(station.station_id)
+    return {"leases": [lease.to_json() for lease in taken]}
+
+
+@router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401), tags=["names"])
+def get_leases(database: DatabaseDep, station: StationDep) -> Any:
+    """The names this booth holds now (after a restart, to take them up again or give them back)."""
+    return {"leases": [lease.to_json() for lease in held_by(database, station)]}
+
+
+@router.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
+def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: StationDep) -> Response:
+    """Give a name back to the queue; giving back an ended lease again is harmless."""
+    release(database, station, lease_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    f"{API}/leases/{{lease_id}}/renew",
+    response_model=LeaseOut,
+    responses=_answers(401, 403, 404, 410),
+    tags=["names"],
+)
+def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: StationDep) -> Any:
+    """Hold a name another [names] lease_s from now."""
+    return renew(database, station, rules, lease_id).to_json()
+
+
+@router.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 422), tags=["stations"])
+def post_heartbeat(database: DatabaseDep, body: HeartbeatIn, station: StationDep) -> Any:
+    """Record how the station is doing, as its latest state and in its history."""
+    beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
+    return {"received_at": record_heartbeat(database, station, beat)}
+
+
+@router.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
+def get_voices(
+    database: DatabaseDep,
+    station: StationDep,
+    person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
+) -> Any:
+    """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
+    voices = approved_voices(database, person_id)
+    figures = central_status(database)
+    return {
+        "persons": figures["persons"],
+        "names_with_voice": figures["names_with_voice"],
+        "voices": [voice.to_json() for voice in voices],
+    }
+
+
+@router.get(
+    f"{API}/voices/audio/{{sha256}}",
+    response_class=FileResponse,
+    responses=_answers(401, 404, 422) | {200: {"content": {"audio/flac": {}}, "description": "The FLAC."}},
+    tags=["voices"],
+)
+def get_voice_audio(
+    database: DatabaseDep,
+    audio: AudioDep,
+    station: StationDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+) -> Any:
+    """The audio of an approved recording, by its sha256."""
+    path = voice_audio(database, audio, sha256)
+    return FileResponse(
+        path,
+        media_type="audio/flac",
+        headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
+    )
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    # The upload's body is read as a stream, not through a model, so its metadata
+    # schema is added to the description by hand.
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        metadata_schema = UploadMetadata.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(metadata_schema.pop("$defs", {}))
+        components["UploadMetadata"] = metadata_schema
+        app.openapi_schema = schema
+    return app.openapi_schema

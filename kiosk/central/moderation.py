@@ -437,3 +437,26 @@ def collection_size(database: Database) -> int:
     """Active persons of the last import: the "of 25,843" figure."""
     with database.read() as connection:
         return connection.execute(select(func.count()).select_from(persons).where(persons.c.active)).scalar_one()
+
+
+def waiting_count(database: Database) -> int:
+    """Recordings waiting for a decision (the number beside "Queue" on every staff page)."""
+    with database.read() as connection:
+        return connection.execute(select(func.count()).where(recordings.c.status == "received")).scalar_one()
+
+
+def status_counts(database: Database) -> dict[str, int]:
+    """Recordings per status: received, approved, rejected, withdrawn."""
+    with database.read() as connection:
+        return dict(connection.execute(select(recordings.c.status, func.count()).group_by(recordings.c.status)).all())
+
+
+def decisions(database: Database, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """When and by whom each of these recordings was decided (rows with status_at, decided_by)."""
+    if not ids:
+        return {}
+    with database.read() as connection:
+        rows = connection.execute(
+            select(recordings.c.id, recordings.c.status_at, recordings.c.decided_by).where(recordings.c.id.in_(ids))
+        ).all()
+    return {row.id: row for row in rows}

@@ -141,3 +141,12 @@ def latest_heartbeats_by_station(database: Database) -> dict[str, dict[str, Any]
     return {
         row["station"]: {"received_at": row["received_at"].isoformat(), **{f: row[f] for f in fields}} for row in rows
     }
+
+
+def known_stations(database: Database) -> list[tuple[str, datetime | None]]:
+    """(station id, when its token was revoked or None) of every enrolled station, by id."""
+    with database.read() as connection:
+        rows = connection.execute(
+            select(stations.c.station_id, stations.c.revoked_at).order_by(stations.c.station_id)
+        ).all()
+    return [(row.station_id, row.revoked_at) for row in rows]

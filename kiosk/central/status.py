@@ -64,3 +64,12 @@ def status_lines(status: dict[str, Any]) -> str:
     for code, figures in status["transports"].items():
         lines.append(f"  {code:>6}  {figures['names_with_voice']:>6} of {figures['persons']:>6} names")
     return "\n".join(lines)
+
+
+def collection_is_fictional(database: Database) -> bool:
+    """Whether the collection imported last is the fictional demo (every page then says so)."""
+    with database.read() as connection:
+        latest = connection.execute(
+            select(collection_imports.c.fictional).order_by(collection_imports.c.id.desc()).limit(1)
+        ).scalar()
+    return bool(latest)

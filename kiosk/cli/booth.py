@@ -19,6 +19,7 @@ def _report_lines(report: dict) -> str:
     def number(value, unit):
         return "—" if value is None else f"{value:.2f} {unit}"
 
+    clipped = report["clipped_fraction"]
     lines = [f"verdict: {report['verdict']}"]
     if report["problems"]:
         lines.append(f"problems: {', '.join(report['problems'])}")
@@ -28,8 +29,10 @@ def _report_lines(report: dict) -> str:
         f"loudness: {number(report['loudness_lufs'], 'LUFS')}",
         f"peak: {number(report['peak_dbfs'], 'dBFS')}",
         f"noise floor: {number(report['noise_floor_dbfs'], 'dBFS')}",
-        f"clipped: {report['clipped_fraction'] * 100:.3f} %",
+        f"clipped: {'—' if clipped is None else f'{clipped * 100:.3f} %'}",
     ]
+    if report["peak_dbfs"] is None:  # refused from its header (too_long): nothing was decoded
+        lines.append("not decoded: the file is longer than a take may last")
     return "\n".join(lines)
 
 
@@ -38,7 +41,8 @@ def _report_lines(report: dict) -> str:
 @json_option
 def analyze(audio: Path, as_json: bool) -> None:
     """Run the booth's quality check on any audio file (any format libsndfile reads, any
-    rate, mono or stereo). Exit 0 whatever the verdict; the verdict is in the report."""
+    rate, mono or stereo). Exit 0 whatever the verdict; the verdict is in the report.
+    A file over 60 s gets the verdict too_long from its header, without being decoded."""
     from exhibits.booth.quality import analyze_file
 
     emit(analyze_file(audio).to_json(), as_json, _report_lines)
@@ -67,7 +71,8 @@ def ingest(
 ) -> None:
     """A take made elsewhere enters the booth pipeline: checked, kept durably (48 kHz FLAC
     and a sidecar) and queued for the central store. Record the reader's consent with the
-    options; no name or contact of the reader is ever stored."""
+    options; no name or contact of the reader is ever stored. A file longer than the
+    booth's [booth] max_recording_s is refused from its header, even with --force."""
     from exhibits.booth.flow import CONSENT_VERSION
     from exhibits.booth.ingest import TakeRefused
     from exhibits.booth.ingest import ingest as ingest_take
@@ -88,7 +93,15 @@ def ingest(
     store = TakeStore(config.data_dir / "takes", config.station.id)
     known = load_collection(config.collection_dir).by_id
     try:
-        kept, report = ingest_take(store, audio, person_id=person_id, known_person_ids=known, consent=consent, force=force)
+        kept, report = ingest_take(
+            store,
+            audio,
+            person_id=person_id,
+            known_person_ids=known,
+            consent=consent,
+            force=force,
+            max_duration_s=config.booth.max_recording_s,
+        )
     except TakeRefused as refused:
         if as_json:
             emit({"kept": False, "quality": refused.report.to_json()}, True, str)

@@ -209,7 +209,7 @@ def staff_disable(config_path: Path, username: str) -> None:
 )
 @json_option
 def export(config_path: Path, out: Path, as_json: bool) -> None:
-    """Write every approved voice as a BagIt bag (RFC 8500) in the folder OUT.
+    """Write every approved voice as a BagIt bag (RFC 8493) in the folder OUT.
 
     One FLAC and one JSON file per person with an approved recording, checksummed in
     manifest-sha256.txt; nothing about the readers. A progress bar shows at a terminal.

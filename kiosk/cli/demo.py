@@ -1,10 +1,15 @@
 """`kiosk demo`: the whole system on this machine, on embedded defaults.
 
 Makes (once) the fictional demo collection; starts a central store on it (SQLite and an
-audio folder under the demo's folder) with its staff pages; writes a booth and a
-portrait wall station enrolled with it; saves a picture of every screen in every
-language; then runs both stations and their sync (uploads, heartbeats): in windows when there is a
-screen, otherwise on a virtual screen whose live pictures it points to.
+audio folder under the demo's folder) with its staff pages; writes a booth, a portrait
+wall and the memorial, enrolled with it; saves a picture of every screen in every
+language; then runs the stations and their sync (uploads, heartbeats): in windows when
+there is a screen, otherwise on a virtual screen whose live pictures it points to.
+
+Every device is simulated: the booth's microphone hears a simulated participant read
+the assigned name aloud (espeak-ng, `hardware.audio.reader`), the memorial plays into a
+simulated multichannel card. Each station.toml says `demo = true`, which is what lets
+`kiosk doctor` pass those simulated devices.
 
 The demo's station and store configs are its own: they are written again at every
 start (what the demo's store holds, its recordings and names, stays).
@@ -26,7 +31,8 @@ from kiosk.config import load_station_config, write_station_config
 from kiosk.display import VirtualDisplay, display_answers
 from kiosk.errors import KioskError
 
-DEMO_STATIONS = (("booth-1", "booth"), ("wall-1", "wall"))
+DEMO_STATIONS = (("booth-1", "booth"), ("wall-1", "wall"), ("memorial-1", "memorial"))
+WINDOW = (1280, 800)
 SNAPSHOT_EVERY_S = 5
 CENTRAL_START_S = 60
 
@@ -43,16 +49,16 @@ def _ensure_collection(folder: Path, count: int) -> None:
     click.echo(f"collection: done in {time.monotonic() - started:.1f} s")
 
 
-def _has_microphone() -> bool:
-    try:
-        import sounddevice
-
-        return any(device["max_input_channels"] > 0 for device in sounddevice.query_devices())
-    except Exception:  # no PortAudio, no sound server: the demo booth uses simulated audio
-        return False
+DEMO_HOURS = "".join(f"DAY_{day}=0000-2400\n" for day in range(1, 8))
 
 
-def _ensure_station(folder: Path, station_id: str, exhibit: str, central_url: str, token: str) -> Path:
+def write_demo_station(folder: Path, station_id: str, exhibit: str, central_url: str, token: str) -> Path:
+    """A demo station enrolled with the demo's store: simulated devices, marked `demo = true`.
+
+    The demo's opening hours (the gallery's hours file, beside the stations) say always open.
+    """
+    hours = folder.parent / "hours.conf"
+    hours.write_text("# kiosk demo: the gallery's opening hours (deploy/README.md): always open\n" + DEMO_HOURS, encoding="utf-8")
     toml = folder / "station.toml"
     toml.unlink(missing_ok=True)
     token_file = folder / "central.token"
@@ -68,12 +74,14 @@ def _ensure_station(folder: Path, station_id: str, exhibit: str, central_url: st
         token_file="central.token",
         collection="../collection",
         fullscreen=False,
-        size=(1280, 800),
+        size=WINDOW,
         snapshot_every_s=SNAPSHOT_EVERY_S,
-        audio="default" if _has_microphone() else "simulated",
+        audio="simulated",
         # The booth's controller is `kiosk hardware simulate` on a pty behind this link
         # (started with the stations): the booth opens it as it would the real board.
         controller=str(folder / "controller") if exhibit == "booth" else "none",
+        demo=True,
+        hours_file="../hours.conf",
     )
     load_station_config(toml)
     return toml
@@ -153,7 +161,8 @@ def _kiosk(*args: str) -> list[str]:
 @click.option("--no-screenshots", is_flag=True, help="Skip the pictures of every screen at start.")
 def demo(folder: Path, count: int, port: int, duration: float, no_screenshots: bool) -> None:
     """The whole system on embedded defaults: a central store (SQLite and a local folder)
-    with its staff pages, the fictional demo collection, a booth and a portrait wall.
+    with its staff pages, the fictional demo collection, a booth, a portrait wall and the
+    memorial, on simulated devices (the booth's microphone hears the name read aloud).
     Without a screen it uses a virtual one and says where to look."""
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,7 +172,7 @@ def demo(folder: Path, count: int, port: int, duration: float, no_screenshots: b
     central_toml, secrets = _ensure_central(folder / "central", folder / "collection", port)
     url = f"http://127.0.0.1:{port}"
     stations = [
-        (sid, _ensure_station(folder / sid, sid, exhibit, url, secrets[sid])) for sid, exhibit in DEMO_STATIONS
+        (sid, write_demo_station(folder / sid, sid, exhibit, url, secrets[sid])) for sid, exhibit in DEMO_STATIONS
     ]
 
     children: list[tuple[str, subprocess.Popen]] = []
@@ -183,7 +192,7 @@ def demo(folder: Path, count: int, port: int, duration: float, no_screenshots: b
             click.echo(f"screenshots: {pictures}")
 
         has_screen = display_answers(os.environ.get("DISPLAY")) or bool(os.environ.get("WAYLAND_DISPLAY"))
-        with VirtualDisplay(2560, 800, force=not has_screen) as display:
+        with VirtualDisplay(WINDOW[0] * len(stations), WINDOW[1], force=not has_screen) as display:
             for sid, toml in stations:
                 if sid.startswith("booth"):
                     children.append((f"{sid} controller", _start_controller(folder / sid / "controller", logs / f"{sid}-controller.log")))

@@ -26,12 +26,16 @@ def _lines(report: dict) -> str:
 
 @click.command()
 @click.argument("station_toml", type=click.Path(path_type=Path))
+@click.option("--play", is_flag=True, help="Sound a soft tone on the wall's speaker, or on each of the memorial's loudspeakers in turn (a booth's speaker always gets one).")
 @json_option
-def doctor(station_toml: Path, as_json: bool) -> None:
-    """Check a station: its config, microphone (speak when asked), speaker, controller,
-    disk, clock, central store and token, and the takes waiting to be sent.
+def doctor(station_toml: Path, play: bool, as_json: bool) -> None:
+    """Check a station: its config, microphone (speak when asked), speaker (the booth's,
+    the wall's, or the memorial's channels), controller, disk, clock, central store and
+    token, and the takes waiting to be sent.
 
     One line per check: ok, or what is wrong and what to do. Exits 1 when a check failed.
+    A device named "simulated", "default" or "pulse" fails, except on a station that
+    `kiosk demo` made.
     """
     import logging
 
@@ -40,7 +44,7 @@ def doctor(station_toml: Path, as_json: bool) -> None:
     # The checks report every device problem themselves, with what to do; the devices'
     # own log lines would only repeat them out of order on stderr.
     logging.getLogger().addHandler(logging.NullHandler())
-    checks = run_checks(station_toml, say=lambda message: click.echo(message, err=True))
+    checks = run_checks(station_toml, say=lambda message: click.echo(message, err=True), play=play)
     report = {
         "station_toml": str(station_toml),
         "ok": all(check.status != "fail" for check in checks),

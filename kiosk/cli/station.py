@@ -30,7 +30,11 @@ def station() -> None:
     help="Collection folder, relative to FOLDER or absolute (see `kiosk collection demo`).",
 )
 def init(folder: Path, exhibit: str, station_id: str, central_url: str, token_file: str, collection: str) -> None:
-    """Write FOLDER/station.toml with working defaults; the station keeps its data under FOLDER."""
+    """Write FOLDER/station.toml with working defaults; the station keeps its data under FOLDER.
+
+    The sound devices this machine shows are listed in the file, the first one chosen:
+    check the choice there, then run `kiosk doctor`.
+    """
     import re
 
     if not re.match(STATION_ID_PATTERN, station_id):
@@ -38,6 +42,7 @@ def init(folder: Path, exhibit: str, station_id: str, central_url: str, token_fi
             f"station id {station_id!r} is not usable",
             "use lowercase letters, digits and dashes, at most 40, starting with a letter or digit (e.g. booth-1)",
         )
+    devices = _device_choices(exhibit)
     target = write_station_config(
         folder,
         exhibit=exhibit,
@@ -45,14 +50,35 @@ def init(folder: Path, exhibit: str, station_id: str, central_url: str, token_fi
         central_url=central_url,
         token_file=token_file,
         collection=collection,
+        devices=devices,
     )
     click.echo(f"wrote {target}")
+    for setting, (value, notes) in devices.items():
+        section = {"microphone": "booth", "speaker": "booth", "wall_speaker": "wall", "output": "memorial"}[setting]
+        key = "speaker" if setting == "wall_speaker" else setting
+        if value == "default":
+            click.echo(f"note: no device for [{section}] {key} seen here; name it in station.toml before `kiosk doctor`")
+        else:
+            others = len(notes) - 2
+            click.echo(f"[{section}] {key} = {value!r}" + (f" (of {others + 1} seen, listed in station.toml)" if others else ""))
     config = load_station_config(target)
     if not config.collection_dir.exists() and exhibit != "memorial":
         click.echo(
             f"note: no collection at {config.collection_dir} yet; "
             f"make the demo one with `kiosk collection demo --out {config.collection_dir}`"
         )
+
+
+def _device_choices(exhibit: str) -> dict[str, tuple[str, list[str]]]:
+    """The exhibit's sound devices: the ones this machine shows, the first chosen."""
+    from hardware.device_names import choose, devices_seen
+
+    seen = devices_seen()
+    if exhibit == "booth":
+        return {"microphone": choose("input", seen), "speaker": choose("output", seen)}
+    if exhibit == "wall":
+        return {"wall_speaker": choose("output", seen)}
+    return {"output": choose("output", seen)}
 
 
 @click.command()

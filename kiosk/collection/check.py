@@ -10,14 +10,14 @@ silent gaps.
 from __future__ import annotations
 
 import csv
-import io
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -39,6 +39,10 @@ KEPT_PROBLEMS = 10_000
 """How many problems are kept for --json; past that a broken file would only repeat itself."""
 
 _BOM = b"\xef\xbb\xbf"
+MAX_LIST_NUMBER = 2**31 - 1
+"""The store keeps list numbers as SQL INTEGER (32 bits on PostgreSQL); checked here so
+that a number too large is refused with its line, not by the import. The longest list
+had 1,742 names."""
 _FICTIONAL_VALUES = {FICTIONAL_YES: True, "no": False, "": False}
 
 
@@ -210,7 +214,7 @@ class _Reader:
     def read_table(self, name: str, required: tuple[str, ...]) -> _Table | None:
         path = self.root / name
         try:
-            data = path.read_bytes()
+            handle = path.open("rb")
         except FileNotFoundError:
             self.problem(
                 name, None, None, f"file missing: every collection needs {name} with the columns {','.join(required)}"
@@ -219,51 +223,33 @@ class _Reader:
         except OSError as error:
             self.problem(name, None, None, f"cannot read the file: {error.strerror}")
             return None
-        data = data.removeprefix(_BOM)  # spreadsheet programs add one; it is not part of the header
-        text = self.decode(name, data)
         table = _Table()
-        reader = csv.reader(io.StringIO(text, newline=""))
-        start = 1
+        text = _Text(self, name)
         header_read = False
-        try:
-            for fields in reader:
-                if not header_read:
-                    header_read = True
-                    table.header = self.read_header(name, fields, required)
-                    table.width = len(fields)
-                elif fields:
-                    table.rows.append((start, fields))
-                start = reader.line_num + 1
-        except csv.Error as error:
-            self.problem(name, reader.line_num, None, f"cannot be read as CSV from here on: {error}")
+        with handle:
+            try:
+                reader = csv.reader(text.lines(_physical_lines(handle)))
+                start = 1
+                for fields in reader:
+                    if not header_read:
+                        header_read = True
+                        table.header = self.read_header(name, fields, required)
+                        table.width = len(fields)
+                    elif fields:
+                        table.rows.append((start, fields))
+                    start = reader.line_num + 1
+            except csv.Error as error:
+                self.problem(name, reader.line_num, None, f"cannot be read as CSV from here on: {error}")
+            except OSError as error:
+                self.problem(name, None, None, f"cannot read the file: {error.strerror}")
+                return None
+        text.summarise()
+        if text.unreadable:
+            return None
         if not header_read:
             self.problem(name, None, None, f"empty file: the first line must be the header {','.join(required)}")
             return None
         return table
-
-    def decode(self, name: str, data: bytes) -> str:
-        """UTF-8 text; each line with other bytes is named, and its bytes replaced to go on."""
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        header_line = data.split(b"\n", 1)[0].decode("utf-8", "replace")
-        header = next(csv.reader([header_line]), [])
-        for number, raw in enumerate(data.split(b"\n"), start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                before = raw[: error.start].decode("utf-8", "replace")
-                field_index = len(next(csv.reader([before]), [""])) - 1 if before else 0
-                column = header[field_index].strip() if number > 1 and field_index < len(header) else None
-                self.problem(
-                    name,
-                    number,
-                    column,
-                    f"bytes that are not UTF-8 ({' '.join(f'0x{b:02x}' for b in raw[error.start : error.end])}) "
-                    f"at byte {error.start + 1} of the line; save the file as UTF-8",
-                )
-        return data.decode("utf-8", "replace")
 
     def read_header(self, name: str, fields: list[str], required: tuple[str, ...]) -> dict[str, int]:
         names = [f.strip() for f in fields]
@@ -384,7 +370,17 @@ class _Reader:
                 problem("transport", f"unknown transport {code!r}; it must be a code of transports.csv")
 
         list_text, list_number = row["list_number"], 0
-        if list_text.isascii() and list_text.isdigit() and int(list_text) > 0:
+        whole = list_text.isascii() and list_text.isdigit()
+        # Counted in digits first: int() of thousands of digits is slow, then refused.
+        too_large = whole and (
+            len(list_text.lstrip("0")) > len(str(MAX_LIST_NUMBER)) or int(list_text) > MAX_LIST_NUMBER
+        )
+        if too_large:
+            problem(
+                "list_number",
+                f"list number {_shortened(list_text)} is out of range: list numbers run from 1 to {MAX_LIST_NUMBER}",
+            )
+        elif whole and int(list_text) > 0:
             list_number = int(list_text)
             if code:
                 first = self.list_lines.setdefault((code, list_number), line)
@@ -394,7 +390,7 @@ class _Reader:
                         f"list number {list_number} is used twice in transport {code}: lines {first} and {line}",
                     )
         elif row.has("list_number"):
-            problem("list_number", f"list number {list_text!r} is not a positive whole number")
+            problem("list_number", f"list number {_shortened(list_text)!r} is not a positive whole number")
 
         birth_date: PartialDate | None = None
         if row["birth_date"]:
@@ -481,3 +477,147 @@ class _Reader:
                 "with real ones; use the demo collection alone or a real export alone",
             )
         return marked > 0
+
+
+# -- reading text ----------------------------------------------------------------------
+
+MAX_LINE_BYTES = 64 * 1024
+"""A row of a collection is a few hundred bytes. A longer line is not a row (a file
+that is not CSV, or one that lost its line ends): it is named and skipped, never held."""
+_READ_BYTES = 64 * 1024
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+ENCODING_LINES_SHOWN = 5
+"""Lines with bytes that are not UTF-8 named one by one; the rest are counted."""
+SAVE_AS_UTF8 = (
+    'save it as "CSV UTF-8": in Excel, File > Save As > "CSV UTF-8 (Comma delimited)"; in LibreOffice '
+    'Calc, Save As "Text CSV" with "Edit filter settings" and the character set "Unicode (UTF-8)"'
+)
+
+
+def _physical_lines(handle: BinaryIO) -> Iterator[bytes | None]:
+    """The file's lines without their ends, whichever ends they have (LF, CRLF, or CR as
+    Excel for Mac writes, mixed as they come); None for a line longer than
+    MAX_LINE_BYTES, which is passed over without being kept."""
+    buffer = b""
+    skipping = False  # inside a line already too long
+    while True:
+        chunk = handle.read(_READ_BYTES)
+        at_end = not chunk
+        buffer += chunk
+        taken = 0
+        for end in _LINE_END.finditer(buffer):
+            if end.group() == b"\r" and end.end() == len(buffer) and not at_end:
+                break  # perhaps the first half of a CRLF: wait for the next piece
+            yield None if skipping or end.start() - taken > MAX_LINE_BYTES else buffer[taken : end.start()]
+            skipping = False
+            taken = end.end()
+        buffer = buffer[taken:]
+        if len(buffer) > MAX_LINE_BYTES:
+            skipping = True
+            buffer = buffer[-1:] if buffer.endswith(b"\r") else b""
+        if at_end:
+            if skipping or buffer:
+                yield None if skipping else buffer
+            return
+
+
+class _Text:
+    """One CSV file's lines decoded as UTF-8 (a BOM is allowed), every problem with the
+    bytes named by line and column, with what to do."""
+
+    def __init__(self, reader: _Reader, name: str):
+        self.reader = reader
+        self.name = name
+        self.header: list[str] = []
+        self.bad_lines = 0
+        self.first_bad_line = 0
+        self.unreadable = False
+        """The whole file is in an encoding read no further (UTF-16)."""
+
+    def lines(self, raw_lines: Iterator[bytes | None]) -> Iterator[str]:
+        for number, raw in enumerate(raw_lines, start=1):
+            if raw is None:
+                self.reader.problem(
+                    self.name,
+                    number,
+                    None,
+                    f"line longer than {MAX_LINE_BYTES // 1024} kB, passed over: a row is a few hundred bytes; "
+                    "is this the right file, saved as CSV?",
+                )
+                yield "\n"
+                continue
+            if number == 1:
+                if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:2]:
+                    self.unreadable = True
+                    self.reader.problem(
+                        self.name,
+                        1,
+                        None,
+                        'the file is UTF-16 (Excel\'s "Unicode Text"), not UTF-8; ' + SAVE_AS_UTF8,
+                    )
+                    return
+                raw = raw.removeprefix(_BOM)  # spreadsheet programs add one; it is not part of the header
+            yield self.decode(number, raw) + "\n"
+
+    def decode(self, number: int, raw: bytes) -> str:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.bad_lines += 1
+            self.first_bad_line = self.first_bad_line or number
+            if self.bad_lines <= ENCODING_LINES_SHOWN:
+                shown = " ".join(f"0x{b:02x}" for b in raw[error.start : error.end])
+                message = f"bytes that are not UTF-8 ({shown}) at byte {error.start + 1} of the line"
+                if self.bad_lines == 1:  # what to do, said once per file
+                    message += (
+                        ': the file is in another encoding (Excel\'s plain "CSV" writes Windows-1252, '
+                        "or Mac Roman on a Mac); " + SAVE_AS_UTF8
+                    )
+                self.reader.problem(self.name, number, self.column_at(number, raw, error.start), message)
+            text = raw.decode("utf-8", "replace")
+        else:
+            if "\x00" in text:
+                at = raw.index(b"\x00")
+                self.reader.problem(
+                    self.name,
+                    number,
+                    self.column_at(number, raw, at),
+                    f"a NUL byte (0x00) at byte {at + 1} of the line: the file is damaged or is not text; "
+                    "export it again from its source as CSV",
+                )
+                text = text.replace("\x00", "\ufffd")
+        if number == 1:
+            self.header = [field.strip() for field in _fields(text)]
+        return text
+
+    def column_at(self, number: int, raw: bytes, offset: int) -> str | None:
+        """The header's name of the field holding byte `offset` of line `number`."""
+        if number == 1:
+            return None
+        before = raw[:offset].decode("utf-8", "replace")
+        index = len(_fields(before)) - 1 if before else 0
+        return self.header[index] if 0 <= index < len(self.header) else None
+
+    def summarise(self) -> None:
+        hidden = self.bad_lines - ENCODING_LINES_SHOWN
+        if hidden > 0:
+            self.reader.problem(
+                self.name,
+                None,
+                None,
+                f"{hidden} more lines hold bytes that are not UTF-8 (the first is line {self.first_bad_line}); "
+                + SAVE_AS_UTF8,
+            )
+
+
+def _shortened(value: str, limit: int = 40) -> str:
+    """A field's value as a message quotes it: a runaway one cut short."""
+    return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
+
+
+def _fields(line: str) -> list[str]:
+    """The fields of one line as CSV reads them, however broken the line."""
+    try:
+        return next(csv.reader([line.rstrip("\r\n")]), [])
+    except csv.Error:
+        return line.split(",")

@@ -8,6 +8,9 @@ ours, as the Home Assistant integrations wrap their device libraries:
 - `StoreUnreachable`: no answer that means anything (refused or reset connection, time
   out, a cut response, a 5xx from the store or a proxy in front of it). Worth trying
   again later; nothing is decided.
+- `StoreDiskFull` (a `StoreUnreachable`): the store answered 507, its disk is full. It
+  kept nothing; worth trying again once a technician has made room, and said as such,
+  not as "unreachable".
 - `TokenRefused` (a `KioskError`): the store says the token is wrong or revoked (401).
   Trying again cannot help; a technician must enroll the station again.
 
@@ -40,6 +43,10 @@ class StoreUnreachable(Exception):
     """The store gave no usable answer; the request may or may not have had an effect."""
 
 
+class StoreDiskFull(StoreUnreachable):
+    """The store answered 507: its disk is full and it kept nothing of the request."""
+
+
 class TokenRefused(KioskError):
     """The store refused the station's token: nothing more can be sent until it is replaced."""
 
@@ -62,6 +69,16 @@ def token_refused(station_id: str, token_file: str | Path, url: str, status: int
         f"prints in {token_file} (readable by the kiosk user only), then start `kiosk sync run` again; "
         "no take was marked, all stay queued",
     )
+
+
+def problem_code(response: httpx.Response) -> str | None:
+    """The store's machine-readable reason for a refusal (`"code"` of its problem JSON,
+    e.g. "name_taken_elsewhere"), or None."""
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def problem_detail(response: httpx.Response) -> str:
@@ -157,6 +174,8 @@ class CentralClient:
             response = self._http.request(method, f"{API}{path}", **kwargs)
         except httpx.RequestError as error:
             raise StoreUnreachable(f"{type(error).__name__}: {_first_line(error)}") from error
+        if response.status_code == 507:
+            raise StoreDiskFull(f"the central store's disk is full (507: {problem_detail(response)})")
         if response.status_code >= 500:
             raise StoreUnreachable(f"{response.status_code} {response.reason_phrase}: {problem_detail(response)}")
         if response.status_code == 401:

@@ -453,6 +453,16 @@ class Outbox:
         failed = (accepted & set(self._ids(self._paths.failed, ".json"))) - sent
         return {"queued": len(accepted) - len(sent) - len(failed), "sent": len(sent), "failed": len(failed)}
 
+    def failed_reasons(self) -> dict[str, str]:
+        """recording id -> why the central store refused it, for each take counted failed."""
+        accepted = set(self._ids(self._paths.takes, ".json"))
+        sent = set(self._ids(self._paths.sent, ".json"))
+        reasons = {}
+        for recording_id, record in self._read_all(self._paths.failed):
+            if recording_id in accepted and recording_id not in sent:
+                reasons[recording_id] = str(record.get("reason") or "no reason recorded")
+        return reasons
+
     def voiced_person_ids(self) -> set[str]:
         """Persons with an accepted take here, sent or not, so no name is handed out twice offline.
 

@@ -14,8 +14,10 @@ others back, and when the store is down the waits grow and the store is not hamm
   it looks for new takes every `POLL_S`. It prunes at the end of the first pass and
   then at the end of a pass once an hour (`PRUNE_EVERY_S`). Heartbeats go out from a
   thread.
-- `run_once()`: passes until nothing is due, or until `GIVE_UP_AFTER` uploads in a row
-  got no usable answer (the store is unreachable); then prunes and returns a report.
+- `run_once()`: passes until nothing is due, until `GIVE_UP_AFTER` uploads in a row
+  got no usable answer (the store is unreachable), or at once when the store says its
+  disk is full (507); then prunes and returns a report (`queued_left`: what is left
+  for a later run, and why in `unreachable`, `disk_full`, `waiting`).
 
 Both raise `TokenRefused` when the store refuses the token: nothing is marked then.
 """
@@ -29,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kiosk.link.leases import STATE_FILE as NAMES_FILE
 from kiosk.link.outbox import Outbox
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
@@ -56,6 +59,7 @@ class RunReport:
     failed: int = 0
     waiting: int = 0  # intact takes the store called invalid, to be tried later
     unreachable: bool = False
+    disk_full: bool = False  # the store answered 507
     queued_left: int = 0  # takes still queued when the run ended
     last_problem: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
@@ -70,6 +74,13 @@ class RunReport:
             self.waiting += 1
         elif outcome.kind == "unreachable":
             self.last_problem = outcome.detail
+        elif outcome.kind == "disk_full":
+            self.disk_full = True
+            self.last_problem = outcome.detail
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.kind == "failed"]
 
 
 class SyncRunner:
@@ -99,6 +110,7 @@ class SyncRunner:
             invalid_retry_s=settings.invalid_retry_s,
             timeout_s=settings.upload_timeout_s,
             stop=self.stop,
+            names_file=config.data_dir / NAMES_FILE,
         )
         self.backoff = Backoff(settings.retry_first_s, settings.retry_max_s, rng=rng)
         # systemd's watchdog is fed from this loop's own waits (a backoff can last minutes).
@@ -131,13 +143,13 @@ class SyncRunner:
             except UploadStopped:
                 return True
             report.note(outcome)
-            if outcome.kind != "unreachable":
+            if outcome.kind not in ("unreachable", "disk_full"):
                 self.backoff.reset()
                 self._unanswered = 0
                 continue
             self._unanswered += 1
-            if give_up_after is not None and self._unanswered >= give_up_after:
-                return False
+            if give_up_after is not None and (self._unanswered >= give_up_after or outcome.kind == "disk_full"):
+                return False  # a full disk takes nothing else either: no point sending the rest
             self._sleep(self.backoff.next_delay())
         return True
 
@@ -147,7 +159,7 @@ class SyncRunner:
         try:
             while not self.stop.is_set() and self.uploader.due():
                 if not self._pass(report, give_up_after=GIVE_UP_AFTER):
-                    report.unreachable = True
+                    report.unreachable = not report.disk_full
                     break
         finally:
             self._prune()

@@ -9,11 +9,22 @@ What each answer means for the take on the station:
 | answer | the take |
 | --- | --- |
 | 201, 200 | `mark_sent`: the store holds it durably (200: it held it already, same audio) |
+| 409 `name_taken_elsewhere` | `mark_failed` "name taken elsewhere": another booth holds the name; the take stays here, counted as failed, for staff to judge |
+| 409 `name_has_voice` | `mark_failed` "name already has a voice": staff approved another voice for it meanwhile |
 | 409 | `mark_failed`: the store holds other audio under this id; a technician must look |
 | 413 | `mark_failed`: larger than the store accepts ([server] max_upload_mb) |
 | 422 | the local audio is checked against its sidecar: damaged, `mark_failed`; intact, tried again after `[sync] invalid_retry_s`, at most `[sync] invalid_retries` times, then `mark_failed` |
 | 401, 403 | `TokenRefused`: the run stops, nothing is marked (the token is wrong, revoked, or another station's) |
+| 507 | stays queued: "the central store's disk is full"; tried again after a backoff wait |
 | 5xx, no answer, a cut answer, a time-out, anything else | stays queued; tried again after a backoff wait |
+
+Before each upload the booth's lease on the take's name (kept by the booth in
+`<data>/names.json`) is renewed. A booth that was offline longer than the lease lasts
+then holds the name again if no other booth took it meanwhile, so no booth can claim
+it between the booth's return and its upload; if another booth did take it, the
+renewal is refused (410) and the upload gets 409 `name_taken_elsewhere`. Renewing
+every time, rather than when this station's clock says the lease ran out, keeps a
+station whose clock is wrong right.
 
 A take is marked sent only after a 201 or 200, so a kill, a power cut or a reset at any
 moment leaves it queued, and the next upload of the same id gets 200: the store holds
@@ -37,17 +48,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from kiosk.link.outbox import KeptTake, Outbox
-from kiosk.link.client import CentralClient, StoreUnreachable, problem_detail, token_refused
 from kiosk.contract import UPLOAD_FIELDS
 from kiosk.files import read_json, write_json_atomically
+from kiosk.link.client import CentralClient, StoreDiskFull, StoreUnreachable, problem_code, problem_detail, token_refused
+from kiosk.link.outbox import KeptTake, Outbox
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 METADATA_FIELDS = UPLOAD_FIELDS  # what of a sidecar leaves the station (`kiosk.contract`)
 
-Kind = Literal["sent", "failed", "retry_later", "unreachable", "gone"]
+Kind = Literal["sent", "failed", "retry_later", "unreachable", "disk_full", "gone"]
+# What a booth marks a take refused by the store's leases, as staff and `sync status` read it.
+NAME_TAKEN_ELSEWHERE = "name taken elsewhere"
+NAME_HAS_VOICE = "name already has a voice"
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ class Outcome:
     """What one upload attempt did to one take."""
 
     recording_id: str
-    kind: Kind  # sent | failed (for good) | retry_later (422, intact) | unreachable | gone (withdrawn meanwhile)
+    kind: Kind  # sent | failed (for good) | retry_later (422, intact) | unreachable | disk_full (507) | gone (withdrawn meanwhile)
     status: int | None  # the HTTP status, None when there was no answer
     detail: str
 
@@ -178,8 +192,10 @@ class Uploader:
         timeout_s: float = 60,
         clock: Callable[[], float] = time.time,
         stop: threading.Event | None = None,
+        names_file: Path | None = None,
     ):
         self.store = store
+        self.names_file = names_file
         self.client = client
         self.ledger = ledger
         self.invalid_retries = invalid_retries
@@ -209,6 +225,7 @@ class Uploader:
         with audio:
             body = MultipartBody(metadata_part(take), audio, f"{rid}.flac", self.stop.is_set)
             try:
+                self._renew_lease(take)
                 response = self.client.send(
                     "PUT",
                     f"/recordings/{rid}",
@@ -219,11 +236,49 @@ class Uploader:
             except StoreUnreachable as error:
                 if self.stop.is_set():
                     raise UploadStopped("the run is stopping") from error
+                if isinstance(error, StoreDiskFull):
+                    log.error("the central store's disk is full; the take stays queued", extra={"recording_id": rid, "problem": str(error)})
+                    return Outcome(rid, "disk_full", 507, str(error))
                 log.warning("upload failed, will retry", extra={"recording_id": rid, "problem": str(error)})
                 return Outcome(rid, "unreachable", None, str(error))
-        return self._answer(take, response.status_code, problem_detail(response) if response.status_code >= 300 else "")
+        refused = response.status_code >= 300
+        return self._answer(
+            take,
+            response.status_code,
+            problem_detail(response) if refused else "",
+            code=problem_code(response) if refused else None,
+        )
 
-    def _answer(self, take: KeptTake, status: int, detail: str) -> Outcome:
+    def _renew_lease(self, take: KeptTake) -> None:
+        """Renew the booth's lease on the take's name, if it holds one (see the module docstring).
+
+        A refusal is left for the upload to meet: the store decides there. Raises
+        StoreUnreachable (the upload would not get through either) and TokenRefused.
+        """
+        if self.names_file is None:
+            return
+        document = read_json(self.names_file)
+        held = document.get("leases", []) if isinstance(document, dict) else []
+        person = take.metadata.get("person_id")
+        for lease in held:
+            if not isinstance(lease, dict) or lease.get("person_id") != person or not lease.get("lease_id"):
+                continue
+            lease_id = str(lease["lease_id"])
+            response = self.client.send("POST", f"/leases/{lease_id}/renew", timeout_s=self.timeout_s)
+            if response.status_code == 200:
+                log.info("lease renewed before the upload", extra={"recording_id": take.recording_id, "lease_id": lease_id})
+            else:
+                log.warning(
+                    "the lease could not be renewed before the upload; the central store decides on the take",
+                    extra={
+                        "recording_id": take.recording_id,
+                        "lease_id": lease_id,
+                        "status": response.status_code,
+                        "detail": problem_detail(response),
+                    },
+                )
+
+    def _answer(self, take: KeptTake, status: int, detail: str, *, code: str | None = None) -> Outcome:
         rid = take.recording_id
         if status in (200, 201):
             self.store.mark_sent(rid, status=status)
@@ -232,6 +287,20 @@ class Uploader:
         if status in (401, 403):
             client = self.client
             raise token_refused(client.station_id, client.token_file, client.base_url, status, detail)
+        if status == 409 and code == "name_taken_elsewhere":
+            return self._fail(
+                take,
+                status,
+                f"{NAME_TAKEN_ELSEWHERE}: another booth holds this name (the central store said 409: {detail}); "
+                "kept on this station for staff to judge",
+            )
+        if status == 409 and code == "name_has_voice":
+            return self._fail(
+                take,
+                status,
+                f"{NAME_HAS_VOICE}: staff approved another voice for this name while this booth held no lease on it "
+                f"(the central store said 409: {detail}); kept on this station for staff to judge",
+            )
         if status == 409:
             return self._fail(
                 take,

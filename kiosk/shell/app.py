@@ -53,6 +53,7 @@ class StationApp(App):
     content_ok = BooleanProperty(True)
     phase = StringProperty(Phase.ATTRACT.value)
     seconds_left = NumericProperty(0)
+    start_over_offered = BooleanProperty(True)  # an exhibit hides "start over" where it would harm or not help
     content = ObjectProperty(None, allownone=True)
     service_manager = ServiceNotifier(None)  # silent until on_start reads $NOTIFY_SOCKET
 

@@ -73,7 +73,7 @@ class StationDriver:
             current = self.app.screens.current_screen
             matches = [w for w in matches if self._shown(w, current)]
         if not matches:
-            names = sorted({getattr(w, "test_name", "") for w in self.app.root_widget.walk()} - {""})
+            names = sorted({getattr(w, "test_name", None) or "" for w in self.app.root_widget.walk()} - {""})
             raise LookupError(f"no visible widget named {test_name!r}; named widgets: {', '.join(names)}")
         return matches[0]
 
@@ -105,12 +105,25 @@ class StationDriver:
         density = Window.system_size[1] / Window.size[1] if Window.size[1] else 1
         screen_x = int(x * density)
         screen_y = int((Window.size[1] - y) * density)
-        subprocess.run(
-            [xdotool, "mousemove", "--window", self.window_id(), str(screen_x), str(screen_y), "click", "1"],
-            check=True,
-            timeout=10,
-            capture_output=True,
-        )
+        # On a loaded machine the click can reach Kivy several frames later: wait until the
+        # window has handled its release, so the caller sees what the tap did.
+        released = []
+
+        def seen(_window, _touch) -> None:
+            released.append(True)
+
+        Window.bind(on_touch_up=seen)
+        try:
+            subprocess.run(
+                [xdotool, "mousemove", "--window", self.window_id(), str(screen_x), str(screen_y), "click", "1"],
+                check=True,
+                timeout=10,
+                capture_output=True,
+            )
+            self.wait_until(lambda: released, timeout=15, what=f"the tap at ({x:.0f}, {y:.0f}) to reach the window")
+        finally:
+            Window.unbind(on_touch_up=seen)
+        self.frames(2)  # what the release set off (a screen change, a new text) is drawn
         self.settle(settle)
 
     def window_id(self) -> str:

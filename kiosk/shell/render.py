@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import StationConfig
+from kiosk.config import CentralSection, StationConfig
 from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
@@ -37,12 +37,15 @@ def render(config: StationConfig, shots: list[Shot] | None = None, *, every_scre
             )
     width, height = config.display.width, config.display.height
     content = load_content(config.collection_dir)
-    # A copy of the station on simulated devices and a throwaway data folder: a picture
-    # must never record from, play through, or write to the real station.
+    # A copy of the station on simulated devices, a throwaway data folder and no central
+    # store: a picture must never record from, play through, or write to the real station,
+    # nor lease names, upload or send heartbeats with its token (its names come from the
+    # collection, as on a station on its own).
     scratch = tempfile.TemporaryDirectory(prefix="kiosk-screenshot-")
     config = config.model_copy(
         update={
             "data": config.data.model_copy(update={"dir": scratch.name}),
+            "central": CentralSection(),
             "booth": config.booth.model_copy(update={"microphone": "simulated", "speaker": "simulated", "controller": "none"}),
             "wall": config.wall.model_copy(update={"speaker": "simulated"}),
             "display": config.display.model_copy(update={"snapshot_every_s": 0}),

@@ -7,6 +7,7 @@ Every widget a test or a technician may need to find carries a `test_name`.
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.floatlayout import FloatLayout
@@ -29,6 +30,16 @@ class TouchButton(Named, ButtonBehavior, Label):
 
     primary = BooleanProperty(False)
     selected = BooleanProperty(False)
+    # What a visitor who touches this button while it is disabled reads, in their language.
+    why_disabled = StringProperty("")
+
+    def on_touch_down(self, touch):
+        if self.disabled and self.why_disabled and self.opacity > 0 and self.collide_point(*touch.pos):
+            explanation = getattr(App.get_running_app().root_widget, "ids", {}).get("explanation")
+            if explanation is not None:
+                explanation.show(self.why_disabled, self)
+            return True
+        return super().on_touch_down(touch)
 
 
 class LanguageButton(TouchButton):
@@ -37,6 +48,11 @@ class LanguageButton(TouchButton):
 
 class TextLabel(Named, Label):
     """A label that wraps inside its width and grows to its text's height."""
+
+
+class NamedLabel(Named, Label):
+    """A plain label a test can find (a `test_name` on a bare Label would add the
+    property to every Label of the app)."""
 
 
 class StationScreen(Named, Screen):
@@ -60,6 +76,7 @@ class StationRoot(FloatLayout):
 
     def on_touch_down(self, touch):
         app = App.get_running_app()
+        self.ids.explanation.hide()  # the next touch puts an explanation away (or shows another)
         if app.phase == "warning":
             return self.ids.idle_overlay.on_touch_down(touch)
         if app.phase == "attract":
@@ -75,6 +92,26 @@ class StationRoot(FloatLayout):
         if app.phase == "active":
             app.session.touched()
         return super().on_touch_move(touch)
+
+
+class Explanation(Named, Label):
+    """Why a button cannot be used yet, shown just above it for a few seconds."""
+
+    SHOWN_S = 5.0
+    shown = BooleanProperty(False)
+
+    def show(self, text: str, button) -> None:
+        self.text = text
+        self.texture_update()
+        x, y = button.to_window(button.x, button.top)
+        width = self.texture_size[0]
+        self.pos = (min(max(x + (button.width - width) / 2, 8), self.parent.width - width - 8), y + 8)
+        self.shown = True
+        Clock.unschedule(self.hide)
+        Clock.schedule_once(self.hide, self.SHOWN_S)
+
+    def hide(self, _dt=None) -> None:
+        self.shown = False
 
 
 class IdleOverlay(FloatLayout):

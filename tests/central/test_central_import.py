@@ -170,3 +170,17 @@ def test_the_demo_collection_imports(store: Store, tmp_path: Path):
     assert report.persons == 120 and report.fictional
     assert central_status(store.database)["persons"] == 120
     shutil.rmtree(folder)
+
+
+def test_list_numbers_are_range_checked_before_the_database_sees_them(store: Store, tmp_path: Path):
+    rows = small_persons()
+    rows[0][7] = "2147483647"  # the largest the store keeps, on SQLite and PostgreSQL
+    import_collection(store.database, write_collection(tmp_path / "largest", SMALL_TRANSPORTS, rows))
+    with store.database.read() as connection:
+        assert connection.execute(select(func.max(persons.c.list_number))).scalar() == 2147483647
+    before = counts(store.database)
+    rows[0][7] = "99999999999999999999999"
+    too_large = write_collection(tmp_path / "too-large", SMALL_TRANSPORTS, rows)
+    with pytest.raises(KioskError, match="persons.csv line 2, column list_number: list number 99999999999999999999999 is out of range"):
+        import_collection(store.database, too_large)
+    assert counts(store.database) == before

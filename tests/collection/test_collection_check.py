@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -260,3 +261,152 @@ def test_many_problems_are_all_counted_and_the_listing_is_capped(demo_copy: Path
     shown = report.problem_lines()
     assert len(shown) == SHOWN_PROBLEMS + 1 and shown[-1] == f"... and {report.problem_count - SHOWN_PROBLEMS} more"
     assert len(report.to_json()["problems"]) == report.problem_count
+
+
+# --- encodings, line ends and runaway input ---------------------------------------------
+
+
+def _rewrite(folder: Path, name: str, encoding: str, line_end: str, *, bom: bytes = b"") -> None:
+    """Write a collection file again as a spreadsheet program would save it."""
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(bom + text.rstrip("\n").replace("\n", line_end).encode(encoding) + line_end.encode())
+
+
+def _ascii_only(folder: Path, name: str = "persons.csv") -> None:
+    """The file without letters outside ASCII (diacritics dropped), so that a test's own
+    non-ASCII letters are the only ones."""
+    path = folder / name
+    text = unicodedata.normalize("NFKD", path.read_text(encoding="utf-8"))
+    path.write_text(text.encode("ascii", "ignore").decode("ascii"), encoding="utf-8")
+
+
+def _a_person_born_in(folder: Path, place: str) -> int:
+    """Give a person a birth place with letters outside ASCII; returns the line."""
+    _edit_line(folder, 40, lambda f: [*f[: PERSON["birth_place"]], place, *f[PERSON["birth_place"] + 1 :]])
+    return 40
+
+
+@pytest.mark.parametrize(
+    ("line_end", "bom"),
+    [("\r", b""), ("\r\n", b"\xef\xbb\xbf"), ("\r", b"\xef\xbb\xbf"), ("\n", b"\xef\xbb\xbf")],
+    ids=["CR", "BOM+CRLF", "BOM+CR", "BOM+LF"],
+)
+def test_utf8_with_any_line_end_and_bom_is_read(demo_copy: Path, line_end: str, bom: bytes) -> None:
+    _a_person_born_in(demo_copy, "Łódź")
+    for name in ("persons.csv", "transports.csv"):
+        _rewrite(demo_copy, name, "utf-8", line_end, bom=bom)
+    report = check_collection(demo_copy)
+    assert report.valid, report.problem_lines()
+    assert load_collection(demo_copy).persons[40 - 2].birth_place == "Łódź"
+
+
+def test_mixed_line_ends_are_read_with_the_right_line_numbers(demo_copy: Path) -> None:
+    path = demo_copy / "persons.csv"
+    lines = path.read_bytes().rstrip(b"\n").split(b"\n")
+    ends = [b"\r\n", b"\r", b"\n"]
+    path.write_bytes(b"".join(line + ends[number % 3] for number, line in enumerate(lines)))
+    assert check_collection(demo_copy).valid
+    damaged = next(n for n, line in enumerate(lines, start=1) if n > 100 and b",murdered," in line)
+    lines[damaged - 1] = lines[damaged - 1].replace(b",murdered,", b",lost,")
+    path.write_bytes(b"".join(line + ends[number % 3] for number, line in enumerate(lines)))
+    _assert_named(check_collection(demo_copy).problems, ("persons.csv", damaged, "fate", "must be"))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "line_end", "byte"),
+    [("mac_roman", "\r", "0x8f"), ("latin-1", "\n", "0xe8"), ("cp1252", "\r\n", "0xe8")],
+    ids=["Excel-for-Mac-MacRoman-CR", "Latin-1", "Windows-1252-CRLF"],
+)
+def test_a_file_in_a_legacy_encoding_is_named_by_line_and_column(
+    demo_copy: Path, encoding: str, line_end: str, byte: str
+) -> None:
+    _ascii_only(demo_copy)
+    line = _a_person_born_in(demo_copy, "Liège")
+    _rewrite(demo_copy, "persons.csv", encoding, line_end)
+    report = check_collection(demo_copy)
+    assert not report.valid
+    _assert_named(report.problems, ("persons.csv", line, "birth_place", f"bytes that are not UTF-8 ({byte})"))
+    (problem,) = [p for p in report.problems if p.line == line]
+    assert 'save it as "CSV UTF-8"' in problem.message
+    assert report.problem_count == 1, report.problem_lines()
+    with pytest.raises(KioskError, match="line 40, column birth_place"):
+        load_collection(demo_copy)
+
+
+def test_many_lines_in_another_encoding_are_counted_not_all_listed(demo_copy: Path) -> None:
+    _ascii_only(demo_copy)
+    for number in range(2, 30):
+        _edit_line(demo_copy, number, lambda f: [*f[: PERSON["birth_place"]], "Liège", *f[PERSON["birth_place"] + 1 :]])
+    _rewrite(demo_copy, "persons.csv", "latin-1", "\r")
+    report = check_collection(demo_copy)
+    by_line = [p for p in report.problems if p.line is not None]
+    assert [p.line for p in by_line] == [2, 3, 4, 5, 6]
+    (summary,) = [p for p in report.problems if p.line is None]
+    assert summary.message.startswith("23 more lines hold bytes that are not UTF-8 (the first is line 2)")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_refused_once_with_what_to_do(demo_copy: Path, encoding: str) -> None:
+    _rewrite(demo_copy, "persons.csv", encoding, "\r\n")
+    report = check_collection(demo_copy)
+    problems = [p for p in report.problems if p.file == "persons.csv"]
+    assert len(problems) == 1, report.problem_lines()
+    assert problems[0].line == 1 and "UTF-16" in problems[0].message and "CSV UTF-8" in problems[0].message
+
+
+def test_a_nul_byte_is_named_by_line_and_column(demo_copy: Path) -> None:
+    path = demo_copy / "persons.csv"
+    lines = path.read_bytes().split(b"\n")
+    fields = lines[20 - 1].split(b",")
+    fields[PERSON["surname"]] = fields[PERSON["surname"]][:2] + b"\x00" + fields[PERSON["surname"]][2:]
+    lines[20 - 1] = b",".join(fields)
+    path.write_bytes(b"\n".join(lines))
+    report = check_collection(demo_copy)
+    _assert_named(report.problems, ("persons.csv", 20, "surname", "a NUL byte (0x00)"))
+    assert report.problem_count == 1
+
+
+def test_an_endless_line_is_passed_over_in_bounded_memory(demo_copy: Path, demo_count: int) -> None:
+    import tracemalloc
+
+    path = demo_copy / "persons.csv"
+    size = 40 * 1024 * 1024
+    with path.open("ab") as handle:
+        handle.write(b"p-endless,")
+        piece = b"x" * (1024 * 1024)
+        for _ in range(size // len(piece)):
+            handle.write(piece)
+        handle.write(b"\nlast-line-after-it\n")
+    lines_before = 1 + demo_count
+    tracemalloc.start()
+    try:
+        report = check_collection(demo_copy)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while reading a {size}-byte line"
+    _assert_named(report.problems, ("persons.csv", lines_before + 1, None, "line longer than 64 kB, passed over"))
+    # The line after it is read again as a line of its own (and is short of fields).
+    _assert_named(report.problems, ("persons.csv", lines_before + 2, None, "fields where the header has"))
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("99999999999999999999999", "out of range: list numbers run from 1 to 2147483647"),
+        ("2147483648", "out of range"),
+        ("9" * 5000, "out of range"),
+    ],
+    ids=["23-digits", "just-over", "5000-digits"],
+)
+def test_list_numbers_beyond_what_the_store_keeps_are_refused_at_check(demo_copy: Path, value: str, words: str) -> None:
+    _edit_line(demo_copy, 9, lambda f: [*f[: PERSON["list_number"]], value, *f[PERSON["list_number"] + 1 :]])
+    report = check_collection(demo_copy)
+    _assert_named(report.problems, ("persons.csv", 9, "list_number", words))
+    assert all(len(p.message) < 400 for p in report.problems), "a runaway value is quoted short"
+
+
+def test_the_largest_list_number_the_store_keeps_is_valid(demo_copy: Path) -> None:
+    _edit_line(demo_copy, 9, lambda f: [*f[: PERSON["list_number"]], "2147483647", *f[PERSON["list_number"] + 1 :]])
+    assert check_collection(demo_copy).valid

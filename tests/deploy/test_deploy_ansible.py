@@ -75,3 +75,30 @@ def test_opening_hours_templates_agree(tmp_path: Path) -> None:
     for day, time, expected in [("3", "1200", 1), ("7", "1759", 0), ("6", "0959", 1)]:
         result = subprocess.run(["sh", str(hours_script), "is-open", day, time], env={"DOSSIN_HOURS_CONF": str(conf), "PATH": "/usr/bin:/bin"})
         assert result.returncode == expected, (day, time)
+
+
+def test_dossin_hours_and_the_memorial_read_one_hours_file_alike(tmp_path: Path) -> None:
+    """The one source of opening hours: what the playbook writes, the shell script and the
+    memorial read the same way, for every day, around every opening and closing, and on a closed date."""
+    from datetime import date, datetime, timedelta
+
+    from exhibits.memorial.playlist import OpeningHours
+
+    hours = {1: "0900-1700", 2: "0900-1200,1300-1700", 3: "closed", 4: "0900-1700", 5: "0900-1700", 6: "1000-1700", 7: "1000-2400"}
+    conf = tmp_path / "hours.conf"
+    conf.write_text(render("hours.conf.j2", dossin_opening_hours=hours, dossin_closed_dates=["2026-12-25"]))
+    timer = render("dossin-hours.timer.j2", dossin_opening_hours=hours)
+    assert "OnCalendar=Tue *-*-* 12:00:00" in timer and "OnCalendar=Tue *-*-* 13:00:00" in timer
+    memorial = OpeningHours.from_file(conf)
+    hours_script = ANSIBLE.parent / "bin" / "dossin-hours"
+    monday = date(2026, 11, 23)
+    moments = [(monday + timedelta(days=offset), hhmm) for offset in range(7)
+               for hhmm in ("0859", "0900", "0959", "1000", "1159", "1200", "1259", "1300", "1659", "1700", "2359")]
+    moments += [(date(2026, 12, 25), "1100"), (date(2026, 12, 24), "1100")]
+    for day, hhmm in moments:
+        result = subprocess.run(["sh", str(hours_script), "is-open", str(day.isoweekday()), hhmm, day.isoformat()],
+                                env={"DOSSIN_HOURS_CONF": str(conf), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+        assert result.returncode in (0, 1), result.stderr
+        moment = datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[2:]))
+        assert (result.returncode == 0) == memorial.is_open(moment), (day, hhmm)
+    assert not memorial.is_open(datetime(2026, 12, 25, 11, 0)) and memorial.is_open(datetime(2026, 12, 24, 11, 0))

@@ -15,6 +15,10 @@ and a real server:
 - `delay`: the answer is held back `delay_s` before it flows (a client's time-out).
 - `error`: the proxy itself answers `status` (500, 502, 503 or 504), as a reverse proxy
   does when the server behind it is down; nothing reaches the server.
+- `answer`: the proxy answers `status` (any 4xx or 5xx) with the JSON `body` in the
+  server's place: a refusal the contract names but the server here cannot be brought
+  to give (a full disk's 507, a 409 with a reason code); nothing reaches the server.
+  Only from a plan, never drawn at random.
 
 A fault applies to one HTTP request, so that a client keeping its connection alive
 still meets faults on later requests. The proxy does not parse HTTP: a new request is
@@ -32,6 +36,7 @@ and `stop()` (or leaving the `with` block) closes every connection and joins its
 from __future__ import annotations
 
 import collections
+import http
 import random
 import selectors
 import socket
@@ -42,7 +47,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-KINDS = ("pass", "reset", "cut_request", "cut_response", "delay", "error")
+KINDS = ("pass", "reset", "cut_request", "cut_response", "delay", "error", "answer")
 ERROR_STATUSES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 CHUNK = 64 * 1024
 
@@ -55,12 +60,15 @@ class Fault:
     at_byte: int = 0
     delay_s: float = 0.0
     status: int = 503
+    body: str = ""  # `answer`: the JSON document answered
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault {self.kind!r}; one of {', '.join(KINDS)}")
         if self.kind == "error" and self.status not in ERROR_STATUSES:
             raise ValueError(f"the proxy answers one of {sorted(ERROR_STATUSES)}, not {self.status}")
+        if self.kind == "answer" and not (400 <= self.status <= 599 and self.body):
+            raise ValueError(f"an answer needs a 4xx or 5xx status and a JSON body, not {self.status} {self.body!r}")
 
 
 class FaultProxy:
@@ -244,8 +252,8 @@ class FaultProxy:
                             sent_up = sent_down = 0
                             answered = False
                             delayed = fault.kind != "delay"
-                            if fault.kind == "error":
-                                self._answer_error(client, fault.status)
+                            if fault.kind in ("error", "answer"):
+                                self._answer_error(client, fault)
                                 return
                         if fault.kind in ("reset", "cut_request") and sent_up + len(data) >= fault.at_byte:
                             upstream.sendall(data[: fault.at_byte - sent_up])
@@ -270,11 +278,15 @@ class FaultProxy:
                         client.sendall(data)
                         sent_down += len(data)
 
-    def _answer_error(self, client: socket.socket, status: int) -> None:
-        """Answer as a reverse proxy whose server is down, then let the client finish sending."""
+    def _answer_error(self, client: socket.socket, fault: Fault) -> None:
+        """Answer as a reverse proxy whose server is down (or as `fault` says), then let the
+        client finish sending."""
+        status = fault.status
         body = b'{"detail": "fault proxy: the server behind me does not answer"}'
+        if fault.kind == "answer":
+            body = fault.body.encode()
         head = (
-            f"HTTP/1.1 {status} {ERROR_STATUSES[status]}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         client.sendall(head + body)

@@ -93,3 +93,13 @@ def test_an_unreadable_token_file_says_what_to_do(tmp_path):
 def test_a_central_url_must_be_http():
     message = _problems('[station]\nid = "booth-1"\nexhibit = "booth"\n[central]\nurl = "ftp://x"\n')
     assert "[central] url must start with http://" in message
+
+
+def test_the_booth_names_where_to_withdraw_with_a_working_default(tmp_path):
+    config = load_station_config(write_station_config(tmp_path, exhibit="booth", station_id="booth-1"))
+    assert config.booth.contact == "info@kazernedossin.eu"
+    text = (tmp_path / "station.toml").read_text(encoding="utf-8")
+    assert 'contact = "info@kazernedossin.eu"' in text, "the setting is written, with its comment, for a technician to change"
+    changed = text.replace('contact = "info@kazernedossin.eu"', 'contact = "kazernedossin.eu/intrekken"')
+    assert parse_station_config(changed, tmp_path / "station.toml").booth.contact == "kazernedossin.eu/intrekken"
+    assert "contact" in _problems(text.replace('contact = "info@kazernedossin.eu"', 'contact = ""'))

@@ -1,4 +1,4 @@
-"""Approved recordings as a BagIt bag (RFC 8500), for the museum's archive.
+"""Approved recordings as a BagIt bag (RFC 8493), for the museum's archive.
 
 A bag is a folder that says what it holds and proves it:
 
@@ -263,7 +263,7 @@ class _CheckedReader(io.RawIOBase):
 def stream_bag_tar(plan: BagPlan) -> Iterator[bytes]:
     """The bag as an uncompressed POSIX tar, in pieces (FLAC does not compress further).
 
-    Members are under one folder named like the bag (RFC 8500's serialization). A file
+    Members are under one folder named like the bag (RFC 8493's serialization). A file
     that turns out not to match the plan ends the stream early, so the download fails
     visibly instead of giving a bag that does not verify.
     """

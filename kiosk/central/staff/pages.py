@@ -16,34 +16,37 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_datetime, format_timedelta, get_timezone
 from babel.numbers import format_decimal
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database
+from kiosk.central.deps import AudioDep, ConfigDep, DatabaseDep
 from kiosk.central.errors import Conflict, NotFound, Refusal, Unprocessable
 from kiosk.central.moderation import (
     REASON_MAX,
     approve,
+    decisions,
     recording_audio,
     recordings_to_review,
     recording_for_code,
     reject,
+    status_counts,
+    waiting_count,
     withdraw_recording,
 )
 from kiosk.central.recordings import AudioStore
-from kiosk.central.schema import collection_imports, recordings, stations
 from kiosk.central.staff.accounts import LoginRefused, log_in
 from kiosk.central.staff.bookings import add_booking_pages
 from kiosk.central.staff.export import plan_bag, stream_bag_tar
@@ -59,8 +62,8 @@ from kiosk.central.staff.sessions import (
     open_session,
     set_language,
 )
-from kiosk.central.stations import latest_heartbeats_by_station
-from kiosk.central.status import central_status
+from kiosk.central.stations import known_stations, latest_heartbeats_by_station
+from kiosk.central.status import central_status, collection_is_fictional
 from kiosk.contract import normalise_code
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGE_NAMES, LANGUAGES, LOCALES, catalogue, number, text
@@ -70,6 +73,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 PREFIX = "/staff"
 PAGE_SIZE = 20
+# Far past the end of any list here (2 million recordings), and an offset every database
+# takes: a larger page number from a hand-typed or hostile URL must not reach the SQL.
+MAX_PAGE = 100_000
 LANG_COOKIE = "dossin_staff_lang"
 LOGIN_COOKIE = "dossin_staff_login"
 MUSEUM_TIME = get_timezone("Europe/Brussels")
@@ -115,8 +121,18 @@ def _safe_next(path: str | None) -> str:
 
 
 def mount_staff(app: FastAPI, config: CentralConfig, database: Database, audio: AudioStore) -> None:
-    """Add the staff pages and their stylesheet to the store's app."""
-    app.include_router(staff_router(config, database, audio))
+    """Add the staff pages and their stylesheet to the store's app (its state holds what they read)."""
+    app.state.config = config
+    app.state.database = database
+    app.state.audio = audio
+    app.state.staff = StaffSettings.from_config(config)
+    app.include_router(router)
+    # The Bookings page (kiosk.central.staff.bookings), with these pages' own helpers.
+    bookings = APIRouter(prefix=PREFIX, include_in_schema=False)
+    add_booking_pages(
+        bookings, config, database, session_of=session_of, render=render, posted=posted, back=back, refused=refused
+    )
+    app.include_router(bookings)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="staff-static")
 
     @app.exception_handler(LoginNeeded)
@@ -124,400 +140,461 @@ def mount_staff(app: FastAPI, config: CentralConfig, database: Database, audio: 
         return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': needed.next_path})}", status_code=303)
 
 
-def staff_router(config: CentralConfig, database: Database, audio: AudioStore) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
-    rules = SessionRules.from_config(config.staff)
-    secure = config.staff.secure_cookies
-    silent_after = timedelta(seconds=config.staff.station_silent_after_s)
-    templates = _templates()
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-    # -- helpers ---------------------------------------------------------------------
 
-    def session_of(request: Request) -> StaffSession:
-        session = find_session(database, request.cookies.get(COOKIE), rules)
-        if session is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise LoginNeeded(target)
-        return session
+@dataclass(frozen=True)
+class StaffSettings:
+    """What the staff pages read of the store's config, once per app (app.state.staff)."""
 
-    def is_fictional() -> bool:
-        with database.read() as connection:
-            latest = connection.execute(
-                select(collection_imports.c.fictional).order_by(collection_imports.c.id.desc()).limit(1)
-            ).scalar()
-        return bool(latest)
+    rules: SessionRules
+    secure: bool
+    silent_after: timedelta
+    templates: Environment
 
-    def render(
-        request: Request, name: str, language: str, session: StaffSession | None, status: int = 200, **values: Any
-    ) -> HTMLResponse:
-        def t(key: str, **fields: Any) -> str:
-            return catalogue(language).text(f"staff.{key}", **fields)
-
-        def when(moment: datetime | None) -> str:
-            if moment is None:
-                return "–"
-            return format_datetime(moment, "d MMM y, HH:mm", tzinfo=MUSEUM_TIME, locale=LOCALES[language])
-
-        def ago(moment: datetime) -> str:
-            return format_timedelta(database.now() - moment, locale=LOCALES[language], threshold=1.1)
-
-        page = templates.get_template(name).render(
-            t=t,
-            num=lambda value: number(language, value),
-            pct=lambda value: format_decimal(value, format="0.0", locale=LOCALES[language]),
-            when=when,
-            ago=ago,
-            lang=language,
-            languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
-            session=session,
-            csrf=session.csrf_token if session else "",
-            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-            page_name=name.removesuffix(".html"),
-            fictional=is_fictional(),
-            waiting=_waiting_count(database) if session else 0,
-            prefix=PREFIX,
-            **values,
+    @classmethod
+    def from_config(cls, config: CentralConfig) -> StaffSettings:
+        return cls(
+            rules=SessionRules.from_config(config.staff),
+            secure=config.staff.secure_cookies,
+            silent_after=timedelta(seconds=config.staff.station_silent_after_s),
+            templates=_templates(),
         )
-        return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
 
-    async def posted(request: Request, session: StaffSession) -> Any:
+
+def _settings(request: Request) -> StaffSettings:
+    return request.app.state.staff
+
+
+def _rules(request: Request) -> SessionRules:
+    return _settings(request).rules
+
+
+def _secure(request: Request) -> bool:
+    return _settings(request).secure
+
+
+def _silent_after(request: Request) -> timedelta:
+    return _settings(request).silent_after
+
+
+RulesDep = Annotated[SessionRules, Depends(_rules)]
+SecureDep = Annotated[bool, Depends(_secure)]
+SilentAfterDep = Annotated[timedelta, Depends(_silent_after)]
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def session_of(request: Request) -> StaffSession:
+    session = find_session(request.app.state.database, request.cookies.get(COOKIE), _rules(request))
+    if session is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginNeeded(target)
+    return session
+
+
+def render(
+    request: Request, name: str, language: str, session: StaffSession | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    database: Database = request.app.state.database
+
+    def t(key: str, **fields: Any) -> str:
+        return catalogue(language).text(f"staff.{key}", **fields)
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return "–"
+        return format_datetime(moment, "d MMM y, HH:mm", tzinfo=MUSEUM_TIME, locale=LOCALES[language])
+
+    def ago(moment: datetime) -> str:
+        return format_timedelta(database.now() - moment, locale=LOCALES[language], threshold=1.1)
+
+    page = _settings(request).templates.get_template(name).render(
+        t=t,
+        num=lambda value: number(language, value),
+        pct=lambda value: format_decimal(value, format="0.0", locale=LOCALES[language]),
+        when=when,
+        ago=ago,
+        lang=language,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        session=session,
+        csrf=session.csrf_token if session else "",
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        page_name=name.removesuffix(".html"),
+        fictional=collection_is_fictional(database),
+        waiting=waiting_count(database) if session else 0,
+        prefix=PREFIX,
+        **values,
+    )
+    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+async def posted(request: Request, session: StaffSession) -> Any:
+    check_origin(request.headers, request.headers.get("host"))
+    form = await request.form()
+    check_csrf(session.csrf_token, form.get("csrf"))
+    return form
+
+
+def back(path: str, **query: Any) -> RedirectResponse:
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return RedirectResponse(path + (f"?{urlencode(query)}" if query else ""), status_code=303)
+
+
+def refused(request: Request, session: StaffSession, refusal: Refusal) -> HTMLResponse:
+    key = {NotFound: "error.not_found", Conflict: "error.conflict"}.get(type(refusal), "error.refused")
+    if isinstance(refusal, CsrfRefused):
+        key = "error.csrf"
+    return render(request, "error.html", session.language, session, status=refusal.status, message_key=key)
+
+
+def login_language(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return wanted if wanted in LANGUAGES else "nl"
+
+
+def login_page(
+    request: Request,
+    language: str,
+    *,
+    problem: str | None = None,
+    wait_s: int = 0,
+    status: int = 200,
+    next_path: str | None = None,
+) -> HTMLResponse:
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        language,
+        None,
+        status=status,
+        next_path=_safe_next(next_path or request.query_params.get("next") or None),
+        login_token=token,
+        problem=problem,
+        notice=request.query_params.get("notice", ""),
+        wait_minutes=max(1, math.ceil(wait_s / 60)),
+    )
+    cookie_options = {"httponly": True, "samesite": "strict", "secure": _secure(request), "path": PREFIX}
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, **cookie_options)
+    response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, **cookie_options)
+    return response
+
+
+# -- login and logout ------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, database: DatabaseDep, rules: RulesDep) -> Response:
+    if find_session(database, request.cookies.get(COOKIE), rules) is not None:
+        return back(_safe_next(request.query_params.get("next")))
+    return login_page(request, login_language(request))
+
+
+@router.post("/login")
+async def login_submit(request: Request, database: DatabaseDep, rules: RulesDep, secure: SecureDep) -> Response:
+    language = login_language(request)
+    try:
         check_origin(request.headers, request.headers.get("host"))
         form = await request.form()
-        check_csrf(session.csrf_token, form.get("csrf"))
-        return form
-
-    def back(path: str, **query: Any) -> RedirectResponse:
-        query = {k: v for k, v in query.items() if v not in (None, "")}
-        return RedirectResponse(path + (f"?{urlencode(query)}" if query else ""), status_code=303)
-
-    def refused(request: Request, session: StaffSession, refusal: Refusal) -> HTMLResponse:
-        key = {NotFound: "error.not_found", Conflict: "error.conflict"}.get(type(refusal), "error.refused")
-        if isinstance(refusal, CsrfRefused):
-            key = "error.csrf"
-        return render(request, "error.html", session.language, session, status=refusal.status, message_key=key)
-
-    # -- login and logout ------------------------------------------------------------
-
-    def login_language(request: Request) -> str:
-        wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        return wanted if wanted in LANGUAGES else "nl"
-
-    def login_page(
-        request: Request,
-        language: str,
-        *,
-        problem: str | None = None,
-        wait_s: int = 0,
-        status: int = 200,
-        next_path: str | None = None,
-    ) -> HTMLResponse:
-        import secrets
-
-        token = secrets.token_urlsafe(24)
-        response = render(
+        check_csrf(request.cookies.get(LOGIN_COOKIE), form.get("login_token"))
+    except CsrfRefused:
+        return login_page(request, language, problem="login.expired", status=403)
+    language = str(form.get("lang") or language)
+    language = language if language in LANGUAGES else "nl"
+    try:
+        staff = await run_in_threadpool(
+            log_in, database, str(form.get("username", "")), str(form.get("password", ""))
+        )
+    except LoginRefused as refusal:
+        return login_page(
             request,
-            "login.html",
             language,
-            None,
-            status=status,
-            next_path=_safe_next(next_path or request.query_params.get("next") or None),
-            login_token=token,
-            problem=problem,
-            notice=request.query_params.get("notice", ""),
-            wait_minutes=max(1, math.ceil(wait_s / 60)),
+            problem=refusal.key.removeprefix("staff."),
+            wait_s=refusal.wait_s,
+            status=401,
+            next_path=str(form.get("next") or ""),
         )
-        cookie_options = {"httponly": True, "samesite": "strict", "secure": secure, "path": PREFIX}
-        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, **cookie_options)
-        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, **cookie_options)
-        return response
+    cookie, _session = open_session(database, staff, rules, language)
+    response = back(_safe_next(str(form.get("next") or "")))
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=int(rules.lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path=PREFIX,
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+    return response
 
-    @router.get("/login")
-    def login_form(request: Request) -> Response:
-        if find_session(database, request.cookies.get(COOKIE), rules) is not None:
-            return back(_safe_next(request.query_params.get("next")))
-        return login_page(request, login_language(request))
 
-    @router.post("/login")
-    async def login_submit(request: Request) -> Response:
-        language = login_language(request)
-        try:
-            check_origin(request.headers, request.headers.get("host"))
-            form = await request.form()
-            check_csrf(request.cookies.get(LOGIN_COOKIE), form.get("login_token"))
-        except CsrfRefused:
-            return login_page(request, language, problem="login.expired", status=403)
-        language = str(form.get("lang") or language)
-        language = language if language in LANGUAGES else "nl"
-        try:
-            staff = await run_in_threadpool(
-                log_in, database, str(form.get("username", "")), str(form.get("password", ""))
-            )
-        except LoginRefused as refusal:
-            return login_page(
-                request,
-                language,
-                problem=refusal.key.removeprefix("staff."),
-                wait_s=refusal.wait_s,
-                status=401,
-                next_path=str(form.get("next") or ""),
-            )
-        cookie, _session = open_session(database, staff, rules, language)
-        response = back(_safe_next(str(form.get("next") or "")))
-        response.set_cookie(
-            COOKIE,
-            cookie,
-            max_age=int(rules.lifetime.total_seconds()),
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-            path=PREFIX,
-        )
-        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
-        return response
+@router.post("/logout")
+async def logout(request: Request, database: DatabaseDep) -> Response:
+    session = session_of(request)
+    try:
+        await posted(request, session)
+    except CsrfRefused as refusal:
+        return refused(request, session, refusal)
+    close_session(database, request.cookies.get(COOKIE))
+    response = back(f"{PREFIX}/login", lang=session.language, notice="logged_out")
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
 
-    @router.post("/logout")
-    async def logout(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            await posted(request, session)
-        except CsrfRefused as refusal:
-            return refused(request, session, refusal)
-        close_session(database, request.cookies.get(COOKIE))
-        response = back(f"{PREFIX}/login", lang=session.language, notice="logged_out")
-        response.delete_cookie(COOKIE, path=PREFIX)
-        return response
 
-    @router.post("/language")
-    async def language(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            form = await posted(request, session)
-        except CsrfRefused as refusal:
-            return refused(request, session, refusal)
-        set_language(database, session, str(form.get("lang", "")))
-        return back(_safe_next(str(form.get("next") or "")))
+@router.post("/language")
+async def language(request: Request, database: DatabaseDep) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+    except CsrfRefused as refusal:
+        return refused(request, session, refusal)
+    set_language(database, session, str(form.get("lang", "")))
+    return back(_safe_next(str(form.get("next") or "")))
 
-    @router.get("")
-    @router.get("/")
-    def home(request: Request) -> Response:
-        session_of(request)
-        return back(f"{PREFIX}/progress")
 
-    # -- progress --------------------------------------------------------------------
+@router.get("")
+@router.get("/")
+def home(request: Request) -> Response:
+    session_of(request)
+    return back(f"{PREFIX}/progress")
 
-    @router.get("/progress")
-    def progress(request: Request) -> Response:
-        session = session_of(request)
-        figures = central_status(database)
-        return render(
-            request,
-            "progress.html",
-            session.language,
-            session,
-            figures=figures,
-            chart=_progress_chart(figures),
-            share=_share(figures["names_with_voice"], figures["persons"]),
-        )
 
-    # -- stations --------------------------------------------------------------------
+# -- progress --------------------------------------------------------------------
 
-    @router.get("/stations")
-    def station_health(request: Request) -> Response:
-        session = session_of(request)
-        beats = latest_heartbeats_by_station(database)
-        with database.read() as connection:
-            known = connection.execute(
-                select(stations.c.station_id, stations.c.revoked_at).order_by(stations.c.station_id)
-            ).all()
-        now = database.now()
-        rows = []
-        for station_id, revoked_at in known:
-            beat = beats.get(station_id)
-            rows.append(_station_health(station_id, beat, revoked_at is not None, now, silent_after))
-        return render(
-            request,
-            "stations.html",
-            session.language,
-            session,
-            rows=rows,
-            troubled=sum(1 for row in rows if row["problems"]),
-            silent_minutes=int(silent_after.total_seconds() // 60),
-        )
 
-    # -- moderation ------------------------------------------------------------------
-
-    @router.get("/queue")
-    def queue(request: Request, page: int = 1, notice: str = "") -> Response:
-        session = session_of(request)
-        page = max(1, page)
-        items, total = recordings_to_review(database, status="received", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        if page > pages:
-            return back(f"{PREFIX}/queue", page=pages, notice=notice)
-        return render(
-            request,
-            "queue.html",
-            session.language,
-            session,
-            items=items,
-            total=total,
-            page=page,
-            pages=pages,
-            first=(page - 1) * PAGE_SIZE + 1,
-            reasons=REASONS,
-            reason_max=REASON_MAX,
-            notice=notice,
-        )
-
-    @router.get("/recordings/{recording_id}/audio")
-    def audio_of(request: Request, recording_id: uuid.UUID) -> Response:
-        session_of(request)
-        try:
-            path = recording_audio(database, audio, recording_id)
-        except NotFound:
-            return Response(status_code=404)
-        return FileResponse(path, media_type="audio/flac", headers={"Cache-Control": "private, no-store"})
-
-    @router.post("/recordings/{recording_id}/approve")
-    async def approve_one(request: Request, recording_id: uuid.UUID) -> Response:
-        session = session_of(request)
-        try:
-            form = await posted(request, session)
-            await run_in_threadpool(approve, database, recording_id, by=session.staff.username)
-        except Refusal as refusal:
-            return refused(request, session, refusal)
-        return back(_return_to(form), notice="approved")
-
-    @router.post("/recordings/{recording_id}/reject")
-    async def reject_one(request: Request, recording_id: uuid.UUID) -> Response:
-        session = session_of(request)
-        try:
-            form = await posted(request, session)
-        except Refusal as refusal:
-            return refused(request, session, refusal)
-        choice = str(form.get("reason", ""))
-        note = " ".join(str(form.get("note", "")).split())
-        if choice not in REASONS or (choice == "other" and not note):
-            return back(_return_to(form), notice="reason_missing")
-        label = text(session.language, f"staff.reason.{choice}")
-        reason = label if not note else (note if choice == "other" else f"{label}: {note}")
-        try:
-            await run_in_threadpool(reject, database, recording_id, reason=reason[:REASON_MAX], by=session.staff.username)
-        except Refusal as refusal:
-            return refused(request, session, refusal)
-        return back(_return_to(form), notice="rejected")
-
-    @router.get("/history")
-    def history(request: Request, status: str = "approved", page: int = 1, notice: str = "") -> Response:
-        session = session_of(request)
-        status = status if status in HISTORY_STATUSES else "approved"
-        page = max(1, page)
-        items, total = recordings_to_review(database, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
-        decided = _decided(database, [item.recording_id for item in items])
-        counts = _status_counts(database)
-        return render(
-            request,
-            "history.html",
-            session.language,
-            session,
-            shown=status,
-            statuses=HISTORY_STATUSES,
-            counts=counts,
-            items=items,
-            decided=decided,
-            total=total,
-            page=page,
-            pages=max(1, math.ceil(total / PAGE_SIZE)),
-            reasons=REASONS,
-            reason_max=REASON_MAX,
-            notice=notice,
-        )
-
-    # -- withdrawal ------------------------------------------------------------------
-
-    @router.get("/withdraw")
-    def withdraw_form(request: Request) -> Response:
-        session = session_of(request)
-        return render(request, "withdraw.html", session.language, session, code="", problem=None)
-
-    @router.post("/withdraw")
-    async def withdraw_check(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            form = await posted(request, session)
-        except Refusal as refusal:
-            return refused(request, session, refusal)
-        typed = str(form.get("code", ""))
-        canonical = normalise_code(typed)
-        if canonical is None:
-            return render(
-                request, "withdraw.html", session.language, session, status=422, code=typed, problem="withdraw.not_a_code"
-            )
-        found = await run_in_threadpool(recording_for_code, database, canonical)
-        if found is None:
-            return render(
-                request, "withdraw.html", session.language, session, status=404, code=canonical, problem="withdraw.unknown"
-            )
-        return render(request, "withdraw_confirm.html", session.language, session, code=canonical, found=found)
-
-    @router.post("/withdraw/confirm")
-    async def withdraw_confirm(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            form = await posted(request, session)
-            code = str(form.get("code", ""))
-            found = await run_in_threadpool(recording_for_code, database, code)
-            if found is None:
-                raise NotFound("no recording has this code")
-            done = await run_in_threadpool(withdraw_recording, database, audio, found["id"], by=session.staff.username)
-        except (Unprocessable, NotFound):
-            return render(request, "withdraw.html", session.language, session, status=404, code="", problem="withdraw.unknown")
-        except Refusal as refusal:
-            return refused(request, session, refusal)
-        return render(request, "withdraw_done.html", session.language, session, done=done, found=found)
-
-    # -- bookings (kiosk.central.staff.bookings) ---------------------------------------
-
-    add_booking_pages(
-        router, config, database, session_of=session_of, render=render, posted=posted, back=back, refused=refused
+@router.get("/progress")
+def progress(request: Request, database: DatabaseDep) -> Response:
+    session = session_of(request)
+    figures = central_status(database)
+    return render(
+        request,
+        "progress.html",
+        session.language,
+        session,
+        figures=figures,
+        chart=_progress_chart(figures),
+        share=_share(figures["names_with_voice"], figures["persons"]),
     )
 
-    # -- export ----------------------------------------------------------------------
 
-    @router.get("/export")
-    def export_page(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            plan = plan_bag(database, audio)
-            problem = None
-        except KioskError as error:
-            plan, problem = None, str(error)
+# -- stations --------------------------------------------------------------------
+
+
+@router.get("/stations")
+def station_health(request: Request, database: DatabaseDep, silent_after: SilentAfterDep) -> Response:
+    session = session_of(request)
+    beats = latest_heartbeats_by_station(database)
+    known = known_stations(database)
+    now = database.now()
+    rows = []
+    for station_id, revoked_at in known:
+        beat = beats.get(station_id)
+        rows.append(_station_health(station_id, beat, revoked_at is not None, now, silent_after))
+    return render(
+        request,
+        "stations.html",
+        session.language,
+        session,
+        rows=rows,
+        troubled=sum(1 for row in rows if row["problems"]),
+        silent_minutes=int(silent_after.total_seconds() // 60),
+    )
+
+
+# -- moderation ------------------------------------------------------------------
+
+
+@router.get("/queue")
+def queue(request: Request, database: DatabaseDep, page: int = 1, notice: str = "") -> Response:
+    session = session_of(request)
+    page = bounded_page(page)
+    items, total = recordings_to_review(database, status="received", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page > pages:
+        return back(f"{PREFIX}/queue", page=pages, notice=notice)
+    return render(
+        request,
+        "queue.html",
+        session.language,
+        session,
+        items=items,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
+        reasons=REASONS,
+        reason_max=REASON_MAX,
+        notice=notice,
+    )
+
+
+@router.get("/recordings/{recording_id}/audio")
+def audio_of(request: Request, database: DatabaseDep, audio: AudioDep, recording_id: uuid.UUID) -> Response:
+    session_of(request)
+    try:
+        path = recording_audio(database, audio, recording_id)
+    except NotFound:
+        return Response(status_code=404)
+    return FileResponse(path, media_type="audio/flac", headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/recordings/{recording_id}/approve")
+async def approve_one(request: Request, database: DatabaseDep, recording_id: uuid.UUID) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+        await run_in_threadpool(approve, database, recording_id, by=session.staff.username)
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    return back(_return_to(form), notice="approved")
+
+
+@router.post("/recordings/{recording_id}/reject")
+async def reject_one(request: Request, database: DatabaseDep, recording_id: uuid.UUID) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    choice = str(form.get("reason", ""))
+    note = " ".join(str(form.get("note", "")).split())
+    if choice not in REASONS or (choice == "other" and not note):
+        return back(_return_to(form), notice="reason_missing")
+    label = text(session.language, f"staff.reason.{choice}")
+    reason = label if not note else (note if choice == "other" else f"{label}: {note}")
+    try:
+        await run_in_threadpool(reject, database, recording_id, reason=reason[:REASON_MAX], by=session.staff.username)
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    return back(_return_to(form), notice="rejected")
+
+
+@router.get("/history")
+def history(request: Request, database: DatabaseDep, status: str = "approved", page: int = 1, notice: str = "") -> Response:
+    session = session_of(request)
+    status = status if status in HISTORY_STATUSES else "approved"
+    page = bounded_page(page)
+    items, total = recordings_to_review(database, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page > pages:
+        return back(f"{PREFIX}/history", status=status, page=pages, notice=notice)
+    decided = decisions(database, [item.recording_id for item in items])
+    counts = status_counts(database)
+    return render(
+        request,
+        "history.html",
+        session.language,
+        session,
+        shown=status,
+        statuses=HISTORY_STATUSES,
+        counts=counts,
+        items=items,
+        decided=decided,
+        total=total,
+        page=page,
+        pages=pages,
+        reasons=REASONS,
+        reason_max=REASON_MAX,
+        notice=notice,
+    )
+
+
+# -- withdrawal ------------------------------------------------------------------
+
+
+@router.get("/withdraw")
+def withdraw_form(request: Request) -> Response:
+    session = session_of(request)
+    return render(request, "withdraw.html", session.language, session, code="", problem=None)
+
+
+@router.post("/withdraw")
+async def withdraw_check(request: Request, database: DatabaseDep) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    typed = str(form.get("code", ""))
+    canonical = normalise_code(typed)
+    if canonical is None:
         return render(
-            request,
-            "export.html",
-            session.language,
-            session,
-            plan=plan,
-            problem=problem,
-            megabytes=(sum(f.size for f in plan.payload) / 1e6) if plan else 0,
-            config_path=str(config.source) if config.source else "central.toml",
+            request, "withdraw.html", session.language, session, status=422, code=typed, problem="withdraw.not_a_code"
         )
-
-    @router.get("/export/bag.tar")
-    def export_download(request: Request) -> Response:
-        session = session_of(request)
-        try:
-            plan = plan_bag(database, audio)
-        except KioskError:
-            return back(f"{PREFIX}/export")
-        log.info("bag download started", extra={"staff": session.staff.username, "recordings": plan.recordings})
-        return StreamingResponse(
-            stream_bag_tar(plan),
-            media_type="application/x-tar",
-            headers={"Content-Disposition": f'attachment; filename="{plan.name}.tar"', "Cache-Control": "no-store"},
+    found = await run_in_threadpool(recording_for_code, database, canonical)
+    if found is None:
+        return render(
+            request, "withdraw.html", session.language, session, status=404, code=canonical, problem="withdraw.unknown"
         )
+    return render(request, "withdraw_confirm.html", session.language, session, code=canonical, found=found)
 
-    return router
+
+@router.post("/withdraw/confirm")
+async def withdraw_confirm(request: Request, database: DatabaseDep, audio: AudioDep) -> Response:
+    session = session_of(request)
+    try:
+        form = await posted(request, session)
+        code = str(form.get("code", ""))
+        found = await run_in_threadpool(recording_for_code, database, code)
+        if found is None:
+            raise NotFound("no recording has this code")
+        done = await run_in_threadpool(withdraw_recording, database, audio, found["id"], by=session.staff.username)
+    except (Unprocessable, NotFound):
+        return render(request, "withdraw.html", session.language, session, status=404, code="", problem="withdraw.unknown")
+    except Refusal as refusal:
+        return refused(request, session, refusal)
+    return render(request, "withdraw_done.html", session.language, session, done=done, found=found)
+
+
+# -- export ----------------------------------------------------------------------
+
+
+@router.get("/export")
+def export_page(request: Request, database: DatabaseDep, audio: AudioDep, config: ConfigDep) -> Response:
+    session = session_of(request)
+    try:
+        plan = plan_bag(database, audio)
+        problem = None
+    except KioskError as error:
+        plan, problem = None, str(error)
+    return render(
+        request,
+        "export.html",
+        session.language,
+        session,
+        plan=plan,
+        problem=problem,
+        megabytes=(sum(f.size for f in plan.payload) / 1e6) if plan else 0,
+        config_path=str(config.source) if config.source else "central.toml",
+    )
+
+
+@router.get("/export/bag.tar")
+def export_download(request: Request, database: DatabaseDep, audio: AudioDep) -> Response:
+    session = session_of(request)
+    try:
+        plan = plan_bag(database, audio)
+    except KioskError:
+        return back(f"{PREFIX}/export")
+    log.info("bag download started", extra={"staff": session.staff.username, "recordings": plan.recordings})
+    return StreamingResponse(
+        stream_bag_tar(plan),
+        media_type="application/x-tar",
+        headers={"Content-Disposition": f'attachment; filename="{plan.name}.tar"', "Cache-Control": "no-store"},
+    )
+
+
+def bounded_page(page: int) -> int:
+    """A list's page number as the database may be asked for it: 1 to MAX_PAGE.
+
+    A page past the list's end is sent to its last page by the page itself.
+    """
+    return min(max(1, page), MAX_PAGE)
 
 
 def _return_to(form: Any) -> str:
@@ -531,26 +608,6 @@ def _page_query(form: Any) -> str:
         return ""
     kept = [p for p in parts[1].split("&") if p.startswith(("page=", "status="))]
     return ""if not kept else "?" + "&".join(kept)
-
-
-def _waiting_count(database: Database) -> int:
-    with database.read() as connection:
-        return connection.execute(select(func.count()).where(recordings.c.status == "received")).scalar_one()
-
-
-def _status_counts(database: Database) -> dict[str, int]:
-    with database.read() as connection:
-        return dict(connection.execute(select(recordings.c.status, func.count()).group_by(recordings.c.status)).all())
-
-
-def _decided(database: Database, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    if not ids:
-        return {}
-    with database.read() as connection:
-        rows = connection.execute(
-            select(recordings.c.id, recordings.c.status_at, recordings.c.decided_by).where(recordings.c.id.in_(ids))
-        ).all()
-    return {row.id: row for row in rows}
 
 
 def _share(part: int, whole: int) -> float:

@@ -6,35 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.config import load_station_config, write_station_config
-
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 @pytest.fixture
-def booth_station(display, tmp_path):
-    from kiosk.collection import write_demo
-
-    write_demo(tmp_path / "collection", count=60, seed=4)
-    folder = tmp_path / "booth"
-    write_station_config(
-        folder, exhibit="booth", station_id="booth-2", fullscreen=False, size=(1280, 800),
-        collection="../collection", audio="simulated",
-    )
-    config = load_station_config(folder / "station.toml")
+def booth_station(display, booth_app):
+    driver, app, config = booth_app("booth-2", controller="simulated", count=60, seed=4)
     assert config.booth.controller == "simulated"
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk controller test")
-    from kiosk.shell.app import StationApp
-    from kiosk.shell.driver import StationDriver
-    from kiosk.station import load_content
-
-    app = StationApp(config, load_content(config.collection_dir))
-    driver = StationDriver(app).start()
-    yield driver, app, config
-    driver.stop()
+    return driver, app, config
 
 
 def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(booth_station):
@@ -48,13 +27,18 @@ def test_presence_wakes_the_booth_and_the_button_starts_and_stops_the_reading(bo
     board.arrive()  # someone steps in: the attract screen gives way, as for a touch
     driver.wait_until(lambda: app.screens.current == "welcome", timeout=5, what="presence to wake the screen")
 
+    def tap_to(name: str, step: str) -> None:
+        # On a loaded machine a touch can take a while to arrive: wait for what it does.
+        driver.tap(name)
+        driver.wait_until(lambda: flow.step.value == step, timeout=10, what=f"{name} to lead to {step}")
+
     driver.tap("language-nl")
-    driver.tap("booth-begin")
-    driver.tap("consent-agree")
-    driver.tap("age-18-plus")
-    driver.tap("choose-next")
-    driver.tap("name-continue")
-    assert flow.step.value == "sound_check"
+    driver.wait_until(lambda: app.lang == "nl", timeout=10, what="Dutch")
+    tap_to("booth-begin", "age")
+    tap_to("age-18-plus", "consent")
+    tap_to("consent-agree", "choose")
+    tap_to("choose-next", "name")
+    tap_to("name-continue", "sound_check")
     driver.wait_until(lambda: board.board.button_led and board.board.ring == 100, timeout=5, what="the button lit")
 
     def press() -> None:

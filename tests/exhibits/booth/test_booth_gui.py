@@ -49,18 +49,23 @@ def booth_station(display, pulse, tmp_path):
 def test_a_participant_reads_the_name_and_the_take_is_kept(booth_station, pulse):
     driver, app, config = booth_station
     flow = app.booth.flow
+    def tap_to(name: str, step: str) -> None:
+        # On a loaded machine a touch can take a while to arrive: wait for what it does.
+        driver.tap(name)
+        driver.wait_until(lambda: flow.step.value == step, timeout=10, what=f"{name} to lead to {step}")
+
     driver.tap("attract")
+    driver.wait_until(lambda: app.phase == "active", timeout=10, what="the visit to start")
     driver.tap("language-fr")
-    driver.tap("booth-begin")
-    assert flow.step.value == "consent"
-    driver.tap("consent-agree")
-    driver.tap("age-18-plus")
-    driver.tap("choose-next")
-    assert flow.step.value == "name"
+    driver.wait_until(lambda: app.lang == "fr", timeout=10, what="French")
+    tap_to("booth-begin", "age")
+    tap_to("age-18-plus", "consent")
+    tap_to("consent-agree", "choose")
+    tap_to("choose-next", "name")
     name = driver.find("person-name").text
     assert name == flow.assignment.display_name
-    driver.tap("name-continue")
-    driver.tap("soundcheck-ready")
+    tap_to("name-continue", "sound_check")
+    tap_to("soundcheck-ready", "countdown")
     driver.wait_until(lambda: flow.step.value == "recording", timeout=10, what="the recording to start")
 
     reader = threading.Thread(target=pulse.speak, args=(name, "nl"))
@@ -71,15 +76,18 @@ def test_a_participant_reads_the_name_and_the_take_is_kept(booth_station, pulse)
     assert flow.review.report.verdict == "ok", flow.review.report
     assert "Nous avons bien entendu le nom." == driver.find("review-reason").text
 
+    driver.wait_until(lambda: app.screens.current == "review", timeout=10, what="the review screen")
     driver.tap("review-keep")
     driver.wait_until(lambda: flow.step.value == "thanks", timeout=10, what="the thank-you screen")
     code = flow.withdrawal_code
-    assert code in driver.find("withdrawal-code").text
+    first, second = code.split("-")
+    assert driver.find("withdrawal-code").text == f"{first} – {second}", "large, in two groups"
+    assert config.booth.contact in driver.find("withdraw-how").text
 
     [kept] = flow.store.queued()
     sidecar = json.loads(kept.sidecar_path.read_text(encoding="utf-8"))
     assert sidecar["person_id"] == flow.assignment.person_id
-    assert sidecar["consent"]["language"] == "fr" and sidecar["consent"]["version"] == "2026-11"
+    assert sidecar["consent"]["language"] == "fr" and sidecar["consent"]["version"] == "2026-12"
     assert kept.audio_path.suffix == ".flac" and kept.audio_path.parent.parent == config.data_dir / "takes"
     info = soundfile.info(str(kept.audio_path))
     assert info.samplerate == 48_000 and info.subtype == "PCM_24"
@@ -89,4 +97,4 @@ def test_a_participant_reads_the_name_and_the_take_is_kept(booth_station, pulse)
         assert field not in sidecar
 
     driver.tap("thanks-finish")
-    assert app.phase == "attract" and flow.assignment is None
+    driver.wait_until(lambda: app.phase == "attract" and flow.assignment is None, timeout=10, what="the end of the visit")

@@ -58,16 +58,22 @@ def test_a_participant_finds_a_name_by_age_through_the_screen(booth_with_store):
     [booked] = book(database, BookingRules(), [Wish(age=age)])
     assert booked.matched_on == "age"
 
+    def tap_to(name: str, step: str) -> None:
+        # On a loaded machine a touch can take a while to arrive: wait for what it does.
+        driver.tap(name)
+        driver.wait_until(lambda: flow.step.value == step, timeout=10, what=f"{name} to lead to {step}")
+
     driver.tap("attract")
+    driver.wait_until(lambda: app.phase == "active", timeout=10, what="the visit to start")
     driver.tap("language-en")
-    driver.tap("booth-begin")
-    driver.tap("consent-agree")
-    driver.tap("age-18-plus")
-    driver.tap("choose-match")
-    assert flow.step.value == "match"
+    driver.wait_until(lambda: app.lang == "en", timeout=10, what="English")
+    tap_to("booth-begin", "age")
+    tap_to("age-18-plus", "consent")
+    tap_to("consent-agree", "choose")
+    tap_to("choose-match", "match")
     assert driver.find("match-find", visible=False).disabled, "nothing shared yet"
-    assert driver.find("match-age").text == "—"
-    shown = lambda: driver.find("match-age").text  # noqa: E731
+    assert driver.find("age-value").text == "—"
+    shown = lambda: driver.find("age-value").text  # noqa: E731
     for tens in range(1, age // 10 + 1):
         driver.tap("age-up-10")
         driver.wait_until(lambda: shown() == str(10 * tens), what=f"the age to show {10 * tens}")

@@ -75,10 +75,10 @@ class Booth:
     def to_name(self, age="18+"):
         flow = self.flow
         flow.begin("fr")
-        flow.agree()
         flow.choose_age(age)
         if age == "9-12":
             flow.guardian_confirms()
+        flow.agree()
         flow.choose_way("next")
         assert flow.step is Step.NAME
 
@@ -109,27 +109,73 @@ def test_a_reading_is_checked_listened_to_kept_and_queued(tmp_path, collection, 
     [kept] = booth.store.queued()
     sidecar = json.loads(kept.sidecar_path.read_text())
     assert sidecar["person_id"] == person and sidecar["station_id"] == "booth-1"
-    assert sidecar["consent"] == {"version": "2026-11", "language": "fr", "age_band": "18+", "guardian_confirmed": False}
+    assert sidecar["consent"] == {"version": "2026-12", "language": "fr", "age_band": "18+", "guardian_confirmed": False}
     assert sidecar["quality"]["verdict"] == "ok"
     audio, rate = soundfile.read(kept.audio_path)
     assert rate == 48_000 and np.abs(audio).max() > 0.1, "the kept audio holds the voice"
     assert booth.names.next_waiting().person_id != person, "a name with a voice is not handed out again"
 
 
-def test_under_13_needs_a_guardian_and_it_is_recorded(tmp_path, collection, spoken_name):
+def test_the_age_comes_first_then_a_guardian_for_9_to_12_then_the_participants_consent(tmp_path, collection, spoken_name):
     booth = Booth(tmp_path, collection, spoken_name)
     flow = booth.flow
     flow.begin("nl")
-    flow.agree()
+    assert flow.step is Step.AGE
+    with pytest.raises(RuntimeError):
+        flow.agree()  # nobody consents before the age is known
     flow.choose_age("9-12")
     assert flow.step is Step.GUARDIAN
+    with pytest.raises(RuntimeError):
+        flow.agree()  # nor a child before their guardian
+    booth.run(5)
+    assert flow.step is Step.GUARDIAN, "the guardian reads at their own pace"
     flow.guardian_confirms()
-    assert flow.step is Step.CHOOSE and flow.consent.guardian_confirmed
+    assert flow.step is Step.CONSENT and flow.consent.guardian_confirmed
+    flow.back()
+    assert flow.step is Step.GUARDIAN and not flow.guardian_confirmed, "back undoes the guardian's yes"
+    flow.guardian_confirms()
+    flow.agree("nl")
+    assert flow.step is Step.CHOOSE
+    assert booth.steps == [Step.AGE, Step.GUARDIAN, Step.CONSENT, Step.GUARDIAN, Step.CONSENT, Step.CHOOSE]
+    assert flow.consent.age_band == "9-12" and flow.consent.guardian_confirmed and flow.consent.version == "2026-12"
+
+
+def test_from_13_the_participant_consents_alone(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    flow.begin("en")
+    flow.choose_age("13-17")
+    assert flow.step is Step.CONSENT
+    flow.back()
+    assert flow.step is Step.AGE
+    flow.choose_age("18+")
+    flow.agree("en")
+    assert booth.steps == [Step.AGE, Step.CONSENT, Step.AGE, Step.CONSENT, Step.CHOOSE]
+    assert not flow.consent.guardian_confirmed and flow.consent.age_band == "18+"
+
+
+def test_under_9_is_invited_back_with_an_adult_and_nothing_is_asked_or_kept(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    flow.begin("fr")
+    flow.choose_age("under-9")
+    assert flow.step is Step.TOO_YOUNG and flow.age_band is None and flow.assignment is None
+    with pytest.raises(RuntimeError):
+        flow.agree()
+    flow.back()  # a wrong touch on the age can be mended
+    assert flow.step is Step.AGE
+    flow.choose_age("under-9")
+    booth.run(flow.timing.too_young_s - 1)
+    assert flow.step is Step.TOO_YOUNG, "the screen stays long enough to be read to a child"
+    booth.run(2)
+    assert flow.step is Step.WELCOME and flow.language == "nl"
+    assert booth.store.counts() == {"queued": 0, "sent": 0, "failed": 0}
 
 
 def test_declining_ends_kindly_and_returns_to_welcome(tmp_path, collection, spoken_name):
     booth = Booth(tmp_path, collection, spoken_name)
     booth.flow.begin("en")
+    booth.flow.choose_age("18+")
     booth.flow.decline()
     assert booth.flow.step is Step.DECLINED
     booth.run(11)
@@ -210,8 +256,8 @@ def test_booking_code_and_match_with_fallback(tmp_path, collection, spoken_name)
     booth.names._bookings = {"ABCD2345": person.person_id}
     flow = booth.flow
     flow.begin("nl")
-    flow.agree()
     flow.choose_age("13-17")
+    flow.agree()
     flow.choose_way("booking")
     assert not flow.enter_booking("ZZZZ-9999") and flow.notice == "code_unknown"
     assert flow.enter_booking("abcd-2345") and flow.assignment.person_id == person.person_id
@@ -234,8 +280,8 @@ def test_a_match_on_age_gives_someone_of_that_age_when_their_transport_left(tmp_
     ages = [collection.age_at_departure(p) for p in collection.persons]
     age = max((a for a in set(ages) if a is not None and a >= 9), key=ages.count)
     flow.begin("en")
-    flow.agree()
     flow.choose_age("18+")
+    flow.agree()
     flow.choose_way("match")
     flow.match(first_name=None, birthday=None, age=age)
     assert flow.step is Step.NAME and flow.notice is None and flow.assignment.how == "match"
@@ -265,8 +311,8 @@ def test_wrong_codes_are_limited_at_the_booth_across_participants(tmp_path, coll
 
     def to_booking():
         flow.begin("nl")
-        flow.agree()
         flow.choose_age("18+")
+        flow.agree()
         flow.choose_way("booking")
 
     to_booking()
@@ -281,13 +327,75 @@ def test_wrong_codes_are_limited_at_the_booth_across_participants(tmp_path, coll
     assert flow.enter_booking("ab cd 2345") and flow.assignment.person_id == person.person_id
 
 
+def test_the_recording_screen_knows_the_time_left_and_the_review_the_tries_left(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name, loop=True)
+    flow = booth.flow
+    booth.to_name()
+    flow.accept_name()
+    assert flow.can_start_over
+    flow.ready()
+    assert not flow.can_start_over, "no start over during the countdown"
+    booth.run(5, until=Step.RECORDING)
+    assert not flow.can_start_over, "nor during the reading"
+    # The capture began one lead-in second before "now": 12 s at most, 11 of them left.
+    left = flow.recording_left()
+    assert left in (11, 12)
+    booth.run(2)
+    assert flow.recording_left() == left - 2
+    flow.stop()
+    assert flow.step is Step.REVIEW and flow.tries_left == 2 and flow.can_start_over
+
+
+def test_out_of_order_names_its_cause_and_goes_on_when_it_is_mended(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    booth.to_name()
+    flow.device_lost("controller")
+    assert flow.step is Step.OUT_OF_ORDER and flow.fault == "controller" and not flow.can_start_over
+    booth.microphone.lose()
+    booth.run(0.2)
+    assert flow.fault == "microphone", "the microphone is named first"
+    booth.microphone.restore()
+    booth.run(5)
+    assert flow.step is Step.OUT_OF_ORDER and flow.fault == "controller", "the controller is still missing"
+    flow.device_back("controller")
+    assert flow.step is Step.SOUND_CHECK and flow.fault is None and flow.assignment is not None
+
+
+def test_no_names_waiting_is_out_of_order_and_says_so(tmp_path, collection, spoken_name):
+    from exhibits.booth.names import NoNameSource
+
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    flow.begin("nl")
+    flow.choose_age("18+")
+    flow.agree()
+    booth.names._order = []  # every name has a voice now
+    flow.choose_way("next")
+    assert flow.step is Step.OUT_OF_ORDER and flow.fault == "no_names" and flow.assignment is None
+    booth.run(flow.timing.no_names_retry_s + 1)
+    assert flow.step is Step.WELCOME and flow.fault is None, "the next participant tries again"
+
+    empty = Booth(tmp_path / "empty", collection, spoken_name)
+    empty.flow.names = NoNameSource()  # the collection could not be read
+    empty.flow.begin("en")
+    empty.flow.choose_age("18+")
+    empty.flow.agree()
+    empty.flow.choose_way("match")
+    empty.flow.match(first_name="Léa", birthday=None)
+    assert empty.flow.step is Step.OUT_OF_ORDER and empty.flow.fault == "no_names"
+    empty.flow.reset()  # the idle timeout changes nothing
+    empty.run(empty.flow.timing.no_names_retry_s + 1)
+    assert empty.flow.step is Step.OUT_OF_ORDER and empty.flow.fault == "no_names", "no names will come back by themselves"
+
+
 def test_a_device_fault_is_not_a_double_tap(tmp_path, collection, spoken_name, monkeypatch):
     booth = Booth(tmp_path, collection, spoken_name)
     booth.flow.begin("nl")
     with pytest.raises(NotNow):
         booth.flow.begin("nl")  # a double tap: the screen ignores it
-    booth.flow.agree()
     booth.flow.choose_age("18+")
+    booth.flow.agree()
     booth.flow.choose_way("next")
     booth.flow.accept_name()
     booth.flow.ready()

@@ -120,3 +120,19 @@ def test_a_file_without_audio_or_without_a_file(store, tmp_path):
     with pytest.raises(KioskError, match="no such file"):
         missing = tmp_path / "missing.wav"
         ingest(store, missing, person_id="P-00001", known_person_ids=KNOWN, consent=CONSENT, force=True)
+
+
+def test_a_take_longer_than_the_booth_allows_is_refused_unread_even_with_force(store, tmp_path):
+    long_take = silence(tmp_path / "commemoration.flac", seconds=25.0, rate=16_000)
+    with pytest.raises(TakeRefused) as refused:
+        ingest(store, long_take, person_id="P-00001", known_person_ids=KNOWN, consent=CONSENT, force=True, max_duration_s=20)
+    assert refused.value.report.verdict == "too_long" and refused.value.report.duration_s == 25.0
+    assert refused.value.report.peak_dbfs is None, "refused from the header: nothing was decoded"
+    assert str(long_take) in refused.value.message and "20 s" in refused.value.message
+    assert store.counts() == {"queued": 0, "sent": 0, "failed": 0}
+    # Within the booth's limit it is read, judged and (forced) kept; never over 60 s.
+    kept, report = ingest(store, long_take, person_id="P-00001", known_person_ids=KNOWN, consent=CONSENT, force=True, max_duration_s=30)
+    assert report.duration_s == 25.0 and kept.metadata["duration_s"] == pytest.approx(25.0)
+    hour = silence(tmp_path / "hour.flac", seconds=61.0, rate=8_000)
+    with pytest.raises(TakeRefused, match="60 s"):
+        ingest(store, hour, person_id="P-00002", known_person_ids=KNOWN, consent=CONSENT, force=True, max_duration_s=600)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,13 +19,17 @@ import numpy as np
 import pytest
 import soundfile
 
+from exhibits.booth import quality
 from exhibits.booth.quality import (
+    MAX_TAKE_S,
     MIN_LOUDNESS_LUFS,
     SEVERITY,
     QualityReport,
+    TakeTooLong,
     analyze,
     analyze_file,
     integrated_loudness,
+    read_take,
 )
 from kiosk.errors import KioskError
 
@@ -516,3 +521,127 @@ def test_a_file_with_no_samples_or_a_folder_says_so(tmp_path: Path) -> None:
         analyze_file(no_samples)
     with pytest.raises(KioskError, match="folder"):
         analyze_file(tmp_path)
+
+
+# --- bounded work on any file ---------------------------------------------------------
+
+
+def declare_length(flac: Path, frames: int) -> Path:
+    """Rewrite the frame count in a FLAC's STREAMINFO header (0: unknown, as a FLAC
+    piped out of an encoder has it), leaving the audio as it is."""
+    data = bytearray(flac.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0, "STREAMINFO comes first"
+    # STREAMINFO's bytes 10-17: rate (20 bits), channels (3), bits (5), frames (36).
+    packed = int.from_bytes(data[18:26], "big")
+    packed = (packed >> 36 << 36) | frames
+    data[18:26] = packed.to_bytes(8, "big")
+    flac.write_bytes(bytes(data))
+    return flac
+
+
+def test_a_file_declaring_half_an_hour_is_too_long_from_its_header(tmp_path: Path) -> None:
+    # 8 channels at 384 kHz: half an hour of it is 5.5 billion samples, 44 GB as floats.
+    # The file holds 50 ms; its header says 30 minutes: the verdict comes from the header.
+    path = tmp_path / "gallery-mic-array.flac"
+    soundfile.write(path, np.zeros((19_200, 8), dtype=np.int16), 384_000, subtype="PCM_16")
+    declare_length(path, 30 * 60 * 384_000)
+    report = analyze_file(path)
+    assert report.verdict == "too_long" and report.problems == ("too_long",)
+    assert report.duration_s == 1800.0
+    assert report.to_json() == {
+        "verdict": "too_long",
+        "problems": ["too_long"],
+        "duration_s": 1800.0,
+        "speech_start_s": None,
+        "speech_end_s": None,
+        "peak_dbfs": None,
+        "loudness_lufs": None,
+        "noise_floor_dbfs": None,
+        "clipped_fraction": None,
+    }
+    with pytest.raises(TakeTooLong) as raised:
+        read_take(path)
+    assert str(path) in raised.value.message and "1800.0 s" in raised.value.message
+    assert "sox" in (raised.value.hint or "")
+
+
+def test_a_file_of_unknown_length_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    rate = 8_000
+    path = tmp_path / "streamed.flac"
+    soundfile.write(path, sine(440.0, 12.0, 0.3, rate), rate, subtype="PCM_16")
+    declare_length(path, 0)
+    assert soundfile.info(str(path)).frames > 2**62, "libsndfile reads an unknown length as 'endless'"
+    with pytest.raises(TakeTooLong) as raised:
+        read_take(path, max_duration_s=5.0)
+    assert "more than 5 s" in raised.value.message
+    assert 5.0 < raised.value.report.duration_s <= 6.0, "stopped within a block (a second) of the limit"
+    # One that ends before the limit cannot be read to its end by libsndfile (it seeks
+    # past the last frame): it is refused as unreadable, with what to do.
+    with pytest.raises(KioskError) as unreadable:
+        read_take(path, max_duration_s=MAX_TAKE_S)
+    assert "cannot be read as audio" in unreadable.value.message and "convert it" in (unreadable.value.hint or "")
+
+
+def test_a_take_just_within_the_limit_is_read_and_judged(tmp_path: Path) -> None:
+    path = tmp_path / "long.flac"
+    soundfile.write(path, room_tone(MAX_TAKE_S), RATE, subtype="PCM_24")
+    report = analyze_file(path)
+    assert report.duration_s == MAX_TAKE_S and report.verdict == "no_speech"
+    assert analyze_file(path, max_duration_s=MAX_TAKE_S - 1).verdict == "too_long"
+
+
+@pytest.mark.parametrize("layout", ["speech, a copy with clipped runs, a dead channel", "speech and its inverse"])
+def test_reading_in_blocks_judges_as_the_samples_in_memory(
+    tmp_path: Path, speak: Speak, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    voice = in_room(speak("Chaja Goldsztajn", "nl"), seed=3)
+    if layout == "speech and its inverse":
+        frames = np.stack([voice, -voice], axis=1)
+    else:
+        louder = voice * 0.5  # never near full scale but where the runs are put
+        # Runs at full scale across the block edges (1024 frames a block below): a run of
+        # three split 2 + 1, one of five split 2 + 3, one still going at the end.
+        for start, length in ((3070, 3), (20_478, 5), (voice.size - 4, 4)):
+            louder[start : start + length] = 1.0
+        frames = np.stack([voice, louder, np.zeros_like(voice)], axis=1)
+    path = tmp_path / "take.wav"
+    soundfile.write(path, frames, RATE, subtype="DOUBLE")
+    in_memory = analyze(soundfile.read(path, dtype="float64")[0], RATE)
+    monkeypatch.setattr(quality, "READ_BLOCK_SAMPLES", 3000)  # 1024 frames a block
+    from_file = analyze_file(path)
+    assert from_file == in_memory
+    if layout != "speech and its inverse":
+        assert from_file.clipped_fraction == round((3 + 5 + 4) / voice.size, 6)
+
+
+def test_an_hour_of_silence_is_refused_in_little_memory(tmp_path: Path) -> None:
+    """The issue's case: an hour of silence, a few hundred kB of FLAC, took 7 GB to check."""
+    path = tmp_path / "hour.flac"
+    with soundfile.SoundFile(path, "w", RATE, 1, subtype="PCM_16", format="FLAC") as hour:
+        second = np.zeros(RATE, dtype=np.int16)
+        for _ in range(3600):
+            hour.write(second)
+    assert path.stat().st_size < 2_000_000
+    # A child process reports its own peak memory: VmHWM, the high-water mark of its own
+    # address space (getrusage's ru_maxrss would carry this test process's over exec).
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys; from exhibits.booth.quality import analyze_file; "
+            "report = analyze_file(sys.argv[1]).to_json(); "
+            "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')); "
+            "print(json.dumps({'report': report, 'max_rss_kb': int(peak.split()[1])}))",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    measured = json.loads(child.stdout)
+    assert measured["report"]["verdict"] == "too_long" and measured["report"]["duration_s"] == 3600.0
+    assert list(measured["report"]) == CONTRACT_KEYS
+    # Decoding it would take 1.4 GB for the samples alone; the interpreter, numpy and
+    # scipy take about 120 MB.
+    assert measured["max_rss_kb"] < 500_000

@@ -111,6 +111,14 @@ def enroll_memorial(folder: Path, central: Central, *, station_id: str = "memori
     return write_memorial_config(folder, central.url, "token", collection=str(central.collection), **memorial)
 
 
+def write_hours(path: Path, hours: dict[str, str] | None = None) -> Path:
+    """The gallery's hours file (as the playbook writes it); days not given: open all day."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    lines = [f"DAY_{number}={(hours or {}).get(day, '0000-2400')}" for number, day in enumerate(days, start=1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def write_memorial_config(folder: Path, url: str = "", token_file: str = "", *, collection: str = "collection", **memorial: object) -> Path:
     """station.toml for a memorial: the [memorial] keys given replace those of the template."""
     import json
@@ -127,13 +135,11 @@ def write_memorial_config(folder: Path, url: str = "", token_file: str = "", *, 
         "[central]", f"url = {json.dumps(url)}", f"token_file = {json.dumps(token_file)}", "",
         "[memorial]",
     ]
-    settings = {"output": "simulated", "channels": 2, "pause_s": 0.5, "refresh_s": 10, **memorial}
+    settings = {"output": "simulated", "channels": 2, "pause_s": 0.5, "refresh_s": 10, "hours_file": "hours.conf", **memorial}
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     if channel_of:
         lines += ["", "[memorial.channel_of]"] + [f"{code} = {channel}" for code, channel in channel_of.items()]
-    lines += ["", "[memorial.hours]"]
-    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        lines.append(f"{day} = {json.dumps((hours or {}).get(day, '00:00-24:00'))}")
+    write_hours(folder / "hours.conf", hours)
     target = folder / "station.toml"
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     load_station_config(target)  # the test's own file must be valid

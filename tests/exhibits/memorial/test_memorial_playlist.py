@@ -79,7 +79,7 @@ def test_opening_hours_follow_the_week_and_the_closed_dates():
     assert hours.is_open(datetime(2026, 11, 29, 23, 59))  # Sunday until midnight
     assert not hours.is_open(datetime(2026, 12, 25, 11, 0))  # a Friday, but closed that day
     assert hours.describe(datetime(2026, 11, 24, 8, 0)) == "09:00-12:00, 13:00-17:00"
-    with pytest.raises(KioskError, match=r"\[memorial.hours\] mon"):
+    with pytest.raises(KioskError, match=r"opening hours, mon"):
         OpeningHours({"mon": "17:00-09:00"})
 
 
@@ -96,10 +96,6 @@ pause_s = 2.5
 [memorial.channel_of]
 XXIIA = 4
 Z = 1
-
-[memorial.hours]
-wed = "closed"
-closed_dates = [2026-12-25]
 """
 
 
@@ -108,12 +104,52 @@ def test_the_memorial_settings_are_read_from_station_toml_and_mistakes_named():
     settings = config.memorial
     assert (settings.channels, settings.pause_s, settings.target_lufs) == (4, 2.5, -23.0)
     assert settings.channel_of == {"XXIIA": 4, "Z": 1}
-    hours = OpeningHours.from_config(settings.hours)
-    assert not hours.is_open(datetime(2026, 11, 25, 11, 0))
-    assert hours.is_open(datetime(2026, 11, 26, 11, 0))
-    assert not hours.is_open(datetime(2026, 12, 25, 11, 0))
+    assert settings.hours_file == "/etc/dossin/hours.conf"  # the gallery's one hours file
     with pytest.raises(KioskError) as refused:
         parse_station_config(MEMORIAL_TOML.replace("XXIIA = 4", "XXIIA = 5"), Path("/srv/m/station.toml"))
     assert "[memorial] channel_of" in str(refused.value) and "beyond the 4" in str(refused.value)
-    with pytest.raises(KioskError, match=r"\[memorial\] hours.wed"):
-        parse_station_config(MEMORIAL_TOML.replace('wed = "closed"', 'wed = "9 to 5"'), Path("/srv/m/station.toml"))
+    # Every station.toml had [memorial.hours] before the hours file: it no longer counts,
+    # and does not stop a station after an update (the doctor says to remove it).
+    old = parse_station_config(MEMORIAL_TOML + '\n[memorial.hours]\nwed = "closed"\n', Path("/srv/m/station.toml"))
+    assert old.memorial.old_hours_section and not settings.old_hours_section
+    assert old.memorial.hours_file == "/etc/dossin/hours.conf" and "hours" not in old.describe()["memorial"]
+
+
+def test_the_hours_file_is_read_as_dossin_hours_reads_it(tmp_path):
+    conf = tmp_path / "hours.conf"
+    conf.write_text(
+        "# Ansible managed\nDAY_1=0900-1700\nDAY_2=0900-1200,1300-1700\nDAY_3=closed\nDAY_4=0900-1700\n"
+        'DAY_5=0900-1700\nDAY_6=closed\nDAY_7=1000-2400\nCLOSED_DATES="2026-12-25 2027-01-01"\n',
+        encoding="utf-8",
+    )
+    hours = OpeningHours.from_file(conf)
+    assert hours.is_open(datetime(2026, 11, 23, 9, 0)) and not hours.is_open(datetime(2026, 11, 23, 17, 0))
+    assert not hours.is_open(datetime(2026, 11, 24, 12, 30)) and hours.is_open(datetime(2026, 11, 24, 13, 0))
+    assert not hours.is_open(datetime(2026, 11, 25, 11, 0))
+    assert hours.is_open(datetime(2026, 11, 29, 23, 59))
+    assert not hours.is_open(datetime(2026, 12, 25, 11, 0))  # a Friday, but closed that day
+    assert hours.describe(datetime(2026, 11, 24, 8, 0)) == "09:00-12:00, 13:00-17:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("DAY_1=9 to 5\n", "hours.conf:1: DAY_1='9 to 5': write HHMM-HHMM"),
+        ("DAY_8=0900-1700\n", "hours.conf:1: 'DAY_8=0900-1700' is not a setting"),
+        ('CLOSED_DATES="25/12/2026"\n', "hours.conf:1: '25/12/2026' is not a date"),
+        ("DAY_1=1700-0900\n" + "".join(f"DAY_{n}=closed\n" for n in range(2, 8)), "mon: '17:00-09:00': 17:00-09:00 ends before it begins"),
+        ("DAY_1=0900-1700\n", "no hours for DAY_2, DAY_3"),
+    ],
+)
+def test_a_wrong_hours_file_is_named_with_its_line(tmp_path, text, says):
+    conf = tmp_path / "hours.conf"
+    conf.write_text(text, encoding="utf-8")
+    with pytest.raises(KioskError) as refused:
+        OpeningHours.from_file(conf)
+    assert says in refused.value.message and "DAY_1=0900-1700" in refused.value.hint
+
+
+def test_a_missing_hours_file_says_what_to_do(tmp_path):
+    with pytest.raises(KioskError) as refused:
+        OpeningHours.from_file(tmp_path / "hours.conf")
+    assert "the opening hours cannot be read" in refused.value.message and "dossin_opening_hours" in refused.value.hint

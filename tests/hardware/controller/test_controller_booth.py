@@ -74,8 +74,8 @@ class Booth:
     def to_sound_check(self) -> None:
         flow = self.flow
         flow.begin("nl")
-        flow.agree()
         flow.choose_age("18+")
+        flow.agree()
         flow.choose_way("next")
         flow.accept_name()
 
@@ -122,7 +122,7 @@ def test_a_press_where_the_screen_leads_changes_nothing(tmp_path, collection, co
     booth.flow.begin("fr")
     controller.simulator.press()
     wait_for(lambda: any(e.kind == "button_up" for e in booth.controls.pump()), "the press to arrive")
-    assert booth.flow.step is Step.CONSENT
+    assert booth.flow.step is Step.AGE
 
 
 def test_someone_arriving_wakes_the_station(tmp_path, collection, controller):
@@ -151,6 +151,17 @@ def test_cable_pulled_during_a_reading(tmp_path, collection, controller):
     controller.simulator.press()
     booth.pump_until(Step.REVIEW)
     wait_for(lambda: not controller.simulator.board.on_air, "on air off")
+
+
+def test_a_controller_lost_between_participants_puts_the_booth_out_of_order_until_it_returns(tmp_path, collection, controller):
+    booth = Booth(tmp_path, collection, controller)
+    wait_for(lambda: controller.state is ControllerState.CONNECTED, "the controller")
+    controller.simulator.unplug()
+    wait_for(lambda: booth.controls.pump() is not None and booth.flow.step is Step.OUT_OF_ORDER, "the booth to close")
+    assert booth.flow.fault == "controller"
+    controller.simulator.replug()
+    booth.pump_until(Step.WELCOME)
+    assert booth.flow.fault is None
 
 
 def test_without_a_controller_the_booth_works_by_touch(tmp_path, collection):

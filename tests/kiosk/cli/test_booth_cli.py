@@ -80,3 +80,19 @@ def test_ingest_refuses_an_unknown_person(kiosk, station, spoken):
     _, padded = spoken
     result = kiosk("booth", "ingest", str(station), str(padded), "--person", "nobody")
     assert result.returncode == 2 and "no person 'nobody'" in result.stderr
+
+
+def test_ingest_refuses_a_take_longer_than_the_booth_records_even_forced(kiosk, station, tmp_path):
+    import numpy as np
+    import soundfile
+
+    long_take = tmp_path / "an-hour.flac"
+    soundfile.write(long_take, np.zeros(3600 * 8000, dtype=np.int16), 8000, subtype="PCM_16")
+    result = kiosk("booth", "ingest", str(station), str(long_take), "--person", "demo-00005", "--force", "--json")
+    assert result.returncode == 2 and "3600.0 s" in result.stderr and "what to do:" in result.stderr
+    refused = json.loads(result.stdout)
+    assert refused["kept"] is False and list(refused["quality"]) == CONTRACT_KEYS
+    assert refused["quality"]["verdict"] == "too_long" and refused["quality"]["duration_s"] == 3600.0
+    assert not list((station.parent / "data" / "takes" / "takes").glob("*.json")), "nothing kept"
+    analyzed = kiosk("booth", "analyze", str(long_take))
+    assert analyzed.returncode == 0 and "verdict: too_long" in analyzed.stdout and "not decoded" in analyzed.stdout

@@ -20,10 +20,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_path, monkeypatch):
+def test_the_demo_runs_every_station_headless_and_says_where_to_look(kiosk, tmp_path, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     port = _free_port()
-    result = kiosk("demo", "--dir", str(tmp_path), "--count", "400", "--port", str(port), "--for", "12", timeout=300)
+    result = kiosk("demo", "--dir", str(tmp_path), "--count", "400", "--port", str(port), "--for", "45", timeout=420)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "no screen here" in out and "fictional" in out
@@ -38,8 +38,10 @@ def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_
         beating = set(connection.execute(text("SELECT stations.station_id FROM latest_heartbeats JOIN stations ON stations.id = latest_heartbeats.station_id")).scalars())
     engine.dispose()
     assert held >= 1
-    assert beating == {"booth-1", "wall-1"}  # both alive on the staff's overview
-    for station in ("booth-1", "wall-1"):
+    assert beating == {"booth-1", "wall-1", "memorial-1"}  # all alive on the staff's overview
+    for station in ("booth-1", "wall-1", "memorial-1"):
+        toml = (tmp_path / station / "station.toml").read_text(encoding="utf-8")
+        assert "\ndemo = true " in toml, "a demo station says so, for the doctor"
         live = tmp_path / station / "data" / "screen.png"
         assert str(live) in out
         assert live.exists(), f"{station} saved no live picture"
@@ -52,4 +54,8 @@ def test_the_demo_runs_both_stations_headless_and_says_where_to_look(kiosk, tmp_
     for station, screens in expected.items():
         names = {p.name for p in (tmp_path / "screenshots" / station).glob("*.png")}
         assert names == {f"{screen}-{lang}.png" for screen in screens for lang in ("nl", "fr", "en")}
+    # The memorial shows every language at once: one picture per screen.
+    assert {p.name for p in (tmp_path / "screenshots" / "memorial-1").glob("*.png")} == {"memorial-nl.png", "closed-nl.png"}
+    memorial_log = (tmp_path / "logs" / "memorial-1.log").read_text(encoding="utf-8")
+    assert "memorial opens" in memorial_log, "the demo's hours say open"
     assert "demo stopped" in out

@@ -93,9 +93,11 @@ def test_every_text_switches_with_the_language(station):
     texts = {}
     for language in ("nl", "fr", "en"):
         driver.tap(f"language-{language}")
+        driver.wait_until(lambda: app.lang == language, timeout=10, what=f"the language {language}")  # noqa: B023
+        driver.frames(2)
         texts[language] = driver.find("booth-steps").text
     assert len(set(texts.values())) == 3
-    assert texts["fr"].startswith("1. Vous donnez votre accord")
+    assert texts["fr"].startswith("1. Vous indiquez votre âge")
 
 
 def test_a_stopped_station_no_longer_ticks(station):
