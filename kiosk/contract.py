@@ -229,12 +229,19 @@ class HeartbeatOut(BaseModel):
     received_at: datetime
 
 
+class DiskOut(BaseModel):
+    free_bytes: int
+    needed_bytes: int = Field(description="Room one upload may need ([server] max_upload_mb).")
+    can_take: bool = Field(description="Whether an upload fits now.")
+
+
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "disk_full"]
     version: str
     time: datetime
     database: str
     free_disk_bytes: int
+    disk: DiskOut
 
 
 class RecordingOut(BaseModel):
@@ -265,8 +272,23 @@ class VoicesOut(BaseModel):
     voices: list[VoiceOut]
 
 
+REFUSAL_CODES = (
+    "name_taken_elsewhere",
+    "name_has_voice",
+    "disk_full",
+    "wrong_role",
+    "audio_not_flac",
+    "audio_too_short",
+    "audio_too_long",
+    "audio_duration_differs",
+    "audio_rate_differs",
+)
+"""The `code` of a refusal a station acts on by itself (see kiosk.central.errors)."""
+
+
 class Problem(BaseModel):
     detail: str | list[dict[str, Any]]  # a list for FastAPI's own validation errors
+    code: str | None = Field(default=None, description="Why, for a station to act on: " + ", ".join(REFUSAL_CODES) + ".")
 
 
 LEASE_PERSON_FIELDS = tuple(name for name in LeaseOut.model_fields if name not in ("lease_id", "person_id", "expires_at", "how"))

@@ -2,12 +2,16 @@
 
 Every call but /api/v1/health carries `Authorization: Bearer TOKEN` (from
 `kiosk central enroll`). Errors are `{"detail": ...}` with a status a station can act on:
-401 who are you, 403 not yours, 404 no such thing, 409 conflict, 410 ended, 413 too
-large, 415 not multipart, 422 what was sent is wrong (FastAPI's own validation errors
-give `detail` as a list). The description is served at /openapi.json.
+401 who are you, 403 not yours (or not this token's role), 404 no such thing, 409
+conflict, 410 ended, 413 too large, 415 not multipart, 422 what was sent is wrong
+(FastAPI's own validation errors give `detail` as a list), 507 the disk is full. A
+refusal a station acts on by itself also carries `"code"` (see `kiosk.central.errors`).
+The description is served at /openapi.json.
 
-- `GET /api/v1/health`: `{"status": "ok", "version", "time", "database", "free_disk_bytes"}`;
-  503 when the database does not answer.
+- `GET /api/v1/health`: `{"status": "ok"|"disk_full", "version", "time", "database",
+  "free_disk_bytes", "disk": {"free_bytes", "needed_bytes", "can_take"}}`; "disk_full"
+  when the audio folder has less room than one upload may need; 503 when the database
+  does not answer.
 - `PUT /api/v1/recordings/{recording_id}`: the upload, exactly as CONTRACT.md says
   (see `kiosk.central.recordings`).
 - `POST /api/v1/leases` `{"how": "next"|"match"|"booking", "count", "first_name",
@@ -29,7 +33,6 @@ give `detail` as a list). The description is served at /openapi.json.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from typing import Annotated, Any
 
@@ -45,13 +48,14 @@ from kiosk import __version__
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import Database, open_database
 from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitDep
+from kiosk.central.disk import disk_state, refuse_when_full
 from kiosk.central.errors import Refusal
 from kiosk.central.bookings import WrongCodes, is_booking_code
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
 from kiosk.central.moderation import approved_voices, voice_audio
 from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
-from kiosk.central.stations import Heartbeat, Station, authenticate, record_heartbeat
+from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
 from kiosk.central.uploads import check_declared_length, receive_upload
 from kiosk.contract import (
     ClaimIn,
@@ -85,6 +89,7 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "What was sent is not valid.",
         429: "Too many wrong booking codes from this station: wait, then try again.",
         503: "The database does not answer.",
+        507: "The store's disk is full; nothing was kept.",
     }
     return {status: {"model": Problem, "description": words[status]} for status in statuses}
 
@@ -103,13 +108,35 @@ def current_station(
             "no valid station token: send Authorization: Bearer TOKEN with the token from `kiosk central enroll`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if station.role == "booking":
-        # The booking system's token books (/api/v1/bookings) and does nothing a station does.
-        raise HTTPException(403, "a booking token may only make, read and cancel bookings (/api/v1/bookings)")
     return station
 
 
 StationDep = Annotated[Station, Depends(current_station)]
+
+
+def station_with(right: Right) -> Any:
+    """A dependency: the station whose token came with the request, if its role has `right`; else 403."""
+    roles = ", ".join(role for role, rights in ROLE_RIGHTS.items() if right in rights)
+
+    def allowed(station: StationDep) -> Station:
+        if not station.may(right):
+            raise Refusal(
+                f"station {station.station_id!r} is enrolled as a {station.role}; only {roles} tokens may do this "
+                f"(`kiosk central enroll --role ROLE {station.station_id}` gives it another role)",
+                status=403,
+                code="wrong_role",
+            )
+        return station
+
+    return Depends(allowed)
+
+
+BoothDep = Annotated[Station, station_with("lease")]
+UploaderDep = Annotated[Station, station_with("upload")]
+ReaderDep = Annotated[Station, station_with("voices")]
+ReporterDep = Annotated[Station, station_with("heartbeat")]
+BookingDep = Annotated[Station, station_with("book")]
+"""For the booking API: a station whose token is a booking token."""
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -171,11 +198,11 @@ router = APIRouter()
 
 async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
     headers = {"Connection": "close"} if refusal.close_connection else None
-    return JSONResponse({"detail": refusal.detail}, status_code=refusal.status, headers=headers)
+    return JSONResponse(refusal.problem(), status_code=refusal.status, headers=headers)
 
 
 @router.get(f"{API}/health", response_model=HealthOut, responses=_answers(503), tags=["health"])
-def health(database: DatabaseDep, audio: AudioDep) -> Any:
+def health(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep) -> Any:
     """Whether the store answers and its database with it (for `kiosk doctor`); no token needed."""
     try:
         with database.read() as connection:
@@ -183,12 +210,14 @@ def health(database: DatabaseDep, audio: AudioDep) -> Any:
     except SQLAlchemyError as error:
         log.error("health check: the database does not answer", extra={"error": str(error).splitlines()[0]})
         return JSONResponse({"detail": "the database does not answer"}, status_code=503)
+    disk = disk_state(audio.root, limit)
     return {
-        "status": "ok",
+        "status": "ok" if disk.can_take else "disk_full",
         "version": __version__,
         "time": database.now(),
         "database": database.dialect,
-        "free_disk_bytes": shutil.disk_usage(audio.root).free,
+        "free_disk_bytes": disk.free_bytes,
+        "disk": disk.to_json(),
     }
 
 
@@ -196,16 +225,17 @@ def health(database: DatabaseDep, audio: AudioDep) -> Any:
     f"{API}/recordings/{{recording_id}}",
     status_code=201,
     response_model=RecordingOut,
-    responses=_answers(400, 401, 403, 409, 413, 415, 422)
+    responses=_answers(400, 401, 403, 409, 413, 415, 422, 507)
     | {200: {"model": RecordingOut, "description": "Held already, with the same audio."}},
     openapi_extra=UPLOAD_BODY,
     tags=["recordings"],
 )
-async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep, recording_id: uuid.UUID, request: Request, response: Response, station: StationDep) -> Any:
+async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep, recording_id: uuid.UUID, request: Request, response: Response, station: UploaderDep) -> Any:
     """Upload a take: 201 when kept durably now, 200 when held already (see CONTRACT.md)."""
     check_declared_length(request, limit)
     try:
-        upload = await receive_upload(request, audio, limit)
+        with refuse_when_full():
+            upload = await receive_upload(request, audio, limit)
     except ClientDisconnect:
         log.warning(
             "upload cut off by the station",
@@ -214,9 +244,10 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
         return Response(status_code=400)
     try:
         metadata, document = parse_metadata(upload.metadata)
-        stored = await run_in_threadpool(
-            store_recording, database, audio, station, recording_id, metadata, document, upload.audio
-        )
+        with refuse_when_full():
+            stored = await run_in_threadpool(
+                store_recording, database, audio, station, recording_id, metadata, document, upload.audio
+            )
     finally:
         upload.audio.path.unlink(missing_ok=True)
     response.status_code = stored.status
@@ -225,7 +256,7 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
 
 @router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
 def post_leases(
-    database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: StationDep, request: Request
+    database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: BoothDep, request: Request
 ) -> Any:
     """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
 
@@ -252,14 +283,14 @@ def post_leases(
     return {"leases": [lease.to_json() for lease in taken]}
 
 
-@router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401), tags=["names"])
-def get_leases(database: DatabaseDep, station: StationDep) -> Any:
+@router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403), tags=["names"])
+def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
     """The names this booth holds now (after a restart, to take them up again or give them back)."""
     return {"leases": [lease.to_json() for lease in held_by(database, station)]}
 
 
 @router.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
-def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: StationDep) -> Response:
+def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) -> Response:
     """Give a name back to the queue; giving back an ended lease again is harmless."""
     release(database, station, lease_id)
     return Response(status_code=204)
@@ -271,22 +302,22 @@ def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: StationDep
     responses=_answers(401, 403, 404, 410),
     tags=["names"],
 )
-def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: StationDep) -> Any:
+def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: BoothDep) -> Any:
     """Hold a name another [names] lease_s from now."""
     return renew(database, station, rules, lease_id).to_json()
 
 
-@router.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 422), tags=["stations"])
-def post_heartbeat(database: DatabaseDep, body: HeartbeatIn, station: StationDep) -> Any:
+@router.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 403, 422), tags=["stations"])
+def post_heartbeat(database: DatabaseDep, body: HeartbeatIn, station: ReporterDep) -> Any:
     """Record how the station is doing, as its latest state and in its history."""
     beat = Heartbeat(**body.model_dump(include=set(Heartbeat.__dataclass_fields__)))
     return {"received_at": record_heartbeat(database, station, beat)}
 
 
-@router.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 422), tags=["voices"])
+@router.get(f"{API}/voices", response_model=VoicesOut, responses=_answers(401, 403, 422), tags=["voices"])
 def get_voices(
     database: DatabaseDep,
-    station: StationDep,
+    station: ReaderDep,
     person_id: Annotated[StorableText | None, Query(max_length=200, description="Only this person.")] = None,
 ) -> Any:
     """Approved recordings, one per person, in transport and list order (for the wall and the memorial)."""
@@ -302,13 +333,13 @@ def get_voices(
 @router.get(
     f"{API}/voices/audio/{{sha256}}",
     response_class=FileResponse,
-    responses=_answers(401, 404, 422) | {200: {"content": {"audio/flac": {}}, "description": "The FLAC."}},
+    responses=_answers(401, 403, 404, 422) | {200: {"content": {"audio/flac": {}}, "description": "The FLAC."}},
     tags=["voices"],
 )
 def get_voice_audio(
     database: DatabaseDep,
     audio: AudioDep,
-    station: StationDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+    station: ReaderDep, sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 ) -> Any:
     """The audio of an approved recording, by its sha256."""
     path = voice_audio(database, audio, sha256)

@@ -65,7 +65,7 @@ def booking_client(
             "`kiosk central enroll --role booking NAME`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if client.role != "booking":
+    if not client.may("book"):
         raise HTTPException(403, f"a {client.role} token cannot book: use a token of role booking")
     return client
 

@@ -229,7 +229,7 @@ hand_size = 5                   # names one booth may hold at once
 # The staff pages at http://HOST:PORT/staff; add accounts with `kiosk central staff add`.
 session_hours = 10              # a login lasts at most this long
 idle_minutes = 30               # and ends after this long without a page opened
-secure_cookies = false          # true when staff reach the store over HTTPS (the proxy)
+secure_cookies = false          # true behind the HTTPS proxy (deploy/ sets it): cookies over HTTPS only
 station_silent_after_s = 600    # a station not heard from this long is shown as silent
 
 [bookings]

@@ -22,6 +22,11 @@ lock (BEGIN IMMEDIATE); on PostgreSQL it locks the rows it hands out with
 waiting, and a row another claim has just taken is re-checked (and dropped) when its
 lock is won. A partial unique index allows one lease per person that is not ended, as
 a last guard. Lease rows are changed only while their person's row is locked.
+
+Leases bind uploads (`upload_allowed`): a booth uploads a name while it holds the name's
+lease, or while no other booth holds it and the name has no approved voice. A booth
+that was offline past its lease's end therefore still uploads when nobody took the
+name meanwhile, and is refused ("name_taken_elsewhere") when another booth did.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from kiosk.central.bookings import create_booking, live_booking_person
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.matching import Wish, best_match, next_waiting
-from kiosk.central.schema import leases, persons, stations, transports
+from kiosk.central.schema import leases, persons, recordings, stations, transports
 from kiosk.central.stations import Station
 
 log = logging.getLogger(__name__)
@@ -307,3 +312,41 @@ def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid
         connection.execute(update(leases).where(leases.c.id == lease_id).values(expires_at=expires))
         connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=expires))
         return _leases(connection, [lease_id])[0]
+
+
+def upload_allowed(connection: Connection, station: Station, person: int, now: datetime) -> None:
+    """Conflict unless `station` may upload a recording of `person` now (see the module docstring).
+
+    Call it with the person's row locked, in the transaction that keeps the recording.
+    An open lease of another booth that has expired is ended here (the name was free):
+    that booth can then no longer renew it.
+    """
+    open_leases = list(
+        connection.execute(
+            select(leases.c.id, leases.c.station_id, leases.c.expires_at).where(
+                leases.c.person_id == person, leases.c.ended_at.is_(None)
+            )
+        )
+    )
+    if any(lease.station_id == station.id for lease in open_leases):
+        return
+    if any(lease.expires_at > now for lease in open_leases):
+        raise Conflict(
+            "another booth holds this name now; nothing was kept: the take stays on this booth, marked "
+            "\"failed: name taken elsewhere\", for staff to see",
+            code="name_taken_elsewhere",
+        )
+    approved = connection.execute(
+        select(recordings.c.id).where(recordings.c.person_id == person, recordings.c.status == "approved").limit(1)
+    ).first()
+    if approved is not None:
+        raise Conflict(
+            "this name already has an approved voice and this booth held no lease on it; nothing was kept",
+            code="name_has_voice",
+        )
+    if open_leases:
+        connection.execute(
+            update(leases)
+            .where(leases.c.id.in_([lease.id for lease in open_leases]))
+            .values(ended_at=now, end_reason="expired")
+        )

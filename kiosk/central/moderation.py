@@ -223,11 +223,23 @@ def _delete_audio(audio: AudioStore, relative: str) -> bool:
 
 
 def sweep_orphan_audio(database: Database, audio: AudioStore, *, grace_s: float = ORPHAN_GRACE_S) -> list[str]:
-    """Delete audio files no recording points to and older than `grace_s`; their relative paths."""
+    """Delete audio files no recording points to; their relative paths.
+
+    A file younger than `grace_s` is kept (an upload places its file just before it
+    writes its row), except the file of a withdrawn recording that was last written
+    before the withdrawal: that is a deletion a crash interrupted, and withdrawn audio
+    goes at once. The store runs this at start and then hourly (`kiosk.central.upkeep`).
+    """
     with database.read() as connection:
         referenced = {
             path for (path,) in connection.execute(select(recordings.c.audio_path).where(recordings.c.audio_path.is_not(None)))
         }
+        withdrawn_at: dict[str, float] = {}
+        for sha256, status_at in connection.execute(
+            select(recordings.c.sha256, recordings.c.status_at).where(recordings.c.status == "withdrawn")
+        ):
+            moment = status_at.timestamp()
+            withdrawn_at[sha256] = max(moment, withdrawn_at.get(sha256, moment))
     cutoff = time.time() - grace_s
     removed = []
     for path in sorted(audio.root.glob("??/*.flac")):
@@ -235,9 +247,11 @@ def sweep_orphan_audio(database: Database, audio: AudioStore, *, grace_s: float 
         if relative in referenced:
             continue
         try:
-            if path.stat().st_mtime > cutoff:
-                continue
+            written = path.stat().st_mtime
         except FileNotFoundError:
+            continue
+        left_by_withdrawal = path.stem in withdrawn_at and written <= withdrawn_at[path.stem]
+        if written > cutoff and not left_by_withdrawal:
             continue
         if _delete_audio(audio, relative):
             removed.append(relative)

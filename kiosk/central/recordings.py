@@ -29,10 +29,12 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kiosk.central.audiocheck import check_take_audio
 from kiosk.central.bookings import booking_used
 from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
+from kiosk.central.leases import upload_allowed
 from kiosk.central.schema import leases, persons, recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
@@ -115,8 +117,8 @@ class AudioStore:
     def path_of(self, relative: str) -> Path:
         return self.root / relative
 
-    def place(self, received: ReceivedAudio) -> str:
-        """Move fsynced audio into its content address, durably; return the relative path.
+    def place(self, received: ReceivedAudio) -> tuple[str, bool]:
+        """Move fsynced audio into its content address, durably: (the relative path, whether it is new there).
 
         When the address is taken by a file whose content is right, the new copy is
         dropped; a damaged file there is replaced.
@@ -131,11 +133,17 @@ class AudioStore:
             received.path.unlink(missing_ok=True)
             # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
             os.utime(final)
-            return relative
+            return relative, False
         os.replace(received.path, final)
         fsync_directory(folder)
         fsync_directory(self.incoming)
-        return relative
+        return relative, True
+
+    def unplace(self, relative: str) -> None:
+        """Take back a file `place` has just put in place for a row that was then not written."""
+        path = self.path_of(relative)
+        path.unlink(missing_ok=True)
+        fsync_directory(path.parent)
 
 
 def _sha256_file(path: Path) -> str:
@@ -179,15 +187,23 @@ def store_recording(
     """Keep one upload (see the module docstring), or refuse it and keep nothing of it.
 
     The checks follow the upload contract: a station writes only as itself (403); the
-    audio must match its sha256 and size and be FLAC (422); an id already held answers
-    200 when the audio is the same and 409 when not; the person must be known (422).
-    The temporary audio file is always gone when this returns or raises.
+    audio must match its sha256 and size and be decodable FLAC of a take's length, as
+    declared (422, `kiosk.central.audiocheck`); an id already held answers 200 when the
+    audio is the same and 409 when not; the person must be known (422); the booth must
+    hold the name's lease, or nobody may and the name have no approved voice (409,
+    `kiosk.central.leases.upload_allowed`). The file is placed under the person's row
+    lock, after the lease check, and taken back if the row is then not written, so a
+    refusal or a full disk leaves neither file nor row. The temporary audio file is
+    always gone when this returns or raises.
     """
+    kept = {key: value for key, value in document.items() if key != "withdrawal_code"}
+    placed: str | None = None
     try:
         _check(station, recording_id, metadata, received)
         held = _held(database, recording_id, station, received)
         if held is not None:
             return held
+        check_take_audio(received.path, metadata.duration_s, metadata.sample_rate)
         with database.read() as connection:
             known = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).first()
         if known is None:
@@ -196,17 +212,14 @@ def store_recording(
                 "the booth uses (`kiosk collection import`), then the booth sends the take again"
             )
         code_hash = withdrawal_code_hash(metadata.withdrawal_code) if metadata.withdrawal_code else None
-        relative = audio.place(received)
-    finally:
-        received.path.unlink(missing_ok=True)
-
-    kept = {key: value for key, value in document.items() if key != "withdrawal_code"}
-    try:
         with database.write() as connection:
             person = connection.execute(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
             now = database.now()
+            upload_allowed(connection, station, person, now)
+            relative, fresh = audio.place(received)
+            placed = relative if fresh else None
             connection.execute(
                 insert(recordings).values(
                     id=recording_id,
@@ -237,17 +250,31 @@ def store_recording(
             ).rowcount
             if used:
                 connection.execute(update(persons).where(persons.c.id == person).values(held_until=None))
+        placed = None  # the row is in: the file is its
     except IntegrityError:
         # The same id arrived twice at once and the other one won: answer as for a repeat.
         held = _held(database, recording_id, station, received)
         if held is None:
             raise
         return held
+    finally:
+        received.path.unlink(missing_ok=True)
+        if placed is not None and not _referenced(database, placed):
+            audio.unplace(placed)
     log.info(
         "recording received",
         extra={"recording_id": str(recording_id), "station_id": station.station_id, "bytes": received.size_bytes},
     )
     return Stored(201, recording_id, "received", received.sha256, received.size_bytes, now)
+
+
+def _referenced(database: Database, relative: str) -> bool:
+    """Whether a row points to this audio file (a take sent under two ids shares one)."""
+    try:
+        with database.read() as connection:
+            return connection.execute(select(recordings.c.id).where(recordings.c.audio_path == relative)).first() is not None
+    except Exception:  # noqa: BLE001 - the database is failing: keep the file, the orphan sweep decides later
+        return True
 
 
 def _check(station: Station, recording_id: uuid.UUID, metadata: UploadMetadata, received: ReceivedAudio) -> None:
@@ -264,7 +291,7 @@ def _check(station: Station, recording_id: uuid.UUID, metadata: UploadMetadata, 
             f"({metadata.size_bytes} bytes, sha256 {metadata.sha256}); nothing was kept"
         )
     if not received.starts_like_flac:
-        raise Unprocessable("the audio part is not FLAC; nothing was kept")
+        raise Unprocessable("the audio part is not FLAC; nothing was kept", code="audio_not_flac")
 
 
 def _held(database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:

@@ -65,6 +65,8 @@ LEASE_HOWS = ("next", "match", "booking")
 LEASE_ENDS = ("released", "used", "expired")
 BOOKING_ENDS = ("used", "cancelled")
 """A booking past its `expires_at` and not ended is expired: nothing needs to run to free its name."""
+STATION_ROLES = ("booth", "wall", "memorial", "booking")
+"""What a station's token may do (`kiosk.central.stations.ROLE_RIGHTS`)."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -176,8 +178,8 @@ stations = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("token_issued_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
-    # What the token may do: "booth" (upload, lease), "wall"/"memorial" (voices), "booking".
     Column("role", String(16), nullable=False, server_default="booth"),
+    CheckConstraint("role IN ('booth', 'wall', 'memorial', 'booking')", name="role"),
 )
 
 heartbeats = Table(
@@ -307,11 +309,25 @@ staff_sessions = Table(
     Column("language", String(2), nullable=False),
 )
 
+# Failed staff logins, counted per (username, client address) and per client address;
+# the key is hashed so that what someone typed as a username is not kept as given.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("username_hash", String(64), nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Index("ix_login_failures_last_failure_at", "last_failure_at"),
+)
+
 __all__ = [
     "BOOKING_ENDS",
     "LEASE_ENDS",
     "LEASE_HOWS",
     "RECORDING_STATUSES",
+    "STATION_ROLES",
     "VOICED_STATUSES",
     "UTCDateTime",
     "bookings",
@@ -319,6 +335,7 @@ __all__ = [
     "heartbeats",
     "latest_heartbeats",
     "leases",
+    "login_failures",
     "metadata",
     "persons",
     "recordings",

@@ -3,6 +3,10 @@
 One process serves every booth: uvicorn runs the FastAPI app, and the database work of
 each request runs in uvicorn's thread pool. Uvicorn's own log configuration is switched
 off, so its lines (start-up, access, errors) go through `kiosk.logs` like every other.
+
+Serving guards against stalled connections (`kiosk.central.serving`): the open files
+limit raised, unfinished request headers timed out, repeated warnings rate-limited.
+Housekeeping (`kiosk.central.upkeep`) runs at start and hourly beside the server.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import uvicorn
 from kiosk.central.api import create_app
 from kiosk.central.config import CentralConfig
 from kiosk.central.db import open_database
+from kiosk.central.recordings import AudioStore
+from kiosk.central.serving import HeaderTimeoutH11Protocol, limit_repeated_log_lines, raise_open_files_limit
+from kiosk.central.upkeep import Upkeep
 from kiosk.errors import KioskError
 from kiosk.logs import configure_logging
 from kiosk.watchdog import run_uvicorn_notifying
@@ -31,6 +38,8 @@ def serve(config: CentralConfig) -> None:
     Call it from the main thread (signal handlers can only be set there).
     """
     configure_logging(LOG_NAME, config.log.level)
+    limit_repeated_log_lines()
+    open_files_before, open_files = raise_open_files_limit()
     database = open_database(config)
     app = create_app(config, database)
     log.info(
@@ -40,6 +49,8 @@ def serve(config: CentralConfig) -> None:
             "database": config.database_label,
             "audio_dir": str(config.audio_dir),
             "url": f"http://{config.server.host}:{config.server.port}",
+            "open_files_limit": open_files,
+            "open_files_limit_before": open_files_before,
         },
     )
     server = uvicorn.Server(
@@ -52,8 +63,16 @@ def serve(config: CentralConfig) -> None:
             access_log=config.log.level == "DEBUG",
             server_header=False,
             timeout_graceful_shutdown=10,
+            http=HeaderTimeoutH11Protocol,
+            # nginx on this machine says who the client is (X-Forwarded-For, set by it,
+            # never appended): staff login failures are counted per that address.
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+            timeout_keep_alive=5,
+            h11_max_incomplete_event_size=16 * 1024,
         )
     )
+    upkeep = Upkeep(database, AudioStore(config.audio_dir)).start()
     # uvicorn shuts down gracefully on SIGINT and SIGTERM and then raises the signal
     # again for the handler that was there before it; this one lets the store end
     # normally after that (exit 0, the database closed, a last log line).
@@ -73,5 +92,6 @@ def serve(config: CentralConfig) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        upkeep.stop()
         database.dispose()
     log.info("central store stopped", extra={"signal": signal.Signals(stopped_by[0]).name if stopped_by else None})

@@ -3,7 +3,14 @@
 A station proves who it is with the token `kiosk central enroll` printed once. Only the
 token's hash is stored, so a copy of the database lets nobody write as a station.
 Enrolling a station again gives it a new token and the old one stops working at once:
-that is how a technician replaces a lost or leaked token.
+that is how a technician replaces a lost or leaked token; `revoke` ends a token without
+a new one.
+
+Each token has a role, and the role decides what it may do (`ROLE_RIGHTS`): only a booth
+leases names and uploads recordings; walls and memorials read the approved voices and
+send heartbeats; a booking token only books. A station enrolled before roles existed
+is a booth (the migration says so), so its token keeps the rights it had until it is
+enrolled again with its real role. Heartbeats are kept `HEARTBEAT_DAYS` days.
 """
 
 from __future__ import annotations
@@ -11,33 +18,44 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.central.codes import new_token, same_hash, token_hash
 from kiosk.central.db import Database
-from kiosk.central.schema import heartbeats, latest_heartbeats, stations
+from kiosk.central.schema import STATION_ROLES, heartbeats, latest_heartbeats, leases, persons, stations
 from kiosk.configbase import STATION_ID_PATTERN
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
+Role = Literal["booth", "wall", "memorial", "booking"]
+Right = Literal["lease", "upload", "voices", "heartbeat", "book"]
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
+    # A booth reads voices too: walls enrolled before roles existed are booths until
+    # they are enrolled again, and must keep playing.
+    "booth": frozenset({"lease", "upload", "voices", "heartbeat"}),
+    "wall": frozenset({"voices", "heartbeat"}),
+    "memorial": frozenset({"voices", "heartbeat"}),
+    "booking": frozenset({"book"}),
+}
+HEARTBEAT_DAYS = 30
+
 
 @dataclass(frozen=True)
 class Station:
-    """A station that proved who it is: its row id and its station id."""
+    """A station that proved who it is: its row id, its station id and its role."""
 
     id: int
     station_id: str
     role: str = "booth"
-    """What its token may do (ROLES): only booths lease and upload, only "booking" books."""
 
-
-ROLES = ("booth", "wall", "memorial", "booking")
+    def may(self, right: str) -> bool:
+        return right in ROLE_RIGHTS.get(self.role, frozenset())
 
 
 @dataclass(frozen=True)
@@ -52,18 +70,23 @@ class Heartbeat:
     input_overflows: int
 
 
-def enroll(database: Database, station_id: str, role: str = "booth") -> str:
-    """A new token for STATION_ID (a new station, or a new token replacing the old one).
-
-    The token is returned once and never stored; print it for the technician.
-    """
+def check_station_id(station_id: str) -> str:
     if not isinstance(station_id, str) or not re.match(STATION_ID_PATTERN, station_id):
         raise KioskError(
             f"station id {station_id!r} is not usable",
             "use lowercase letters, digits and dashes, at most 40, starting with a letter or digit (e.g. booth-1)",
         )
-    if role not in ROLES:
-        raise KioskError(f"role {role!r} is not known", f"use one of {', '.join(ROLES)}")
+    return station_id
+
+
+def enroll(database: Database, station_id: str, role: str = "booth") -> str:
+    """A new token for STATION_ID with ROLE (a new station, or a new token replacing the old one).
+
+    The token is returned once and never stored; print it for the technician.
+    """
+    check_station_id(station_id)
+    if role not in STATION_ROLES:
+        raise KioskError(f"role {role!r} is not one of {', '.join(STATION_ROLES)}", "give one of those with --role")
     token = new_token()
     hashed = token_hash(token)
     now = database.now()
@@ -88,6 +111,41 @@ def enroll(database: Database, station_id: str, role: str = "booth") -> str:
             )
     log.info("station enrolled", extra={"station_id": station_id, "role": role, "replaced": existing is not None})
     return token
+
+
+def revoke(database: Database, station_id: str) -> int:
+    """End STATION_ID's token now; the names it held go back to the queue. Returns how many.
+
+    Its recordings and heartbeats stay. `enroll` gives it a new token later.
+    """
+    check_station_id(station_id)
+    with database.write() as connection:
+        station = connection.execute(
+            select(stations.c.id).where(stations.c.station_id == station_id).with_for_update()
+        ).scalar()
+        if station is None:
+            raise KioskError(
+                f"there is no station {station_id!r} in this store",
+                "check the station id (`kiosk central stations` lists them)",
+            )
+        now = database.now()
+        connection.execute(update(stations).where(stations.c.id == station).values(revoked_at=now))
+        held = list(
+            connection.execute(
+                select(leases.c.id, leases.c.person_id).where(
+                    leases.c.station_id == station, leases.c.ended_at.is_(None)
+                )
+            )
+        )
+        for lease in held:
+            # The person's row first, as every lease change does (`kiosk.central.leases`).
+            connection.execute(select(persons.c.id).where(persons.c.id == lease.person_id).with_for_update()).scalar()
+            connection.execute(
+                update(leases).where(leases.c.id == lease.id).values(ended_at=now, end_reason="released")
+            )
+            connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=None))
+    log.info("station token revoked", extra={"station_id": station_id, "leases_released": len(held)})
+    return len(held)
 
 
 def authenticate(database: Database, token: str | None) -> Station | None:
@@ -150,3 +208,18 @@ def known_stations(database: Database) -> list[tuple[str, datetime | None]]:
             select(stations.c.station_id, stations.c.revoked_at).order_by(stations.c.station_id)
         ).all()
     return [(row.station_id, row.revoked_at) for row in rows]
+
+
+def prune_heartbeats(database: Database, *, keep_days: int = HEARTBEAT_DAYS) -> int:
+    """Delete heartbeats older than `keep_days`, except each station's latest; how many went."""
+    cutoff = database.now() - timedelta(days=keep_days)
+    with database.write() as connection:
+        removed = connection.execute(
+            delete(heartbeats).where(
+                heartbeats.c.received_at < cutoff,
+                heartbeats.c.id.not_in(select(latest_heartbeats.c.heartbeat_id)),
+            )
+        ).rowcount
+    if removed:
+        log.info("old heartbeats pruned", extra={"count": removed, "days": keep_days})
+    return removed

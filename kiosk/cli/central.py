@@ -16,7 +16,7 @@ def central() -> None:
     """The central store: names for the booths and their recordings.
 
     `init` writes a central.toml, `serve` runs the store, `enroll` gives a station its
-    token, `status` says how many names have a voice. Import the collection with
+    token (and role), `revoke` ends one, `status` says how many names have a voice. Import the collection with
     `kiosk collection import`.
     """
 
@@ -57,26 +57,95 @@ def serve(config_path: Path) -> None:
     type=click.Choice(["booth", "wall", "memorial", "booking"]),
     default="booth",
     show_default=True,
-    help="What the token may do; booking: the museum's booking system (/api/v1/bookings only).",
+    help="What the token may do: a booth leases names and uploads; a wall or memorial reads the approved "
+    "voices; booking only books. All but booking send heartbeats.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the token to this file (mode 0600, replaced if it exists) instead of printing it.",
 )
 @click.argument("station_id")
 @json_option
-def enroll(config_path: Path, role: str, station_id: str, as_json: bool) -> None:
-    """Print a new token for STATION_ID; enrolling again replaces the old token.
+def enroll(config_path: Path, role: str, out: Path | None, station_id: str, as_json: bool) -> None:
+    """Give STATION_ID a new token for ROLE; enrolling again replaces the old token (and role).
 
-    The token is shown once and stored only as a hash: save it in the station's
-    token_file ([central] in station.toml), readable by the kiosk user only.
+    The token is shown once (or written to --out) and stored only as a hash: save it in
+    the station's token_file ([central] in station.toml), readable by the kiosk user only.
+    A token from before roles keeps a booth's rights until the station is enrolled again.
     """
     from kiosk.central.config import load_central_config
     from kiosk.central.db import open_database
+    from kiosk.central.stations import check_station_id
     from kiosk.central.stations import enroll as enroll_station
 
-    database = open_database(load_central_config(config_path))
+    check_station_id(station_id)
+    config = load_central_config(config_path)
+    database = open_database(config)
     try:
         token = enroll_station(database, station_id, role)
     finally:
         database.dispose()
+    if out is not None:
+        _write_secret(out, token)
+        emit(
+            {"station_id": station_id, "role": role, "token_file": str(out)},
+            as_json,
+            lambda r: f"token for {station_id} ({role}) written to {out}",
+        )
+        return
     emit({"station_id": station_id, "role": role, "token": token}, as_json, lambda r: r["token"])
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    """Write `secret` to `path` with mode 0600, atomically (a temporary name, fsync, rename)."""
+    import os
+
+    from kiosk.errors import KioskError
+
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask says
+            os.write(fd, (secret + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise KioskError(
+            f"cannot write the token to {path} ({error.strerror}); the station has a new token all the same",
+            "choose a folder you may write to and enroll the station again",
+        ) from None
+
+
+@central.command()
+@config_option
+@click.argument("station_id")
+@json_option
+def revoke(config_path: Path, station_id: str, as_json: bool) -> None:
+    """End STATION_ID's token now: the store refuses it from the next request on.
+
+    The names the station held go back to the queue; its recordings and heartbeats
+    stay. `kiosk central enroll` gives it a new token.
+    """
+    from kiosk.central.config import load_central_config
+    from kiosk.central.db import open_database
+    from kiosk.central.stations import revoke as revoke_station
+
+    database = open_database(load_central_config(config_path))
+    try:
+        released = revoke_station(database, station_id)
+    finally:
+        database.dispose()
+    emit(
+        {"station_id": station_id, "revoked": True, "leases_released": released},
+        as_json,
+        lambda r: f"token of {station_id} revoked; {released} name(s) it held went back to the queue",
+    )
 
 
 @central.command()

@@ -118,7 +118,7 @@ def _ensure_central(folder: Path, collection: Path, port: int) -> tuple[Path, di
         click.echo("central store: importing the collection ...")
         report = import_collection(database, collection)
         click.echo(f"central store: {report.summary()}")
-        tokens = {station_id: enroll(database, station_id) for station_id, _ in DEMO_STATIONS}
+        tokens = {station_id: enroll(database, station_id, exhibit) for station_id, exhibit in DEMO_STATIONS}
         staff = _demo_staff(database)
     finally:
         database.dispose()

@@ -179,13 +179,14 @@ def keep_recording(
     # Enrolling again only replaces the station's token.
     station = authenticate(store.database, enroll(store.database, station_id))
     sha = hashlib.sha256(audio).hexdigest()
+    info = soundfile.info(io.BytesIO(audio))
     document = {
         "recording_id": str(recording_id),
         "person_id": person_id,
         "station_id": station_id,
         "recorded_at": "2026-11-21T10:42:00Z",
-        "duration_s": 0.5,
-        "sample_rate": 48000,
+        "duration_s": info.frames / info.samplerate,
+        "sample_rate": info.samplerate,
         "sha256": sha,
         "size_bytes": len(audio),
         "consent": {"version": "2026-11", "language": "nl", "age_band": "18+", "guardian_confirmed": False},

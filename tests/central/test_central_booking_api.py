@@ -103,7 +103,7 @@ def test_a_booking_token_cannot_lease_upload_or_send_heartbeats(api, store: Stor
         f"/api/v1/recordings/{rid}",
         files={"metadata": (None, json.dumps(metadata).encode(), "application/json"), "audio": ("a.flac", audio)},
     )
-    assert answer.status_code == 403 and "booking token" in answer.json()["detail"]
+    assert answer.status_code == 403 and "enrolled as a booking" in answer.json()["detail"]
 
 
 def test_a_station_token_cannot_book(api, store: Store):

@@ -127,7 +127,7 @@ def crowd(tmp_path: Path, database_url: str | None, live_server: Any) -> Run:
     database.dispose()
 
 
-AUDIO = flac_bytes(0.2)
+AUDIO = flac_bytes(0.5)
 
 
 def _upload_body(run: Run, booth: str, person_id: str) -> tuple[str, dict[str, Any]]:
@@ -137,7 +137,7 @@ def _upload_body(run: Run, booth: str, person_id: str) -> tuple[str, dict[str, A
         "person_id": person_id,
         "station_id": booth,
         "recorded_at": "2026-11-21T10:00:00Z",
-        "duration_s": 0.2,
+        "duration_s": 0.5,
         "sample_rate": 48000,
         "sha256": hashlib.sha256(AUDIO).hexdigest(),
         "size_bytes": len(AUDIO),
@@ -195,7 +195,13 @@ def booth_loop(run: Run, booth: str, rounds: int, seed: int) -> None:
                     end(lease["lease_id"])
                     rid, files = _upload_body(run, booth, lease["person_id"])
                     response = client.put(f"/api/v1/recordings/{rid}", files=files)
-                    assert response.status_code == 201, response.text
+                    if response.status_code == 409:
+                        # Leases bind uploads: under load this booth's lease ran out (the clock
+                        # runs fast) and another booth took the name before the upload came.
+                        assert response.json()["code"] == "name_taken_elsewhere", response.text
+                        assert time.monotonic() >= expires - 0.05, "refused while the lease was still this booth's"
+                    else:
+                        assert response.status_code == 201, response.text
                 elif fate < 0.75:
                     renewed = client.post(f"/api/v1/leases/{lease['lease_id']}/renew")
                     if renewed.status_code == 200:

@@ -2,15 +2,24 @@
 
 Why scrypt (hashlib) rather than argon2: it is in the standard library (no compiled
 dependency to keep building on the gallery machines), it is memory-hard like argon2,
-and the store already uses it for withdrawal codes. Each password has its own random
-salt; the parameters are stored with the hash, so they can be raised later and old
-hashes still verify (and are rehashed at the next login).
+and the store already uses it for withdrawal codes. The parameters are OWASP's Password
+Storage Cheat Sheet's (N = 2^17, r = 8, p = 1: 128 MiB and a few tenths of a second per
+hash); at most `HASHING_AT_ONCE` hashes run at once, so a burst of logins cannot take
+the machine's memory. Each password has its own random salt; the parameters are stored
+with the hash, so they can be raised later and old hashes still verify, and a hash made
+with older parameters is made again at the next successful login.
 
-Throttling: after `FREE_FAILURES` wrong passwords in a row an account is locked for a
-minute, doubling with every further failure up to `LONGEST_LOCK_S`; a right password
-during the lock is refused too, so guessing stays slow. The count lives in the
-database, so every process of the store (and a restart) sees it. An unknown username
-costs the same hashing time as a known one, so timing does not tell which exist.
+Throttling counts failures per (username, client address) and per client address
+(`login_failures`), never per account alone: someone failing on purpose from elsewhere
+locks only their own address out, not the staff member. After `FREE_FAILURES` wrong
+passwords for one username from one address (or `ADDRESS_FREE_FAILURES` for any
+usernames from one address) that address waits a minute, doubling with every further
+failure up to `LONGEST_LOCK_S`; a right password during the wait is refused too, so
+guessing stays slow. Unknown usernames are counted and locked exactly like known ones
+and answered with the same words, and cost the same hashing time, so neither the
+message nor the timing tells which usernames exist. The counts live in the database,
+so every process of the store (and a restart) sees them; a count nobody added to for
+`FORGET_AFTER` starts again, and such rows are pruned hourly (`kiosk.central.upkeep`).
 """
 
 from __future__ import annotations
@@ -21,14 +30,16 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from kiosk.central.db import Database
 from kiosk.central.errors import Refusal
-from kiosk.central.schema import staff_accounts, staff_sessions
+from kiosk.central.schema import login_failures, staff_accounts, staff_sessions
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -37,19 +48,27 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 FREE_FAILURES = 5
+ADDRESS_FREE_FAILURES = 20
 FIRST_LOCK_S = 60
 LONGEST_LOCK_S = 15 * 60
+FORGET_AFTER = timedelta(hours=1)
+PRUNE_AFTER = timedelta(days=1)
 DEMO_USERNAME = "demo"
+NO_ADDRESS = "-"
+"""The address of a login that came from no network client (a test, a script)."""
 
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # OWASP Password Storage Cheat Sheet
+_SCRYPT_MAXMEM = 2**28  # above 128 * N * r = 128 MiB, which these parameters need
 _DKLEN = 32
+HASHING_AT_ONCE = 2
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
 
 def hash_password(password: str) -> str:
     """`scrypt$n$r$p$salt$hash` (base64) for a password."""
     salt = secrets.token_bytes(16)
-    derived = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
-    return "$".join(["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(derived)])
+    derived = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(derived)])
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -64,20 +83,28 @@ def verify_password(password: str, stored: str) -> bool:
         return False
 
 
-def _needs_rehash(stored: str) -> bool:
-    return not stored.startswith(f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}$")
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash was made with other parameters than today's."""
+    return not stored.startswith(f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=2**26)
+    if 128 * n * r > _SCRYPT_MAXMEM or p > 16:
+        raise ValueError("scrypt parameters beyond what this store computes")
+    with _hashing:
+        return hashlib.scrypt(
+            password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=_SCRYPT_MAXMEM
+        )
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-# A hash to check unknown usernames against, so they cost the same time as known ones.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check unknown usernames against, so they cost the same time as known ones."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def check_username(username: str) -> str:
@@ -144,6 +171,7 @@ def set_password(database: Database, username: str, password: str) -> None:
             )
         )
         connection.execute(staff_sessions.delete().where(staff_sessions.c.account_id == account))
+        _end_locks(connection, username)
     log.info("staff password changed", extra={"staff": username})
 
 
@@ -182,49 +210,91 @@ class StaffMember:
     username: str
 
 
-def log_in(database: Database, username: str, password: str) -> StaffMember:
-    """The account these credentials open, or LoginRefused (wrong, locked for a while, or disabled)."""
+def log_in(database: Database, username: str, password: str, *, address: str | None = None) -> StaffMember:
+    """The account these credentials open, or LoginRefused (wrong, locked for a while, or disabled).
+
+    `address` is the client's address (`request.client.host`); see the module docstring.
+    """
     username = str(username).strip().lower()
+    keys = _failure_keys(username, address or NO_ADDRESS)
+    now = database.now()
     with database.read() as connection:
         row = connection.execute(select(staff_accounts).where(staff_accounts.c.username == username)).first()
-    now = database.now()
-    if row is None:
-        verify_password(password, _DUMMY_HASH)
-        raise LoginRefused("wrong username or password", key="staff.login.wrong")
-    if row.locked_until is not None and row.locked_until > now:
-        verify_password(password, _DUMMY_HASH)
-        wait = int((row.locked_until - now).total_seconds()) + 1
+        waits = [
+            locked_until
+            for (locked_until,) in connection.execute(
+                select(login_failures.c.locked_until).where(login_failures.c.key_hash.in_(keys))
+            )
+            if locked_until is not None and locked_until > now
+        ]
+    if waits:
+        verify_password(password, _dummy_hash())
+        wait = int((max(waits) - now).total_seconds()) + 1
         raise LoginRefused("too many wrong passwords: wait, then try again", key="staff.login.locked", wait_s=wait)
-    if not verify_password(password, row.password_hash):
-        _count_failure(database, row.id, now)
+    stored = row.password_hash if row is not None else _dummy_hash()
+    if not verify_password(password, stored) or row is None:
+        _count_failure(database, username, keys, now)
         raise LoginRefused("wrong username or password", key="staff.login.wrong")
     if row.disabled_at is not None:
         raise LoginRefused("this account is disabled", key="staff.login.disabled")
     values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-    if _needs_rehash(row.password_hash):
+    if needs_rehash(row.password_hash):
         values["password_hash"] = hash_password(password)
     with database.write() as connection:
         connection.execute(update(staff_accounts).where(staff_accounts.c.id == row.id).values(**values))
-    log.info("staff logged in", extra={"staff": username})
+        # This username from this address starts afresh; the address's own count stays.
+        connection.execute(delete(login_failures).where(login_failures.c.key_hash == keys[0]))
+    log.info("staff logged in", extra={"staff": username, "rehashed": "password_hash" in values})
     return StaffMember(row.id, row.username)
 
 
-def _count_failure(database: Database, account: int, now: datetime) -> None:
+def _failure_keys(username: str, address: str) -> tuple[str, str]:
+    """(this username from this address, any username from this address), hashed."""
+    return (
+        hashlib.sha256(f"user\0{username}\0{address}".encode("utf-8", "surrogatepass")).hexdigest(),
+        hashlib.sha256(f"address\0{address}".encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def _username_hash(username: str) -> str:
+    return hashlib.sha256(f"username\0{username}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _count_failure(database: Database, username: str, keys: tuple[str, str], now: datetime) -> None:
+    locked = False
     with database.write() as connection:
-        failures = connection.execute(
-            select(staff_accounts.c.failed_logins).where(staff_accounts.c.id == account).with_for_update()
-        ).scalar_one() + 1
-        locked_until = None
-        if failures >= FREE_FAILURES:
-            lock_s = min(FIRST_LOCK_S * 2 ** (failures - FREE_FAILURES), LONGEST_LOCK_S)
-            locked_until = now + timedelta(seconds=lock_s)
-        connection.execute(
-            update(staff_accounts)
-            .where(staff_accounts.c.id == account)
-            .values(failed_logins=failures, locked_until=locked_until)
-        )
-    if locked_until is not None:
-        log.warning("staff login locked after wrong passwords", extra={"failures": failures})
+        for key, free, owner in ((keys[0], FREE_FAILURES, _username_hash(username)), (keys[1], ADDRESS_FREE_FAILURES, None)):
+            row = connection.execute(
+                select(login_failures.c.failures, login_failures.c.last_failure_at)
+                .where(login_failures.c.key_hash == key)
+                .with_for_update()
+            ).first()
+            fresh = row is None or now - row.last_failure_at > FORGET_AFTER
+            failures = 1 if fresh else row.failures + 1
+            locked_until = None
+            if failures >= free:
+                locked_until = now + timedelta(seconds=min(FIRST_LOCK_S * 2 ** (failures - free), LONGEST_LOCK_S))
+                locked = True
+            values = {"failures": failures, "last_failure_at": now, "locked_until": locked_until}
+            if row is None:
+                connection.execute(insert(login_failures).values(key_hash=key, username_hash=owner, **values))
+            else:
+                connection.execute(update(login_failures).where(login_failures.c.key_hash == key).values(**values))
+    if locked:
+        log.warning("staff logins from one address held back after wrong passwords")
+
+
+def _end_locks(connection, username: str) -> None:
+    """Forget the failed logins counted for `username` (from any address)."""
+    connection.execute(delete(login_failures).where(login_failures.c.username_hash == _username_hash(username)))
+
+
+def prune_login_failures(database: Database) -> int:
+    """Delete failure counts nobody has added to for a day; how many went."""
+    with database.write() as connection:
+        return connection.execute(
+            delete(login_failures).where(login_failures.c.last_failure_at < database.now() - PRUNE_AFTER)
+        ).rowcount
 
 
 def ensure_demo_staff(database: Database) -> tuple[str, str]:

@@ -307,7 +307,11 @@ async def login_submit(request: Request, database: DatabaseDep, rules: RulesDep,
     language = language if language in LANGUAGES else "nl"
     try:
         staff = await run_in_threadpool(
-            log_in, database, str(form.get("username", "")), str(form.get("password", ""))
+            log_in,
+            database,
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            address=request.client.host if request.client else None,
         )
     except LoginRefused as refusal:
         return login_page(

@@ -145,7 +145,7 @@ def tone(seconds: float, *, seed: int = 0, rate: int = 48_000) -> np.ndarray:
     return (0.3 * np.sin(2 * np.pi * (200 + seed % 300) * t) + rng.uniform(-0.05, 0.05, t.size)).astype(np.float32)
 
 
-def keep_takes(store: TakeStore, count: int, *, first_person: int = 1, seconds: float = 0.2) -> list[KeptTake]:
+def keep_takes(store: TakeStore, count: int, *, first_person: int = 1, seconds: float = 0.5) -> list[KeptTake]:
     """`count` takes kept as the booth keeps them, for persons p-0001 onwards."""
     return [
         store.keep(tone(seconds, seed=n), 48_000, person_id=f"p-{first_person + n:04d}", consent=ADULT, quality=QUALITY)

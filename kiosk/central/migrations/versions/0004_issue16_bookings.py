@@ -1,7 +1,7 @@
-"""Bookings: expiry, language, group, end; names held until a moment; age at departure; roles.
+"""Bookings: expiry, language, group, end; names held until a moment; age at departure.
 
 Revision ID: 0004_issue16
-Revises: 0003
+Revises: 0004_issue13a
 Create Date: 2026-12-04
 
 Written by hand, not generated (see 0001).
@@ -13,7 +13,6 @@ Written by hand, not generated (see 0001).
   computed again with the wall search's fold (kiosk.collection.folding).
 - bookings: language, group, expiry (existing bookings: 30 days after they were made),
   end and who made it.
-- stations.role, unless another migration added it already: existing tokens stay booths.
 """
 
 from __future__ import annotations
@@ -27,16 +26,12 @@ from kiosk.collection.folding import first_name_key
 from kiosk.collection.model import PartialDate
 
 revision = "0004_issue16"
-down_revision = "0003"
+down_revision = "0004_issue13a"
 branch_labels = None
 depends_on = None
 
 MOMENT = sa.DateTime(timezone=True)
 EXISTING_BOOKING_DAYS = 30
-
-
-def _columns(table: str) -> set[str]:
-    return {column["name"] for column in sa.inspect(op.get_bind()).get_columns(table)}
 
 
 def upgrade() -> None:
@@ -68,10 +63,6 @@ def upgrade() -> None:
             "(ended_at IS NOT NULL AND end_reason IN ('used', 'cancelled'))",
         )
     op.create_index("ix_bookings_group_id", "bookings", ["group_id"])
-
-    if "role" not in _columns("stations"):
-        with op.batch_alter_table("stations") as batch:
-            batch.add_column(sa.Column("role", sa.String(16), nullable=False, server_default="booth"))
 
 
 def _fill_persons(bind: sa.Connection) -> None:
