@@ -45,6 +45,8 @@ INT32 = 2**31 - 1
 INT64 = 2**63 - 1
 
 AGE_BANDS = ("9-12", "13-17", "18+")
+MIN_AGE, MAX_AGE = 9, 120
+"""A participant's own age, to be matched on ("my age"): 9 or older, 120 bounds a typo."""
 UNDER_13 = "9-12"
 SCHEMA_VERSION = 1
 
@@ -167,6 +169,9 @@ class ClaimIn(_Request):
     count: Annotated[int, Field(ge=1, le=100, description='Names wanted ("next" only; the others give one).')] = 1
     first_name: Annotated[StorableText, Field(max_length=100)] | None = None
     birthday: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD")] | None = None
+    age: Annotated[
+        int, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, description="The participant's age, a whole number.")
+    ] | None = None
     code: Annotated[StorableText, Field(max_length=32)] | None = None
 
     @field_validator("birthday")
@@ -182,8 +187,8 @@ class ClaimIn(_Request):
 
     @model_validator(mode="after")
     def _what_to_match(self) -> ClaimIn:
-        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday):
-            raise ValueError('"match" needs a first_name or a birthday')
+        if self.how == "match" and not ((self.first_name or "").strip() or self.birthday or self.age is not None):
+            raise ValueError('"match" needs a first_name, a birthday or an age')
         if self.how == "booking" and not (self.code or "").strip():
             raise ValueError('"booking" needs the code')
         return self
@@ -323,3 +328,63 @@ class Problem(BaseModel):
 
 LEASE_PERSON_FIELDS = tuple(name for name in LeaseOut.model_fields if name not in ("lease_id", "person_id", "expires_at", "how"))
 """What a lease says of its person, for the booth's screens."""
+
+
+# -- bookings (the museum's booking system: /api/v1/bookings) -------------------------
+
+MAX_GROUP = 6
+"""A school group reads with at most six participants, with a member of staff."""
+
+
+def birthday_problem(text: str) -> str | None:
+    """Why `text` is not a birthday (MM-DD), or None when it is one (29 February is)."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(len(part) == 2 and part.isascii() and part.isdigit() for part in parts):
+        return f"birthday {text!r} is not MM-DD (for example 04-19 for 19 April)"
+    month, day = int(parts[0]), int(parts[1])
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+        return f"birthday {text!r} is not a day of the year (MM-DD: month first)"
+    return None
+
+
+class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Annotated[StorableText, Field(max_length=100, description="Matched as the wall's search folds it.")] | None = None
+    birthday: Annotated[str, Field(max_length=5, description="MM-DD")] | None = None
+    age: Annotated[int, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, description="Whole years.")] | None = None
+
+    @field_validator("birthday")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        problem = birthday_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    language: Literal["nl", "fr", "en"] = "nl"
+    participants: Annotated[
+        list[ParticipantIn],
+        Field(min_length=1, max_length=MAX_GROUP, description=f"One per participant, 1 to {MAX_GROUP} (a group)."),
+    ]
+
+
+class BookingOut(BaseModel):
+    code: str = Field(description="ABCD-2345; the participant types it at the booth.")
+    person_id: str
+    name: str
+    matched_on: Literal["first_name", "birthday", "age", "next"] | None = Field(
+        None, description="What the participant shares with the person; only when just booked."
+    )
+    expires_at: datetime
+    language: Literal["nl", "fr", "en"]
+    group: str | None = Field(description="The same for every booking of one group.")
+    state: Literal["active", "used", "cancelled", "expired"]
+
+
+class BookingsOut(BaseModel):
+    bookings: list[BookingOut]

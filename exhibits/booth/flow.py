@@ -23,7 +23,7 @@ import numpy as np
 
 from exhibits.booth.names import Assignment, NameSource
 from hardware.audio.api import DeviceError, Microphone, MicrophoneState, Speaker
-from kiosk.contract import AGE_BANDS, UNDER_13
+from kiosk.contract import AGE_BANDS, MAX_AGE, MIN_AGE, UNDER_13
 from kiosk.link.outbox import Consent, KeptTake
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,41 @@ class Review:
         return None if verdict == "ok" else verdict
 
 
+def step_age(age: int, delta: int) -> int:
+    """The match screen's "my age" after a press of -10, -1, +1 or +10; 0 means not given.
+
+    From nothing, +10 three times is 30; below 9 it is nothing again; never above 120.
+    """
+    moved = age + delta
+    if moved < MIN_AGE:
+        return MIN_AGE if delta > 0 else 0
+    return min(moved, MAX_AGE)
+
+
+class WrongCodes:
+    """Wrong booking codes typed at one booth: after `limit` within `window_s`, a pause.
+
+    A participant's few typing mistakes pass; trying codes one after another does not.
+    """
+
+    def __init__(self, clock: Callable[[], float], *, limit: int = 5, window_s: float = 600.0):
+        self.clock = clock
+        self.limit = limit
+        self.window_s = window_s
+        self._times: list[float] = []
+
+    def _recent(self) -> list[float]:
+        now = self.clock()
+        self._times = [moment for moment in self._times if now - moment < self.window_s]
+        return self._times
+
+    def wrong(self) -> None:
+        self._recent().append(self.clock())
+
+    def locked(self) -> bool:
+        return len(self._recent()) >= self.limit
+
+
 class BoothFlow:
     """One booth's participant flow. Every public method is something a person does."""
 
@@ -183,6 +218,9 @@ class BoothFlow:
         self.timing = timing
         self.max_takes = max_takes
         self.default_language = default_language
+        # Wrong booking codes at this booth, kept across participants: codes cannot be
+        # guessed at the screen (the store limits them per station too).
+        self.wrong_codes = WrongCodes(clock)
         self._listeners: list[Callable[[Step], None]] = []
         self.step = Step.WELCOME
         self._clear()
@@ -315,20 +353,32 @@ class BoothFlow:
             raise ValueError(f"unknown way {way!r}")
 
     def enter_booking(self, code: str) -> bool:
+        """The participant's code, typed in any case, with or without spaces and dashes."""
         self._expect(Step.BOOKING)
+        if self.wrong_codes.locked():
+            self.notice = "code_locked"
+            self._go(Step.BOOKING)
+            return False
         assignment = self.names.by_booking(code)
         if assignment is None:
-            self.notice = "code_unknown"
+            self.wrong_codes.wrong()
+            self.notice = "code_locked" if self.wrong_codes.locked() else "code_unknown"
             self._go(Step.BOOKING)
             return False
         self._offer(assignment, fallback_notice=None)
         return True
 
-    def match(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> None:
+    def match(
+        self, *, first_name: str | None, birthday: tuple[int, int] | None, age: int | None = None
+    ) -> None:
+        """A name shared with the participant: first name, birthday or age (9 to 120)."""
         self._expect(Step.MATCH)
-        assignment = self.names.matching(first_name=first_name or None, birthday=birthday)
+        if age is not None and not (isinstance(age, int) and MIN_AGE <= age <= MAX_AGE):
+            raise ValueError(f"age {age!r} is not a whole number from {MIN_AGE} to {MAX_AGE}")
+        assignment = self.names.matching(first_name=first_name or None, birthday=birthday, age=age)
         if assignment is None:
-            self._offer(self.names.next_waiting(), fallback_notice="no_match")
+            notice = "no_match" if age is None else "no_match_shared"
+            self._offer(self.names.next_waiting(), fallback_notice=notice)
         else:
             self._offer(assignment, fallback_notice=None)
 

@@ -45,7 +45,9 @@ class Assignment:
 
 class NameSource(Protocol):
     def by_booking(self, code: str) -> Assignment | None: ...
-    def matching(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> Assignment | None: ...
+    def matching(
+        self, *, first_name: str | None, birthday: tuple[int, int] | None, age: int | None = None
+    ) -> Assignment | None: ...
     def next_waiting(self) -> Assignment | None: ...
     def give_back(self, person_id: str) -> None: ...
     def voiced(self, person_id: str) -> None: ...
@@ -84,6 +86,7 @@ class LocalNameSource:
         self._order = [p for t in collection.transports for p in collection.persons_of(t.code)]
         self._by_first_name: dict[str, list] = {}
         self._by_birthday: dict[tuple[int, int], list] = {}
+        self._by_age: dict[int, list] = {}
         for person in self._order:
             first = fold(person.given_names.split()[0]) if person.given_names.strip() else ""
             if first:
@@ -91,6 +94,9 @@ class LocalNameSource:
             date = person.birth_date
             if date is not None and date.month and date.day:
                 self._by_birthday.setdefault((date.month, date.day), []).append(person)
+            age = collection.age_at_departure(person)
+            if age is not None:
+                self._by_age.setdefault(age, []).append(person)
 
     def _free(self, person) -> bool:
         return person.person_id not in self._voiced and person.person_id not in self._held
@@ -119,12 +125,15 @@ class LocalNameSource:
             return None
         return self._assign(person, "booking")
 
-    def matching(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> Assignment | None:
-        """Someone who shared their first name, their birthday, or both (best first)."""
+    def matching(
+        self, *, first_name: str | None, birthday: tuple[int, int] | None, age: int | None = None
+    ) -> Assignment | None:
+        """Someone who shared their first name, their birthday or their age (best the first two)."""
         by_name = [p for p in self._by_first_name.get(fold(first_name), []) if self._free(p)] if first_name else []
         by_day = [p for p in self._by_birthday.get(birthday, []) if self._free(p)] if birthday else []
+        by_age = [p for p in self._by_age.get(age, []) if self._free(p)] if age is not None else []
         both = [p for p in by_name if p.birth_date and (p.birth_date.month, p.birth_date.day) == birthday]
-        for candidates in (both, by_name, by_day):
+        for candidates in (both, by_name, by_day, by_age):
             if candidates:
                 return self._assign(self._random.choice(candidates), "match")
         return None
@@ -148,7 +157,9 @@ class NoNameSource:
     def by_booking(self, code: str) -> Assignment | None:
         return None
 
-    def matching(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> Assignment | None:
+    def matching(
+        self, *, first_name: str | None, birthday: tuple[int, int] | None, age: int | None = None
+    ) -> Assignment | None:
         return None
 
     def next_waiting(self) -> Assignment | None:

@@ -13,7 +13,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
-from exhibits.booth.flow import BoothFlow, NotNow, Step
+from exhibits.booth.flow import BoothFlow, NotNow, Step, step_age
 from hardware.audio.api import DeviceError
 from kiosk.contract import CODE_ALPHABET
 from kiosk.link.status import write_station_status
@@ -107,13 +107,18 @@ class BoothWelcomeScreen(BoothScreen):
 
 
 class MatchScreen(BoothScreen):
-    """A first name, a birthday, or both; the steppers go round (31 → 1, December → January)."""
+    """A first name, a birthday or an age; day and month go round (31 → 1, December → January),
+    the age goes from nothing to 9 ... 120 (by one or by ten)."""
 
     day = NumericProperty(0)
     month = NumericProperty(0)
+    age = NumericProperty(0)  # "my age"; 0: not given (exhibits.booth.flow.step_age)
     first_name = StringProperty("")  # as typed, without spaces around it
 
     def step(self, which: str, by: int) -> None:
+        if which == "age":
+            self.age = step_age(self.age, by)
+            return
         top = 31 if which == "day" else 12
         value = getattr(self, which)
         if value == 0:

@@ -52,8 +52,6 @@ cached, so while a visitor types the last word, the earlier words cost nothing.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -67,6 +65,7 @@ from rapidfuzz.distance import OSA, Indel
 
 from exhibits.wall.dmsoundex import CODE_LENGTH, digit_strings
 from kiosk.collection import Collection, Person
+from kiosk.collection.folding import APOSTROPHES, WORD, fold
 
 MAX_QUERY_CHARS = 80
 """Longer input is cut: no name on the lists is longer, and the work stays bounded."""
@@ -95,9 +94,8 @@ TRANSPORT_WORDS = frozenset({"transport", "convoi", "konvooi", "convoy"})
 _CACHED_WORDS = 32
 """Query words whose matches are kept: a visitor's earlier words, and other visitors'."""
 
-_APOSTROPHES = re.compile(r"['’ʼ`´]")
-_WORD = re.compile(r"[^\W_]+")
-_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th", "ħ": "h"})
+_APOSTROPHES = APOSTROPHES
+_WORD = WORD
 """Letters NFKD does not reduce to a base letter (ß becomes ss by case folding)."""
 
 IntArray = NDArray[np.int64]
@@ -127,14 +125,6 @@ class Hit:
             "list_number": self.list_number,
             "score": self.score,
         }
-
-
-def fold(text: str) -> str:
-    """Lower case without marks: Łódź is lodz, Straße strasse, Ödön odon."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_UNDECOMPOSED))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def words_of(text: str) -> list[tuple[str, str]]:

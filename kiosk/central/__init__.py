@@ -11,7 +11,8 @@ in a content-addressed folder. It is the only place that knows which names have 
 - database: `open_database(config) -> Database` (connects and migrates), `migrate(engine)`
   (`kiosk.central.db`), tables in `kiosk.central.schema`;
 - the work: `import_collection` (`importer`), `enroll` and `authenticate` (`stations`),
-  `claim`, `release`, `renew`, `create_booking` (`leases`), `store_recording` (`recordings`),
+  `claim`, `release`, `renew` (`leases`), `book`, `cancel_booking`, `create_booking`
+  (`bookings`), `store_recording` (`recordings`),
   `central_status` (`status`);
 - HTTP: `create_app(config, database=None) -> FastAPI` (`kiosk.central.api`), `serve(config)`
   (`kiosk.central.server`).
@@ -36,7 +37,9 @@ _HOMES = {
     "Lease": "leases",
     "NameRules": "leases",
     "claim": "leases",
-    "create_booking": "leases",
+    "book": "bookings",
+    "cancel_booking": "bookings",
+    "create_booking": "bookings",
     "release": "leases",
     "renew": "leases",
     "Station": "stations",

@@ -15,7 +15,10 @@ The description is served at /openapi.json.
 - `PUT /api/v1/recordings/{recording_id}`: the upload, exactly as CONTRACT.md says
   (see `kiosk.central.recordings`).
 - `POST /api/v1/leases` `{"how": "next"|"match"|"booking", "count", "first_name",
-  "birthday": "MM-DD", "code"}` -> `{"leases": [...]}`.
+  "birthday": "MM-DD", "age", "code"}` -> `{"leases": [...]}`; 429 after too many wrong codes.
+- `POST /api/v1/bookings`, `GET`/`DELETE /api/v1/bookings/{code}`: the museum's booking
+  system, with a token of role "booking" (`kiosk.central.booking_api`); such a token
+  does nothing else, and a station's token cannot book.
 - `GET /api/v1/leases`: the names this booth holds. `DELETE /api/v1/leases/{id}`: give one back.
   `POST /api/v1/leases/{id}/renew`: hold it longer.
 - `POST /api/v1/heartbeats` `{version, queue_length, free_disk_bytes, audio_state,
@@ -47,6 +50,7 @@ from kiosk.central.db import Database, open_database
 from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitDep
 from kiosk.central.disk import disk_state, refuse_when_full
 from kiosk.central.errors import Refusal
+from kiosk.central.bookings import WrongCodes, is_booking_code
 from kiosk.central.leases import NameRules, claim, held_by, release, renew
 from kiosk.central.health_routes import health_router
 from kiosk.central.metrics import StoreMetrics, read_metrics_token
@@ -78,13 +82,14 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
     words = {
         400: "The request is malformed.",
         401: "No token, or a token this store does not know (`kiosk central enroll`).",
-        403: "The token's station may not do this.",
+        403: "The token's station may not do this (or its role may not: see `kiosk central enroll --role`).",
         404: "No such thing.",
         409: "A conflict with what the store holds.",
         410: "The lease has ended.",
         413: "Larger than [server] max_upload_mb.",
         415: "Not multipart/form-data.",
         422: "What was sent is not valid.",
+        429: "Too many wrong booking codes from this station: wait, then try again.",
         503: "The database does not answer.",
         507: "The store's disk is full; nothing was kept.",
     }
@@ -173,6 +178,13 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
     app.state.rules = rules
     app.state.upload_limit = limit
     app.state.metrics = StoreMetrics(database, read_metrics_token(config.metrics_token_file))
+    app.state.wrong_codes = WrongCodes(
+        database.now, limit=config.bookings.wrong_code_limit, window_s=config.bookings.wrong_code_window_s
+    )
+
+    from kiosk.central.booking_api import booking_router  # /api/v1/bookings, for the booking system
+
+    app.include_router(booking_router(config, database), prefix=API)
 
     from kiosk.central.staff.pages import mount_staff  # the staff pages at /staff
 
@@ -249,9 +261,19 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
     return stored.to_json()
 
 
-@router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422), tags=["names"])
-def post_leases(database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: BoothDep) -> Any:
-    """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits."""
+@router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
+def post_leases(
+    database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: BoothDep, request: Request
+) -> Any:
+    """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
+
+    A match shares the participant's first name, birthday or age (9 to 120), best the
+    most of them; a booked name goes only to its code. Wrong booking codes are limited
+    per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
+    """
+    wrong_codes: WrongCodes = request.app.state.wrong_codes
+    if body.how == "booking":
+        wrong_codes.check(station.station_id)
     taken = claim(
         database,
         station,
@@ -260,8 +282,11 @@ def post_leases(database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, stati
         count=body.count,
         first_name=body.first_name,
         birthday=body.birthday_tuple(),
+        age=body.age,
         code=body.code,
     )
+    if body.how == "booking" and not taken and not is_booking_code(database, body.code):
+        wrong_codes.wrong(station.station_id)
     return {"leases": [lease.to_json() for lease in taken]}
 
 

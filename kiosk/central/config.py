@@ -79,6 +79,15 @@ class MetricsSection(Section):
     token_file: str = ""
 
 
+class BookingsSection(Section):
+    # A booking holds its name this long: a school books weeks ahead; an unused booking
+    # must not keep a name from the queue for ever.
+    expire_days: Annotated[int, Field(ge=1, le=366)] = 30
+    # Wrong booking codes a station may send in wrong_code_window_s before it must wait.
+    wrong_code_limit: Annotated[int, Field(ge=1, le=100)] = 5
+    wrong_code_window_s: Annotated[int, Field(ge=10, le=86_400)] = 600
+
+
 class LogSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -89,6 +98,7 @@ class CentralConfig(FileConfig):
     storage: StorageSection = Field(default_factory=StorageSection)
     names: NamesSection = Field(default_factory=NamesSection)
     staff: StaffSection = Field(default_factory=StaffSection)
+    bookings: BookingsSection = Field(default_factory=BookingsSection)
     log: LogSection = Field(default_factory=LogSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
 
@@ -232,6 +242,11 @@ session_hours = 10              # a login lasts at most this long
 idle_minutes = 30               # and ends after this long without a page opened
 secure_cookies = false          # true behind the HTTPS proxy (deploy/ sets it): cookies over HTTPS only
 station_silent_after_s = 600    # a station not heard from this long is shown as silent
+
+[bookings]
+expire_days = 30                # a booking holds its name this long, then the name is free again
+wrong_code_limit = 5            # wrong booking codes one station may send ...
+wrong_code_window_s = 600       # ... in this many seconds before it must wait
 
 [log]
 level = "INFO"                  # DEBUG, INFO, WARNING or ERROR

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from kiosk.central.db import Database
 from kiosk.central.schema import collection_imports, persons, transports
 from kiosk.collection import Collection, Person, load_collection
-from kiosk.collection.model import _fold
+from kiosk.collection.folding import first_name_key
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ _PERSON_FIELDS = (
     "birth_date",
     "birth_month",
     "birth_day",
+    "age_at_departure",
     "birth_place",
     "sex",
     "fate",
@@ -70,12 +71,6 @@ class ImportReport:
             f"{self.persons_added} new, {self.persons_updated} updated, {self.persons_unchanged} unchanged, "
             f"{self.persons_retired} no longer in the collection (kept, out of the queue)"
         )
-
-
-def first_name_key(given_names: str) -> str:
-    """The folded first given name, as a participant's first name is matched against it."""
-    words = given_names.split()
-    return _fold(words[0]) if words else ""
 
 
 def import_collection(database: Database, folder: Path | str) -> ImportReport:
@@ -113,7 +108,9 @@ def _import(connection: Connection, collection: Collection, now: datetime) -> Im
     unchanged: list[int] = []
     updated = 0
     for person in collection.persons:
-        values = _person_values(person, transport_ids[person.transport], queue_order[person.person_id])
+        values = _person_values(
+            person, transport_ids[person.transport], queue_order[person.person_id], collection.age_at_departure(person)
+        )
         before = existing.get(person.person_id)
         if before is None:
             added.append(
@@ -124,6 +121,7 @@ def _import(connection: Connection, collection: Collection, now: datetime) -> Im
                     "active": True,
                     "voiced": False,
                     "booked": False,
+                    "booked_until": None,
                 }
             )
             continue
@@ -198,7 +196,7 @@ def _import_transports(
     return ids
 
 
-def _person_values(person: Person, transport_id: int, queue_order: int) -> dict[str, Any]:
+def _person_values(person: Person, transport_id: int, queue_order: int, age: int | None) -> dict[str, Any]:
     birth = person.birth_date
     return {
         "transport_id": transport_id,
@@ -209,6 +207,7 @@ def _person_values(person: Person, transport_id: int, queue_order: int) -> dict[
         "birth_date": str(birth) if birth else None,
         "birth_month": birth.month if birth else None,
         "birth_day": birth.day if birth else None,
+        "age_at_departure": age,
         "birth_place": person.birth_place,
         "sex": person.sex,
         "fate": person.fate,

@@ -3,9 +3,11 @@
 A booth asks for a name in one of three ways, as a participant registers:
 - "next": the next names that still wait for a voice, in transport order (the order the
   memorial reads them in); a booth keeps a few in hand so a participant never waits;
-- "match": a name shared with the participant: the same first name (without regard to
-  case or diacritics), the same birthday (month and day), best both;
-- "booking": the person reserved for a visitor's booking code (`create_booking`).
+- "match": a name shared with the participant: the same first name (folded as the wall's
+  search folds it), the same birthday (month and day), the same age (the person's when
+  their transport left), best the most of them (`kiosk.central.matching`);
+- "booking": the person reserved for a visitor's booking code (`kiosk.central.bookings`).
+  A name a live booking reserves is never given by "next" or "match".
 
 Each name handed out is a lease: the booth holds it until it uploads the recording
 (the lease is then used), gives it back, or lets it expire. An expired lease returns
@@ -13,7 +15,7 @@ the name to the queue without any cleaning job: a claim treats an expired name a
 free and ends the old lease when it takes the name over.
 
 The promise: at most one live lease per person, whatever the number of booths. What a
-claim decides on lives on the person's row (`voiced`, `booked`, `held_until`), and a
+claim decides on lives on the person's row (`voiced`, `booked_until`, `held_until`), and a
 claim holds that row while it decides: on SQLite the whole claim runs under the write
 lock (BEGIN IMMEDIATE); on PostgreSQL it locks the rows it hands out with
 `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent claims pass each other by instead of
@@ -35,18 +37,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
-from kiosk.central.codes import new_code
+from kiosk.central.bookings import create_booking, live_booking_person
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
-from kiosk.central.importer import first_name_key
-from kiosk.central.schema import bookings, leases, persons, recordings, stations, transports
+from kiosk.central.matching import Wish, best_match, next_waiting
+from kiosk.central.schema import leases, persons, recordings, stations, transports
 from kiosk.central.stations import Station
-from kiosk.errors import KioskError
-from kiosk.contract import normalise_code
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Lease", "NameRules", "claim", "create_booking", "held_by", "release", "renew"]
 
 How = Literal["next", "match", "booking"]
 
@@ -91,15 +93,6 @@ class Lease:
         }
 
 
-def _waiting() -> Any:
-    """In the collection, without a voice, not reserved for a booking (time aside)."""
-    return and_(persons.c.active, ~persons.c.voiced, ~persons.c.booked)
-
-
-def _free(now: datetime) -> Any:
-    return or_(persons.c.held_until.is_(None), persons.c.held_until <= now)
-
-
 def claim(
     database: Database,
     station: Station,
@@ -109,6 +102,7 @@ def claim(
     count: int = 1,
     first_name: str | None = None,
     birthday: tuple[int, int] | None = None,
+    age: int | None = None,
     code: str | None = None,
 ) -> list[Lease]:
     """Lease names to `station` (see the module docstring); an empty list when none fits.
@@ -135,9 +129,10 @@ def claim(
                 "give names back (DELETE /api/v1/leases/ID) or let them expire"
             )
         if how == "next":
-            chosen = _next_waiting(connection, now, min(count, room))
+            chosen = next_waiting(connection, now, min(count, room))
         elif how == "match":
-            chosen = _best_match(connection, now, first_name, birthday)
+            found = best_match(connection, now, Wish(first_name, birthday, age))
+            chosen = [found[0]] if found else []
         elif how == "booking":
             chosen = _booked_person(connection, now, code)
         else:
@@ -157,55 +152,15 @@ def _live_count(connection: Connection, station: Station, now: datetime) -> int:
     ).scalar_one()
 
 
-def _next_waiting(connection: Connection, now: datetime, count: int) -> list[int]:
-    query = (
-        select(persons.c.id)
-        .where(_waiting(), _free(now))
-        .order_by(persons.c.queue_order)
-        .limit(count)
-        .with_for_update(skip_locked=True)
-    )
-    return list(connection.execute(query).scalars())
-
-
-def _best_match(
-    connection: Connection, now: datetime, first_name: str | None, birthday: tuple[int, int] | None
-) -> list[int]:
-    key = first_name_key(first_name) if first_name else ""
-    same_name = persons.c.first_name_key == key
-    same_day = and_(persons.c.birth_month == birthday[0], persons.c.birth_day == birthday[1]) if birthday else None
-    if key and same_day is not None:
-        wanted = or_(same_name, same_day)
-        rank = case((and_(same_name, same_day), 0), (same_name, 1), else_=2)
-    elif key:
-        wanted, rank = same_name, None
-    elif same_day is not None:
-        wanted, rank = same_day, None
-    else:
-        return []
-    order = [rank, persons.c.queue_order] if rank is not None else [persons.c.queue_order]
-    query = (
-        select(persons.c.id)
-        .where(_waiting(), _free(now), wanted)
-        .order_by(*order)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return list(connection.execute(query).scalars())
-
-
-def _booking_person(connection: Connection, code: str | None) -> int | None:
-    canonical = normalise_code(code or "")
-    if canonical is None:
-        return None
-    return connection.execute(select(bookings.c.person_id).where(bookings.c.code == canonical)).scalar()
+def _booking_person(connection: Connection, code: str | None, now: datetime) -> int | None:
+    return live_booking_person(connection, code, now)
 
 
 def _booked_lease_held_by(
     connection: Connection, station: Station, code: str | None, now: datetime
 ) -> uuid.UUID | None:
     """The live lease this booth already holds on the booked person (a retried request)."""
-    person = _booking_person(connection, code)
+    person = _booking_person(connection, code, now)
     if person is None:
         return None
     connection.execute(select(persons.c.id).where(persons.c.id == person).with_for_update()).scalar()
@@ -220,13 +175,18 @@ def _booked_lease_held_by(
 
 
 def _booked_person(connection: Connection, now: datetime, code: str | None) -> list[int]:
-    person = _booking_person(connection, code)
+    person = _booking_person(connection, code, now)
     if person is None:
         return []
     # Wait for this one row rather than skip it: the booking names exactly this person.
     row = connection.execute(
         select(persons.c.id)
-        .where(persons.c.id == person, persons.c.active, ~persons.c.voiced, _free(now))
+        .where(
+            persons.c.id == person,
+            persons.c.active,
+            ~persons.c.voiced,
+            or_(persons.c.held_until.is_(None), persons.c.held_until <= now),
+        )
         .with_for_update()
     ).scalar()
     return [row] if row is not None else []
@@ -352,33 +312,6 @@ def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid
         connection.execute(update(leases).where(leases.c.id == lease_id).values(expires_at=expires))
         connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=expires))
         return _leases(connection, [lease_id])[0]
-
-
-def create_booking(database: Database, person_id: str) -> str:
-    """Reserve a person for a visitor and return the code they bring to the booth.
-
-    The person leaves the "next" and "match" queues until a recording of their name
-    arrives. Staff pages call this; the code reads like a withdrawal code (ABCD-2345).
-    """
-    now = database.now()
-    with database.write() as connection:
-        person = connection.execute(
-            select(persons.c.id, persons.c.active, persons.c.voiced)
-            .where(persons.c.person_id == person_id)
-            .with_for_update()
-        ).first()
-        if person is None or not person.active:
-            raise KioskError(f"no person {person_id!r} in the collection", "check the person id (kiosk search)")
-        if person.voiced:
-            raise KioskError(f"person {person_id!r} already has a voice", "book a name that still waits for one")
-        while True:
-            code = new_code()
-            if connection.execute(select(bookings.c.id).where(bookings.c.code == code)).first() is None:
-                break
-        connection.execute(insert(bookings).values(code=code, person_id=person.id, created_at=now))
-        connection.execute(update(persons).where(persons.c.id == person.id).values(booked=True))
-    log.info("booking made")
-    return code
 
 
 def upload_allowed(connection: Connection, station: Station, person: int, now: datetime, *, second_take: bool = False) -> None:

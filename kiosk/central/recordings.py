@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.central.audiocheck import check_take_audio
+from kiosk.central.bookings import booking_used
 from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
@@ -242,7 +243,8 @@ def store_recording(
                 )
             )
             # A booking is fulfilled by the voice it was made for.
-            connection.execute(update(persons).where(persons.c.id == person).values(voiced=True, booked=False))
+            connection.execute(update(persons).where(persons.c.id == person).values(voiced=True))
+            booking_used(connection, person, now)
             used = connection.execute(
                 update(leases)
                 .where(leases.c.person_id == person, leases.c.station_id == station.id, leases.c.ended_at.is_(None))

@@ -19,6 +19,10 @@ Rules the tables keep, and why:
   expired lease before it takes the name over. Lease rows change only while the
   person's row is locked.
 - Station tokens and withdrawal codes are stored hashed, never as given.
+- A booking reserves its person until `persons.booked_until` (`booked` set with it): the
+  claims' and the bookings' queries treat a passed moment as free, so an expired booking
+  gives its name back without any cleaning job. A booking keeps its code, its person,
+  language, group and expiry, never what the participant said to be matched.
 - `persons.voiced` says whether the person has a recording in a VOICED_STATUSES status.
   Whatever changes a recording's status (moderation, a withdrawal: `kiosk.central.moderation`)
   sets it again in the same transaction, with the person's row locked.
@@ -60,6 +64,8 @@ VOICED_STATUSES = ("received", "approved")
 """A recording in one of these statuses gives its person a voice."""
 LEASE_HOWS = ("next", "match", "booking")
 LEASE_ENDS = ("released", "used", "expired")
+BOOKING_ENDS = ("used", "cancelled")
+"""A booking past its `expires_at` and not ended is expired: nothing needs to run to free its name."""
 STATION_ROLES = ("booth", "wall", "memorial", "booking")
 """What a station's token may do (`kiosk.central.stations.ROLE_RIGHTS`)."""
 
@@ -148,17 +154,20 @@ persons = Table(
     Column("active", Boolean, nullable=False),
     Column("voiced", Boolean, nullable=False),
     Column("booked", Boolean, nullable=False),
+    Column("booked_until", UTCDateTime, nullable=True),
     Column("held_until", UTCDateTime, nullable=True),
+    Column("age_at_departure", SmallInteger, nullable=True, index=True),
     Index("ix_persons_birth_month_birth_day", "birth_month", "birth_day"),
     Index("ix_persons_queue_order", "queue_order"),
 )
 
-# Persons the queue may hand out, time aside: claims read them in queue order.
+# Persons the queue may hand out, time aside (a lease or a booking holds a name until a
+# moment, so those are checked row by row): claims read them in queue order.
 Index(
     "ix_persons_waiting",
     persons.c.queue_order,
-    sqlite_where=persons.c.active & ~persons.c.voiced & ~persons.c.booked,
-    postgresql_where=persons.c.active & ~persons.c.voiced & ~persons.c.booked,
+    sqlite_where=persons.c.active & ~persons.c.voiced,
+    postgresql_where=persons.c.active & ~persons.c.voiced,
 )
 
 stations = Table(
@@ -262,6 +271,19 @@ bookings = Table(
     Column("code", String(9), nullable=False, unique=True),
     Column("person_id", ForeignKey("persons.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Only what the booth and the staff need once the name is chosen: never the
+    # participant's first name, birthday or age.
+    Column("language", String(2), nullable=False, server_default="nl"),
+    Column("group_id", Uuid, nullable=True, index=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("end_reason", String(16), nullable=True),
+    Column("made_by", Text, nullable=False, server_default=""),
+    CheckConstraint(
+        "(ended_at IS NULL AND end_reason IS NULL) OR "
+        "(ended_at IS NOT NULL AND end_reason IN ('used', 'cancelled'))",
+        name="ended",
+    ),
 )
 
 recordings = Table(
@@ -327,6 +349,7 @@ login_failures = Table(
 )
 
 __all__ = [
+    "BOOKING_ENDS",
     "LEASE_ENDS",
     "LEASE_HOWS",
     "RECORDING_STATUSES",

@@ -7,15 +7,8 @@ from pathlib import Path
 import click
 
 from kiosk.central.config import DEFAULT_PORT
-from kiosk.cli.output import emit, json_option
+from kiosk.cli.output import config_option, emit, json_option
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The store's central.toml (written by `kiosk central init`).",
-)
 
 
 @click.group()
@@ -428,3 +421,8 @@ def stations(config_path: Path, as_json: bool) -> None:
         return "\n".join(out) if out else "no station is enrolled yet (kiosk central enroll)"
 
     emit({"stations": documents}, as_json, lines)
+
+
+from kiosk.cli.booking import booking  # noqa: E402  (its own module; `kiosk central booking`)
+
+central.add_command(booking)

@@ -230,6 +230,12 @@ class Collection:
         """Persons per transport code, in the order of transports.csv."""
         return {t.code: len(self._lists[t.code]) for t in self.transports}
 
+    def age_at_departure(self, person: Person) -> int | None:
+        """Completed years when the person's transport left (as the wall shows it), if known."""
+        transport = self._transport_index.get(person.transport)
+        departed = transport.departed if transport else None
+        return person.birth_date.age_on(departed) if person.birth_date and departed else None
+
     def age_band_of(self, person: Person) -> AgeBand:
         """Age group at deportation, from the departure date of the person's transport."""
         transport = self._transport_index.get(person.transport)

@@ -212,13 +212,17 @@ class LeaseClient(Generic[A]):
         """The person booked under `code`, from the store; None if unknown or offline."""
         return self._ask({"how": "booking", "code": code})
 
-    def matching(self, *, first_name: str | None, birthday: tuple[int, int] | None) -> A | None:
-        """A name sharing the first name or birthday, from the store; None if none or offline."""
+    def matching(
+        self, *, first_name: str | None, birthday: tuple[int, int] | None, age: int | None = None
+    ) -> A | None:
+        """A name sharing the first name, birthday or age, from the store; None if none or offline."""
         body: dict[str, Any] = {"how": "match"}
         if first_name and first_name.strip():
             body["first_name"] = first_name.strip()[:100]
         if birthday is not None:
             body["birthday"] = f"{birthday[0]:02d}-{birthday[1]:02d}"
+        if age is not None:
+            body["age"] = int(age)
         if len(body) == 1:
             return None
         return self._ask(body)
@@ -316,6 +320,9 @@ class LeaseClient(Generic[A]):
         self._online = True
         if response.status_code == 409:
             log.warning("names: the store says this booth holds enough names", extra={"detail": problem_detail(response)})
+            return []
+        if response.status_code == 429:  # too many wrong booking codes from this booth
+            log.warning("names: booking codes refused for a while", extra={"detail": problem_detail(response)})
             return []
         if response.status_code != 200:
             log.error("names: claim refused", extra={"status": response.status_code, "detail": problem_detail(response)})

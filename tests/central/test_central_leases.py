@@ -15,7 +15,6 @@ from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.leases import NameRules, claim, create_booking, held_by, release, renew
 from kiosk.central.schema import leases, persons
 from kiosk.central.stations import Station, authenticate, enroll
-from kiosk.errors import KioskError
 
 RULES = NameRules(lease_s=600, hand_size=5)
 
@@ -172,11 +171,11 @@ def test_a_booking_reserves_its_person_for_the_code(store: Store, clock: Clock):
 
 
 def test_a_booking_needs_a_known_person_still_waiting(store: Store, clock: Clock):
-    with pytest.raises(KioskError, match="no person"):
+    with pytest.raises(NotFound, match="no person"):
         create_booking(store.database, "nobody")
     with store.database.write() as connection:
         connection.execute(persons.update().where(persons.c.person_id == "t-xx-002").values(voiced=True))
-    with pytest.raises(KioskError, match="already has a voice"):
+    with pytest.raises(Conflict, match="already has a voice"):
         create_booking(store.database, "t-xx-002")
 
 

@@ -50,6 +50,7 @@ from kiosk.central.moderation import (
 )
 from kiosk.central.recordings import AudioStore
 from kiosk.central.staff.accounts import LoginRefused, log_in
+from kiosk.central.staff.bookings import add_booking_pages
 from kiosk.central.staff.export import plan_bag, stream_bag_tar
 from kiosk.central.staff.sessions import (
     COOKIE,
@@ -126,6 +127,12 @@ def mount_staff(app: FastAPI, config: CentralConfig, database: Database, audio: 
     app.state.audio = audio
     app.state.staff = StaffSettings.from_config(config)
     app.include_router(router)
+    # The Bookings page (kiosk.central.staff.bookings), with these pages' own helpers.
+    bookings = APIRouter(prefix=PREFIX, include_in_schema=False)
+    add_booking_pages(
+        bookings, config, database, session_of=session_of, render=render, posted=posted, back=back, refused=refused
+    )
+    app.include_router(bookings)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="staff-static")
 
     @app.exception_handler(LoginNeeded)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from exhibits.booth.flow import BoothFlow, NotNow, Step, Timing
+from exhibits.booth.flow import BoothFlow, NotNow, Step, Timing, step_age
 from exhibits.booth.names import LocalNameSource
 from exhibits.booth.quality import analyze
 from exhibits.booth.take_store import TakeStore
@@ -272,6 +272,59 @@ def test_double_taps_that_come_too_late_are_refused(tmp_path, collection, spoken
     booth.flow.begin("nl")
     with pytest.raises(RuntimeError):
         booth.flow.begin("nl")
+
+
+def test_a_match_on_age_gives_someone_of_that_age_when_their_transport_left(tmp_path, collection, spoken_name):
+    booth = Booth(tmp_path, collection, spoken_name)
+    flow = booth.flow
+    ages = [collection.age_at_departure(p) for p in collection.persons]
+    age = max((a for a in set(ages) if a is not None and a >= 9), key=ages.count)
+    flow.begin("en")
+    flow.choose_age("18+")
+    flow.agree()
+    flow.choose_way("match")
+    flow.match(first_name=None, birthday=None, age=age)
+    assert flow.step is Step.NAME and flow.notice is None and flow.assignment.how == "match"
+    assert collection.age_at_departure(collection.by_id[flow.assignment.person_id]) == age
+    flow.back()
+    flow.choose_way("match")
+    with pytest.raises(ValueError, match="9 to 120"):
+        flow.match(first_name=None, birthday=None, age=8)
+    flow.match(first_name=None, birthday=None, age=120)  # nobody was 120: the next name, and says so
+    assert flow.step is Step.NAME and flow.notice == "no_match_shared" and flow.assignment.how == "next"
+
+
+def test_the_age_stepper_starts_at_nothing_and_stays_within_9_to_120():
+    assert [step_age(0, 10), step_age(10, 10), step_age(20, 10)] == [10, 20, 30]
+    assert step_age(0, 1) == 9 and step_age(9, -1) == 0 and step_age(15, -10) == 0 and step_age(0, -1) == 0
+    assert step_age(115, 10) == 120 and step_age(120, 1) == 120
+
+
+def test_wrong_codes_are_limited_at_the_booth_across_participants(tmp_path, collection, spoken_name):
+    person = collection.persons[7]
+    booth = Booth(tmp_path, collection, spoken_name)
+    booth.names._bookings = {"ABCD2345": person.person_id}
+    flow = booth.flow
+    asked: list[str] = []
+    by_booking = booth.names.by_booking
+    booth.names.by_booking = lambda code: asked.append(code) or by_booking(code)
+
+    def to_booking():
+        flow.begin("nl")
+        flow.choose_age("18+")
+        flow.agree()
+        flow.choose_way("booking")
+
+    to_booking()
+    for attempt in range(4):
+        assert not flow.enter_booking(f"WXYZ-{2345 + attempt}") and flow.notice == "code_unknown"
+    flow.reset()  # another participant: the count stays
+    to_booking()
+    assert not flow.enter_booking("WXYZ-9999") and flow.notice == "code_locked"
+    assert not flow.enter_booking("ab cd-2345") and flow.notice == "code_locked"
+    assert len(asked) == 5, "a locked booth does not even ask"
+    booth.clock.advance(600)
+    assert flow.enter_booking("ab cd 2345") and flow.assignment.person_id == person.person_id
 
 
 def test_the_recording_screen_knows_the_time_left_and_the_review_the_tries_left(tmp_path, collection, spoken_name):

@@ -64,6 +64,19 @@ def test_booking_and_match_come_from_the_store(station, central):
     assert {"p-0042", match.person_id} <= set(server_leases(central, station).values())
 
 
+def test_a_match_on_age_comes_from_the_store(station, central):
+    from kiosk.collection import load_collection
+
+    collection = load_collection(station.config.collection_dir)
+    ages = [collection.age_at_departure(p) for p in collection.persons]
+    age = max((a for a in set(ages) if a is not None and 9 <= a <= 120), key=ages.count)
+    names = names_for(station, names_in_hand=0)
+    match = names.matching(first_name=None, birthday=None, age=age)
+    assert match is not None and match.how == "match"
+    assert collection.age_at_departure(collection.by_id[match.person_id]) == age
+    assert set(server_leases(central, station).values()) == {match.person_id}
+
+
 def test_a_store_that_hangs_costs_a_participant_at_most_two_seconds(station, central, proxy):
     names = names_for(station, proxy.url, offline_pause_s=30)
     proxy.push(Fault("delay", delay_s=4))
