@@ -63,10 +63,7 @@ SCREEN_MODULES = (
 )
 
 # Known arrows against the direction, (importer, imported), each with why it is still there.
-ALLOWED_ARROWS: dict[tuple[str, str], str] = {
-    ("exhibits.memorial.loudness", "exhibits.booth.quality"): "the memorial measures loudness with the booth's "
-    "quality check; `integrated_loudness` belongs below both (issue 12, stage 2)",
-}
+ALLOWED_ARROWS: dict[tuple[str, str], str] = {}
 
 # Known functions over MAX_FUNCTION_LINES, each with why.
 ALLOWED_LONG_FUNCTIONS: dict[str, str] = {

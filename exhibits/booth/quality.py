@@ -13,7 +13,7 @@ screen" path has 150 ms, and the FLAC encode needs the rest):
   the caller's limit) raises `TakeTooLong`, whose report has the verdict `too_long`,
   without a sample being decoded; an hour of silence is a few hundred kB of FLAC but
   gigabytes as samples. What is read is read in blocks and mixed down on the way;
-- `integrated_loudness(mono, sample_rate)`: ITU-R BS.1770-4 loudness in LUFS;
+- the speech's loudness measured with `kiosk.loudness` (ITU-R BS.1770-4, shared with the memorial);
 - `SEVERITY`: the problem codes, most serious first.
 
 Where the person speaks is decided by `exhibits.booth.vad` (several cues, not a level);
@@ -38,11 +38,10 @@ from typing import Any
 
 import numpy as np
 import soundfile
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import sosfilt
 
 from exhibits.booth.vad import FLOOR_DBFS, MIN_SAMPLE_RATE_HZ, detect_voice
 from kiosk.errors import KioskError
+from kiosk.loudness import gated_loudness, k_weighted, lufs
 
 # The verdict is the first problem in this order: what the participant must change first.
 # - no_speech: there is nothing to keep at all;
@@ -126,12 +125,6 @@ MAX_SAMPLE_RATE_HZ = 768_000
 READ_BLOCK_SAMPLES = 1 << 19
 _UNKNOWN_LENGTH = 2**62
 
-# ITU-R BS.1770-4 gating: 400 ms blocks overlapping by 75%, an absolute gate at -70 LUFS,
-# then a relative gate 10 LU under the loudness of the blocks that passed.
-LOUDNESS_BLOCK_S = 0.4
-LOUDNESS_OVERLAP = 0.75
-ABSOLUTE_GATE_LUFS = -70.0
-RELATIVE_GATE_LU = -10.0
 # K-weighting starts from rest; this much audio before the speech settles it (the 38 Hz
 # high pass forgets its start within a few tens of milliseconds).
 K_WEIGHTING_LEAD_IN_S = 0.1
@@ -389,21 +382,6 @@ def _reading(where: str) -> Iterator[None]:
         ) from None
 
 
-def integrated_loudness(mono: np.ndarray, sample_rate: int) -> float | None:
-    """Integrated loudness of a mono signal per ITU-R BS.1770-4, in LUFS.
-
-    Audio shorter than one 400 ms gating block is measured as a single block of its own
-    length (see `_gated_loudness`). None when no block passes the absolute gate
-    (-70 LUFS), where BS.1770 defines no loudness.
-    """
-    signal = np.asarray(mono, dtype=np.float64)
-    if signal.ndim != 1:
-        raise ValueError("integrated_loudness measures one channel: pass a 1-D array")
-    if sample_rate < MIN_SAMPLE_RATE_HZ:
-        raise ValueError(f"sample rate {sample_rate} Hz is below {MIN_SAMPLE_RATE_HZ} Hz")
-    return _gated_loudness(_k_weighted(signal, sample_rate), sample_rate)
-
-
 def _speech_loudness(mono: np.ndarray, rate: int, start_s: float, end_s: float) -> float:
     """BS.1770-4 loudness of the speech region; for speech that no block lets through the
     absolute gate (-70 LUFS, just under the quietest voice the detector accepts), its
@@ -411,72 +389,11 @@ def _speech_loudness(mono: np.ndarray, rate: int, start_s: float, end_s: float) 
     first = min(max(0, round(start_s * rate)), mono.size - 1)
     last = min(mono.size, max(first + 1, round(end_s * rate)))
     lead_in = min(first, round(K_WEIGHTING_LEAD_IN_S * rate))
-    weighted = _k_weighted(mono[first - lead_in : last], rate)[lead_in:]
-    gated = _gated_loudness(weighted, rate)
+    weighted = k_weighted(mono[first - lead_in : last], rate)[lead_in:]
+    gated = gated_loudness(weighted, rate)
     if gated is not None:
         return gated
-    return _lufs(float(np.mean(np.square(weighted))))
-
-
-def _k_weighting_sos(rate: int) -> np.ndarray:
-    """The two biquads of BS.1770's K-weighting, for any sample rate.
-
-    BS.1770 tabulates the coefficients for 48 kHz only. These are the analog prototypes
-    behind that table (as derived in libebur128), mapped with the bilinear transform:
-    at 48 kHz they reproduce the table to its printed precision.
-    """
-    # Stage 1: high shelf, +4 dB above about 1.7 kHz (the head's acoustic effect).
-    gain_db, q, f0 = 3.999843853973347, 0.7071752369554196, 1681.974450955533
-    k = math.tan(math.pi * f0 / rate)
-    vh = 10.0 ** (gain_db / 20.0)
-    vb = vh**0.4996667741545416
-    a0 = 1.0 + k / q + k * k
-    shelf = [
-        (vh + vb * k / q + k * k) / a0,
-        2.0 * (k * k - vh) / a0,
-        (vh - vb * k / q + k * k) / a0,
-        1.0,
-        2.0 * (k * k - 1.0) / a0,
-        (1.0 - k / q + k * k) / a0,
-    ]
-    # Stage 2: the "RLB" high pass at about 38 Hz.
-    q, f0 = 0.5003270373238773, 38.13547087602444
-    k = math.tan(math.pi * f0 / rate)
-    a0 = 1.0 + k / q + k * k
-    high_pass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
-    return np.array([shelf, high_pass])
-
-
-def _k_weighted(signal: np.ndarray, rate: int) -> np.ndarray:
-    return sosfilt(_k_weighting_sos(rate), signal)
-
-
-def _gated_loudness(weighted: np.ndarray, rate: int) -> float | None:
-    """BS.1770-4 gating over K-weighted samples.
-
-    Names are often shorter than one 400 ms block. Then the whole signal is one block
-    (the block length shrinks to what there is): that is what a meter would read over
-    the name, where padding with silence would lower the mean square by the padding's
-    share and zero blocks would leave no reading at all.
-    """
-    if weighted.size == 0:
-        return None
-    # Blocks of four steps (within 2 samples of 400 ms at any rate), 75% overlapping:
-    # each step is summed once, then four neighbouring steps make a block.
-    step = max(1, round(LOUDNESS_BLOCK_S * (1.0 - LOUDNESS_OVERLAP) * rate))
-    blocks_of = round(1.0 / (1.0 - LOUDNESS_OVERLAP))
-    if weighted.size < blocks_of * step:
-        mean_squares = np.array([np.mean(np.square(weighted))])
-    else:
-        steps = weighted.size // step
-        per_step = np.square(weighted[: steps * step]).reshape(steps, step).sum(axis=1)
-        mean_squares = sliding_window_view(per_step, blocks_of).sum(axis=1) / (blocks_of * step)
-    above_absolute = mean_squares[mean_squares > _mean_square(ABSOLUTE_GATE_LUFS)]
-    if above_absolute.size == 0:
-        return None
-    relative_gate = _lufs(float(above_absolute.mean())) + RELATIVE_GATE_LU
-    kept = above_absolute[above_absolute > _mean_square(relative_gate)]
-    return _lufs(float(kept.mean()))
+    return lufs(float(np.mean(np.square(weighted))))
 
 
 def _block_sums(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -484,15 +401,6 @@ def _block_sums(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     # A trailing zero keeps every start a valid index, even for empty stretches at the end.
     sums = np.add.reduceat(np.append(values, 0.0), edges[:-1])
     return np.where(edges[1:] > edges[:-1], sums, 0.0)
-
-
-def _lufs(mean_square: float) -> float:
-    # -0.691 dB makes a 1 kHz sine read its RMS level in dBFS after K-weighting.
-    return -0.691 + 10.0 * math.log10(max(mean_square, 10.0 ** (FLOOR_DBFS / 10.0)))
-
-
-def _mean_square(lufs: float) -> float:
-    return 10.0 ** ((lufs + 0.691) / 10.0)
 
 
 def _as_float_frames(samples: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Readers stood closer or further from the microphone, spoke softly or firmly; in the
 memorial each name must come as loud as the one before it. The loudness is the booth's
-own BS.1770-4 measurement (`exhibits.booth.quality.integrated_loudness`), which also
+own BS.1770-4 measurement (`kiosk.loudness.integrated_loudness`), which also
 measures a name shorter than one 400 ms gating block. The gain brings it to the target
 (EBU R 128: -23 LUFS) unless that would push a sample over `peak_dbfs`: then the name
 plays as loud as it can without clipping, a little under the target, and says so.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from exhibits.booth.quality import integrated_loudness
+from kiosk.loudness import integrated_loudness
 
 PEAK_OVERSAMPLING = 4
 

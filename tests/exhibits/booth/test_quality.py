@@ -28,10 +28,10 @@ from exhibits.booth.quality import (
     TakeTooLong,
     analyze,
     analyze_file,
-    integrated_loudness,
     read_take,
 )
 from kiosk.errors import KioskError
+from kiosk.loudness import integrated_loudness
 
 RATE = 48_000  # the booth's recording rate
 ROOM_TONE_DBFS = -60.0  # a quiet booth: ventilation and the preamp's hiss
