@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from memorial_support import dominant_frequency, entry_for, name_audio, put_in_library, sounding_stretches  # noqa: E402
 
-from exhibits.booth.quality import integrated_loudness  # noqa: E402
+from kiosk.loudness import integrated_loudness  # noqa: E402
 from exhibits.memorial.library import Library  # noqa: E402
 from exhibits.memorial.player import Player  # noqa: E402
 from exhibits.memorial.playlist import ChannelMap, Playlist  # noqa: E402
