@@ -35,8 +35,8 @@ def booth(tmp_path: Path, *, demo: bool):
 def read_a_name(flow, language: str) -> None:
     flow.start()
     flow.begin(language)
+    flow.choose_age("18+")  # the age first, then consent (under 13, a guardian's first)
     flow.agree()
-    flow.choose_age("18+")
     flow.choose_way("next")
     flow.accept_name()
     flow.ready()
