@@ -212,6 +212,7 @@ class LeaseOut(BaseModel):
     birth_date: str | None
     birth_place: str
     fictional: bool
+    sex: Literal["f", "m", ""] = ""  # so the booth's lines agree with the person (née, partie)
 
 
 class LeasesOut(BaseModel):

@@ -74,6 +74,16 @@ def text(language: str, key: str, **values: object) -> str:
     return catalogue(language).text(key, **values)
 
 
+def sex_form(sex: str) -> str:
+    """The catalogue's form for a person: f, m, or x (the lists do not say)."""
+    return sex if sex in ("f", "m") else "x"
+
+
+def gendered(language: str, key: str, sex: str, **values: object) -> str:
+    """The text KEY in the form that agrees with the person (née, partie; neutral for x)."""
+    return text(language, f"{key}.{sex_form(sex)}", **values)
+
+
 def number(language: str, value: int | float) -> str:
     """A count as that language writes it: 25.843 in Dutch, 25 843 in French, 25,843 in English."""
     return format_decimal(value, locale=LOCALES[language])

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from exhibits.booth.reading import reading_aid
+from kiosk import i18n
 from kiosk.collection.model import Collection, fold, silhouette_path
+from kiosk.collection.places import place_name
 from kiosk.errors import KioskError
 from kiosk.link.leases import HeldLease, LeaseClient
 
@@ -37,6 +39,7 @@ class Assignment:
     has_portrait: bool
     fictional: bool
     how: str  # booking | match | next
+    sex: str = ""  # f, m or empty (not on the list): the lines about the person agree with it
 
     @property
     def reading_aid(self) -> str | None:
@@ -116,6 +119,7 @@ class LocalNameSource:
             has_portrait=self.collection.portrait_path(person) is not None,
             fictional=person.fictional,
             how=how,
+            sex=person.sex or "",
         )
 
     def by_booking(self, code: str) -> Assignment | None:
@@ -205,4 +209,16 @@ class RemoteNameSource(LeaseClient[Assignment]):
             has_portrait=has_portrait,
             fictional=bool(person.get("fictional")),
             how=lease.how,
+            sex=str(person.get("sex") or (local.sex if local is not None else "") or ""),
         )
+
+
+def born_line(language: str, birth_date: str, birth_place: str, sex: str) -> str:
+    """"Née le 12 mai 1923 à Bruxelles": agreeing with the person, the place in the
+    visitor's language (media/places/exonyms.csv), nothing when the list gives no date."""
+    if not birth_date:
+        return ""
+    date = i18n.partial_date(language, birth_date)
+    if birth_place:
+        return i18n.gendered(language, "person.born_in", sex, date=date, place=place_name(birth_place, language))
+    return i18n.gendered(language, "person.born", sex, date=date)

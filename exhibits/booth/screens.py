@@ -32,6 +32,7 @@ METER_FLOOR_DBFS = -60.0
 STATUS_EVERY_S = 5.0  # the meter's empty end; speech at a good distance reads -30 to -10
 
 
+
 class BoothView(EventDispatcher):
     """What the screens show of the flow, as Kivy properties the kv rules bind to."""
 
@@ -43,6 +44,7 @@ class BoothView(EventDispatcher):
     list_number = NumericProperty(0)
     birth_date = StringProperty("")
     birth_place = StringProperty("")
+    sex = StringProperty("")  # f, m or empty: the lines agree with the person
     image_path = StringProperty("")
     level = NumericProperty(0.0)  # 0..1 for the meter
     advice = StringProperty("speak")
@@ -71,6 +73,7 @@ class BoothView(EventDispatcher):
         self.list_number = person.list_number if person else 0
         self.birth_date = (person.birth_date or "") if person else ""
         self.birth_place = person.birth_place if person else ""
+        self.sex = person.sex if person else ""
         self.image_path = str(person.image_path) if person else ""
         review = flow.review
         self.problem = (review.problem or "") if review else ""

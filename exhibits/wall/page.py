@@ -13,18 +13,10 @@ from dataclasses import dataclass
 
 from exhibits.wall.browse import PersonFacts
 from kiosk import i18n
+from kiosk.i18n import gendered
 from kiosk.collection.places import place_name
 
 GENDERED = ("person.born", "person.born_in", "person.born_at", "person.departed", "person.fate_murdered", "person.fate_survived", "person.fate_unknown")
-
-
-def form(sex: str) -> str:
-    """The catalogue's form for a person: f, m, or x (not given)."""
-    return sex if sex in ("f", "m") else "x"
-
-
-def gendered(language: str, key: str, sex: str, **values: object) -> str:
-    return i18n.text(language, f"{key}.{form(sex)}", **values)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ class Lease:
     birth_date: str | None
     birth_place: str
     fictional: bool
+    sex: str = ""  # f, m or empty: the booth's lines agree with the person
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +91,7 @@ class Lease:
             "birth_date": self.birth_date,
             "birth_place": self.birth_place,
             "fictional": self.fictional,
+            "sex": self.sex,
         }
 
 
@@ -236,6 +238,7 @@ def _leases(connection: Connection, lease_ids: list[uuid.UUID]) -> list[Lease]:
             persons.c.birth_date,
             persons.c.birth_place,
             persons.c.fictional,
+            persons.c.sex,
             transports.c.code,
         )
         .join(persons, persons.c.id == leases.c.person_id)
@@ -256,6 +259,7 @@ def _leases(connection: Connection, lease_ids: list[uuid.UUID]) -> list[Lease]:
             birth_date=row.birth_date,
             birth_place=row.birth_place,
             fictional=row.fictional,
+            sex=row.sex or "",
         )
         for row in connection.execute(query)
     ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from exhibits.booth.names import LocalNameSource, read_bookings
+from exhibits.booth.names import LocalNameSource, born_line, read_bookings
 from kiosk.collection.model import fold
 from kiosk.collection import load_collection, write_demo
 from kiosk.errors import KioskError
@@ -72,3 +72,20 @@ def test_an_assignment_carries_what_the_screens_show(collection):
     a = LocalNameSource(collection, voiced=set()).next_waiting()
     assert a.display_name and a.transport and a.list_number >= 1
     assert a.image_path.exists() and a.fictional
+
+
+@pytest.mark.parametrize(
+    ("language", "sex", "expected"),
+    [
+        ("fr", "f", "Née : 12 mai 1923 à Bruxelles"),
+        ("fr", "m", "Né : 12 mai 1923 à Bruxelles"),
+        ("nl", "f", "Geboren: 12 mei 1923 in Brussel"),
+        ("en", "", "Born: 12 May 1923 in Brussels"),
+    ],
+)
+def test_the_booths_birth_line_agrees_with_the_person_and_names_the_place_in_the_visitors_language(language, sex, expected):
+    assert born_line(language, "1923-05-12", "Bruxelles", sex) == expected
+
+
+def test_without_a_date_the_booth_says_nothing_of_the_birth():
+    assert born_line("fr", "", "Bruxelles", "f") == ""
