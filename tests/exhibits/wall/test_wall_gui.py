@@ -93,6 +93,20 @@ def test_filters_and_transports_narrow_the_grid(wall_station):
     assert not wall.view.transport and not wall.view.letter
 
 
+def test_a_letter_without_names_stays_shown_and_says_why_when_touched(wall_station):
+    driver, app = wall_station
+    driver.tap("attract")
+    shows(driver, app, "grid")
+    wall = app.wall
+    empty = next(letter for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if letter not in wall.wall.letters())
+    button = driver.find(f"letter-{empty}", visible=False)
+    assert button.disabled and button.opacity > 0, "a letter without names is shown disabled, never hidden"
+    driver.tap(button)
+    driver.wait_until(lambda: driver.find("explanation", visible=False).shown, timeout=10, what="the explanation")
+    assert driver.find("explanation").text == app.t("nl", "why.letter", letter=empty)
+    assert not wall.view.letter, "touching it chose nothing"
+
+
 def test_a_tile_opens_its_person(wall_station):
     driver, app = wall_station
     driver.tap("attract")
