@@ -68,6 +68,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_kivy_home, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _sdl_drivers_stay_as_they_were() -> Iterator[None]:
+    """A test that lets pygame draw headless (SDL's dummy drivers) must not leave them set:
+    every Kivy window a later test starts as a child would inherit them and show nothing."""
+    before = {key: os.environ.get(key) for key in ("SDL_VIDEODRIVER", "SDL_AUDIODRIVER")}
+    yield
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def display() -> Iterator[Display]:
     """The X display in DISPLAY if a server answers there, else a new Xvfb 1280x800x24."""

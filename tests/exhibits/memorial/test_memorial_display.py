@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exhibits.memorial.app import approved_names
-from exhibits.memorial.display import MemorialScreen, MemorialView, foot_line, memorial_layout, prepare_headless
+from exhibits.memorial.display import MemorialScreen, MemorialView, foot_line, memorial_layout
 from exhibits.memorial.library import Snapshot
 from exhibits.memorial.playlist import Entry
 from kiosk.audit import audit
@@ -29,8 +29,11 @@ def test_without_names_or_a_store_it_waits_for_names_instead_of_0_of_0():
     assert foot_line("en", counted) == "2 of the 40 names have a voice"
 
 
-def test_the_drawn_screen_passes_the_layout_audit():
-    prepare_headless()
+def test_the_drawn_screen_passes_the_layout_audit(monkeypatch):
+    # Headless pygame for this test only: SDL's dummy video driver left in this process's
+    # environment would reach every Kivy window the later tests start as children.
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
     import pygame
 
     pygame.display.init()
