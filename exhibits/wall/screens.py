@@ -17,6 +17,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from exhibits.wall.browse import Filter, Wall
+from exhibits.wall import spoken
 from exhibits.wall.flow import Screen, WallFlow
 from kiosk.collection.places import place_name
 from kiosk.errors import KioskError
@@ -84,7 +85,9 @@ class PortraitWall:
         self.grid = grid
         self.view = WallView()
         self._shown: list[str] | None = None
+        self._letters_known: list[str] | None = None
         grid.bind(on_select=lambda _grid, person_id: flow.open_person(person_id))
+        grid.spoken_names = self._grid_spoken
         flow.subscribe(self._show)
         self._show(flow.screen, switch=False)
 
@@ -99,6 +102,37 @@ class PortraitWall:
     @property
     def voices(self):
         return self.flow.voices  # exhibits.wall.voices.WallVoices
+
+    # -- what audio mode says (exhibits.wall.spoken) ---------------------------------------
+
+    def grid_words(self):
+        flow = self.flow
+        faces = [flow.wall.facts(self.grid.person_ids[index]) for index in self.grid.faces_in_view()]
+        return spoken.grid_words(self.app.lang, count=len(flow.shown), chosen_filter=flow.filter, letters=self._letters(), faces=faces)
+
+    def _letters(self) -> list[str]:
+        if self._letters_known is None:
+            self._letters_known = self.wall.letters()
+        return self._letters_known
+
+    def _grid_spoken(self) -> dict[str, str]:
+        """The grid's own items (layout_items) by name: the surface and the faces in view."""
+        named = {control.id: control.spoken for control in self.grid_words().controls if control.id.startswith("face-")}
+        named["portrait-grid"] = spoken.portraits_words(self.app.lang)
+        return named
+
+    def search_words(self, keyboard):
+        lang = self.app.lang
+        results = [spoken.result_words(lang, result) for result in self.flow.results]
+        return spoken.search_words(lang, query=self.flow.query, results=results, keys=keyboard.keys, accented=keyboard.accented)
+
+    def person_words(self):
+        flow = self.flow
+        return spoken.person_words(self.app.lang, flow.person, has_voice=flow.has_voice, hearing=flow.hearing.value)
+
+    def transports_words(self):
+        counts = self.wall.collection.counts()
+        return spoken.transports_words(self.app.lang, [(t.code, t.departed, counts[t.code]) for t in self.wall.transports()])
 
     def _show(self, screen: Screen, switch: bool = True) -> None:
         flow, view = self.flow, self.view
@@ -179,7 +213,8 @@ class PortraitWall:
 
 
 class UnavailableScreen(WallScreen):
-    pass
+    def screen_words(self):
+        return spoken.unavailable_words(App.get_running_app().lang)
 
 
 class GridScreen(WallScreen):
@@ -195,9 +230,13 @@ class GridScreen(WallScreen):
     def forget(self) -> None:
         App.get_running_app().wall.forget()
 
+    def screen_words(self):
+        return App.get_running_app().wall.grid_words()
+
 
 class SearchScreen(WallScreen):
-    pass
+    def screen_words(self):
+        return App.get_running_app().wall.search_words(self.ids.keyboard)
 
 
 class PersonScreen(WallScreen):
@@ -223,6 +262,9 @@ class PersonScreen(WallScreen):
             size -= sp(2)
         self.name_size = size
 
+    def screen_words(self):
+        return App.get_running_app().wall.person_words()
+
     def on_leave(self, *_args) -> None:
         wall = App.get_running_app().wall
         if wall is not None:
@@ -230,6 +272,9 @@ class PersonScreen(WallScreen):
 
 
 class TransportsScreen(WallScreen):
+    def screen_words(self):
+        return App.get_running_app().wall.transports_words()
+
     def on_kv_post(self, _base_widget) -> None:
         wall = App.get_running_app().wall
         counts = wall.wall.collection.counts()
