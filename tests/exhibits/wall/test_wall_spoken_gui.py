@@ -1,0 +1,104 @@
+"""Audio mode's words on the wall's real screens: every control a visitor can touch has
+a spoken name under the name of its widget, and every control said is on the screen,
+in nl, fr and en, on the hard-case collection (tests/exhibits/hardcases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kivy.uix.behaviors import ButtonBehavior
+
+from kiosk.config import load_station_config, write_station_config
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+HARDCASES = Path(__file__).resolve().parents[1] / "hardcases"
+
+
+@pytest.fixture
+def wall(display, tmp_path):
+    folder = tmp_path / "wall"
+    write_station_config(folder, exhibit="wall", station_id="wall-1", fullscreen=False, size=(1280, 800), audio="simulated", collection=str(HARDCASES))
+    config = load_station_config(folder)
+
+    from kiosk.shell import prepare_kivy
+
+    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk wall words test")
+    from kiosk.shell.app import StationApp
+    from kiosk.shell.driver import StationDriver
+    from kiosk.station import load_content
+
+    app = StationApp(config, load_content(config.collection_dir))
+    driver = StationDriver(app).start()
+    yield driver, app
+    driver.stop()
+
+
+SHELL = {"start-over", "language-nl", "language-fr", "language-en", "attract"}
+
+
+def touchable(driver, app) -> set[str]:
+    """test_names of the buttons a visitor sees on the current wall screen."""
+    screen = app.screens.current_screen
+    named = set()
+    for widget in screen.walk(restrict=True):
+        name = getattr(widget, "test_name", "")
+        if name and isinstance(widget, ButtonBehavior) and _drawn(widget, screen):
+            named.add(name)
+    return named
+
+
+def _drawn(widget, screen) -> bool:
+    """Drawn on SCREEN (enabled or not): nothing between it and the screen is transparent."""
+    node = widget
+    while node is not None and node is not screen:
+        if getattr(node, "opacity", 1) == 0:
+            return False
+        node = node.parent
+    return node is screen
+
+
+def check(driver, app, *, may_be_out_of_view: str = "") -> set[str]:
+    words = app.screens.current_screen.screen_words()
+    said = {control.id for control in words.controls}
+    assert words.spoken and all(control.spoken for control in words.controls)
+    shown = touchable(driver, app) - SHELL
+    assert shown <= said, f"{app.screens.current} in {app.lang}: buttons without words: {sorted(shown - said)}"
+    faces = {f"face-{app.wall.grid.person_ids[i]}" for i in app.wall.grid.faces_in_view()} if app.screens.current == "grid" else set()
+    unseen = {c for c in said - shown - faces if not (may_be_out_of_view and c.startswith(may_be_out_of_view))}
+    assert not unseen, f"{app.screens.current} in {app.lang}: words for what is not on the screen: {sorted(unseen)}"
+    return shown
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_every_wall_screen_names_what_can_be_touched(wall, language):
+    driver, app = wall
+    driver.tap(f"language-{language}")
+    driver.wait_until(lambda: app.screens.current == "grid", 20, "the grid")
+    driver.settle(0.5)
+    assert {"open-search", "letter-Q", "decade-1920"} <= check(driver, app)
+    words = app.screens.current_screen.screen_words()
+    assert any(control.id.startswith("face-") for control in words.controls), "the faces in view are said"
+
+    app.wall.choose_letter("K")
+    driver.settle(0.3)
+    check(driver, app)  # clear-filters appears, and is said
+
+    app.wall.go("search")
+    driver.wait_until(lambda: app.screens.current == "search", 20, "search")
+    for key in "KAC":
+        driver.tap(f"key-{key}", settle=0.05)
+    driver.wait_until(lambda: app.wall.view.query == "kac", 20, "the query")
+    driver.settle(0.3)
+    assert {"back", "key-K", "key-backspace", "result-hard-06"} <= check(driver, app, may_be_out_of_view="result-")
+    assert "result-hard-06" in {c.id for c in app.screens.current_screen.screen_words().controls}
+
+    app.wall.open_person("hard-06")
+    driver.wait_until(lambda: app.screens.current == "person", 20, "the person page")
+    assert check(driver, app) == {"back"}, "Ester Kac has no voice yet: only back"
+    assert app.screens.current_screen.screen_words().spoken.startswith("Ester Kac.")
+
+    app.wall.go("transports")
+    driver.wait_until(lambda: app.screens.current == "transports", 20, "the transports")
+    assert {"back", "transport-XXIIA"} <= check(driver, app)
