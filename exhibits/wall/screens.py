@@ -86,6 +86,8 @@ class PortraitWall:
         self.view = WallView()
         self._shown: list[str] | None = None
         self._letters_known: list[str] | None = None
+        self._last_said: tuple | None = None  # (screen, (query, filter, count)) last shown
+        self._faces_said: list[int] = []
         grid.bind(on_select=lambda _grid, person_id: flow.open_person(person_id))
         grid.spoken_names = self._grid_spoken
         flow.subscribe(self._show)
@@ -161,9 +163,34 @@ class PortraitWall:
         view.person = flow.person
         view.has_voice = flow.has_voice
         view.hearing = flow.hearing.value
+        self._tell_audio_mode(screen)
         # The attract screen belongs to the shell: a new visitor's flow waits behind it.
         if switch and self.app.screens.current != "attract" and self.app.screens.current != screen.value:
             self.app.screens.current = screen.value
+
+    def _tell_audio_mode(self, screen: Screen) -> None:
+        """The guide hears of new words on the screen; in audio mode a press that changed
+        what the screen shows (a key typed, a filter chosen) is answered aloud."""
+        flow, app = self.flow, self.app
+        now = (flow.query, flow.filter, len(flow.results) if screen is Screen.SEARCH else len(flow.shown))
+        before, self._last_said = self._last_said, (screen, now)
+        words_changed = getattr(app, "words_changed", None)
+        if words_changed is None or before is None:
+            return
+        words_changed()
+        if before[0] is screen and getattr(app, "audio_mode", False) and app.screens.current == screen.value:
+            said = spoken.after_change(app.lang, screen.value, before[1], now)
+            if said:
+                app.speech.say(said, app.lang)
+
+    def faces_moved(self) -> None:
+        """The grid scrolled: other faces are in view, so other controls."""
+        shown = self.grid.faces_in_view()
+        if shown != self._faces_said:
+            self._faces_said = shown
+            words_changed = getattr(self.app, "words_changed", None)
+            if words_changed is not None and self.app.screens.current == "grid":
+                words_changed()
 
     # -- what a touch asks ---------------------------------------------------------------
 
@@ -221,10 +248,14 @@ class GridScreen(WallScreen):
     more_below = BooleanProperty(False)  # the grid goes on below the view: the cue shows
 
     def follow(self, grid) -> None:
+        from kivy.clock import Clock
+
         def update(*_args) -> None:
             self.more_below = grid.scroll < grid.max_scroll - 1
 
+        faces_moved = Clock.create_trigger(lambda _dt: App.get_running_app().wall.faces_moved(), 0.2)
         grid.bind(scroll=update, max_scroll=update)
+        grid.bind(scroll=lambda *_: faces_moved(), size=lambda *_: faces_moved())
         update()
 
     def forget(self) -> None:
@@ -233,10 +264,62 @@ class GridScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.grid_words()
 
+    def press(self, control_id: str) -> bool:
+        """Audio mode presses a face (drawn by the grid, not a widget): open the person."""
+        if control_id.startswith("face-"):
+            App.get_running_app().wall.open_person(control_id[len("face-") :])
+            return True
+        return False
+
+    def control_box(self, control_id: str):
+        """Where the focus ring goes for a face: its cell, in window coordinates."""
+        if not control_id.startswith("face-"):
+            return None
+        grid = App.get_running_app().wall.grid
+        try:
+            return grid.cell_at(grid.index_of(control_id[len("face-") :]))
+        except LookupError:
+            return None
+
 
 class SearchScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.search_words(self.ids.keyboard)
+
+    def press(self, control_id: str) -> bool:
+        """A result opens the person, also when it is scrolled out of the list's view."""
+        if control_id.startswith("result-"):
+            App.get_running_app().wall.open_person(control_id[len("result-") :])
+            return True
+        return False
+
+    def control_box(self, control_id: str):
+        """A result the focus reached below or above the list's view is scrolled into it
+        (its row is drawn on the next frame, where the ring finds it)."""
+        if control_id.startswith("result-"):
+            self.reveal(control_id)
+        return None
+
+    def reveal(self, control_id: str) -> None:
+        results = self.ids.results
+        names = [row["test_name"] for row in results.data]
+        if control_id not in names or results.height <= 0:
+            return
+        row_height = results.children[0].default_size[1] if results.children else results.height
+        content = row_height * len(names)
+        if content <= results.height:
+            return
+        top = names.index(control_id) * row_height  # from the list's top
+        shown_top = (1 - results.scroll_y) * (content - results.height)
+        if top < shown_top:
+            shown_top = top
+        elif top + row_height > shown_top + results.height:
+            shown_top = top + row_height - results.height
+        results.scroll_y = 1 - shown_top / (content - results.height)
+
+    def back(self) -> bool:
+        App.get_running_app().wall.go("grid")
+        return True
 
 
 class PersonScreen(WallScreen):
@@ -265,6 +348,10 @@ class PersonScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.person_words()
 
+    def back(self) -> bool:
+        App.get_running_app().wall.go("grid")
+        return True
+
     def on_leave(self, *_args) -> None:
         wall = App.get_running_app().wall
         if wall is not None:
@@ -274,6 +361,17 @@ class PersonScreen(WallScreen):
 class TransportsScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.transports_words()
+
+    def control_box(self, control_id: str):
+        """A transport the focus reached out of the list's view is scrolled into it."""
+        row = next((row for row in self.ids.transports.children if row.test_name == control_id), None)
+        if row is not None:
+            self.ids.transports.parent.scroll_to(row, padding=0, animate=False)
+        return None
+
+    def back(self) -> bool:
+        App.get_running_app().wall.go("grid")
+        return True
 
     def on_kv_post(self, _base_widget) -> None:
         wall = App.get_running_app().wall

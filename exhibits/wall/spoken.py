@@ -123,14 +123,33 @@ def result_words(lang: str, result: Result) -> Control:
     return Control(f"result-{result.person_id}", button(lang, person_name(lang, result.name, result.born, result.sex)))
 
 
+def search_status(lang: str, query: str, found: int) -> str:
+    """What was typed and how many were found ("" before anything is typed)."""
+    if not query.strip():
+        return ""
+    return sentences(
+        _t(lang, "wall.say.typed", query=query.strip()),
+        _t(lang, "wall.say.found", count=i18n.number(lang, found)) if found else _t(lang, "search.no_results"),
+    )
+
+
 def search_words(lang: str, *, query: str, results: Sequence[Control], keys: str, accented: bool) -> ScreenWords:
     """Search: what was typed and how many were found, then back, the results, the keyboard."""
-    said = [_t(lang, "wall.say.search")]
-    if query.strip():
-        said.append(_t(lang, "wall.say.typed", query=query.strip()))
-        said.append(_t(lang, "wall.say.found", count=i18n.number(lang, len(results))) if results else _t(lang, "search.no_results"))
+    said = [_t(lang, "wall.say.search"), search_status(lang, query, len(results))]
     controls = [Control("back", button(lang, _t(lang, "shell.back"))), *results, *key_words(lang, keys, accented)]
     return ScreenWords("search", sentences(*said), tuple(controls))
+
+
+def after_change(lang: str, screen: str, before: tuple[str, Filter, int], after: tuple[str, Filter, int]) -> str:
+    """What audio mode says when a press changed the screen's content but not the screen:
+    on search, what is typed now and how many were found (a screen reader echoes typing);
+    on the grid, what it shows now. BEFORE and AFTER: (query, filter, count)."""
+    query, chosen_filter, count = after
+    if screen == "search" and query != before[0]:
+        return search_status(lang, query, count) or _t(lang, "wall.say.search")
+    if screen == "grid" and chosen_filter != before[1]:
+        return sentences(grid_status(lang, count, chosen_filter, ", "))
+    return ""
 
 
 # -- a person --------------------------------------------------------------------------

@@ -149,3 +149,13 @@ def test_grid_words_from_a_real_collection(tmp_path):
     words = grid_words("fr", count=len(wall.person_ids()), chosen_filter=Filter(), letters=wall.letters(), faces=faces)
     assert len([c for c in words.controls if c.id.startswith("face-")]) == 12
     assert all(c.spoken for c in words.controls)
+
+
+def test_a_press_that_changes_the_screen_is_answered():
+    from exhibits.wall.spoken import after_change
+
+    assert after_change("en", "search", ("go", Filter(), 0), ("gol", Filter(), 3)) == "Typed: gol. People found: 3."
+    assert after_change("fr", "search", ("gol", Filter(), 3), ("golx", Filter(), 0)) == "Saisi : golx. Personne n’a été trouvé. Essayez une autre orthographe."
+    assert after_change("nl", "search", ("g", Filter(), 1), ("", Filter(), 0)) == i18n.text("nl", "wall.say.search"), "all cleared: how to search"
+    assert after_change("nl", "grid", ("", Filter(), 13), ("", Filter(letter="K"), 2)) == "2 mensen, familienaam met K."
+    assert after_change("en", "grid", ("", Filter(), 13), ("", Filter(), 13)) == "", "nothing changed: nothing said"
