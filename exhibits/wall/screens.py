@@ -68,7 +68,13 @@ class DecadeButton(TouchButton):
 
 
 class WallScreen(StationScreen):
-    pass
+    def back(self) -> bool:
+        """Escape (the keypad's back key) goes back to the faces, as the Back button does."""
+        wall = App.get_running_app().wall
+        if wall is None or self.name == "grid":
+            return False  # the shell puts the focus on "start over"
+        wall.go("grid")
+        return True
 
 
 class PortraitWall:
@@ -317,10 +323,6 @@ class SearchScreen(WallScreen):
             shown_top = top + row_height - results.height
         results.scroll_y = 1 - shown_top / (content - results.height)
 
-    def back(self) -> bool:
-        App.get_running_app().wall.go("grid")
-        return True
-
 
 class PersonScreen(WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
@@ -348,10 +350,6 @@ class PersonScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.person_words()
 
-    def back(self) -> bool:
-        App.get_running_app().wall.go("grid")
-        return True
-
     def on_leave(self, *_args) -> None:
         wall = App.get_running_app().wall
         if wall is not None:
@@ -368,10 +366,6 @@ class TransportsScreen(WallScreen):
         if row is not None:
             self.ids.transports.parent.scroll_to(row, padding=0, animate=False)
         return None
-
-    def back(self) -> bool:
-        App.get_running_app().wall.go("grid")
-        return True
 
     def on_kv_post(self, _base_widget) -> None:
         wall = App.get_running_app().wall

@@ -4,35 +4,16 @@ in nl, fr and en, on the hard-case collection (tests/exhibits/hardcases)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from kivy.uix.behaviors import ButtonBehavior
-
-from kiosk.config import load_station_config, write_station_config
+from wall_support import running_wall
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-
-HARDCASES = Path(__file__).resolve().parents[1] / "hardcases"
 
 
 @pytest.fixture
 def wall(display, tmp_path):
-    folder = tmp_path / "wall"
-    write_station_config(folder, exhibit="wall", station_id="wall-1", fullscreen=False, size=(1280, 800), audio="simulated", collection=str(HARDCASES))
-    config = load_station_config(folder)
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk wall words test")
-    from kiosk.shell.app import StationApp
-    from kiosk.shell.driver import StationDriver
-    from kiosk.station import load_content
-
-    app = StationApp(config, load_content(config.collection_dir))
-    driver = StationDriver(app).start()
-    yield driver, app
-    driver.stop()
+    with running_wall(tmp_path, title="kiosk wall words test") as running:
+        yield running
 
 
 SHELL = {"start-over", "language-nl", "language-fr", "language-en", "attract"}
@@ -40,6 +21,8 @@ SHELL = {"start-over", "language-nl", "language-fr", "language-en", "attract"}
 
 def touchable(driver, app) -> set[str]:
     """test_names of the buttons a visitor sees on the current wall screen."""
+    from kivy.uix.behaviors import ButtonBehavior
+
     screen = app.screens.current_screen
     named = set()
     for widget in screen.walk(restrict=True):
