@@ -299,14 +299,9 @@ class SearchScreen(WallScreen):
             return True
         return False
 
-    def control_box(self, control_id: str):
+    def reveal(self, control_id: str) -> None:
         """A result the focus reached below or above the list's view is scrolled into it
         (its row is drawn on the next frame, where the ring finds it)."""
-        if control_id.startswith("result-"):
-            self.reveal(control_id)
-        return None
-
-    def reveal(self, control_id: str) -> None:
         results = self.ids.results
         names = [row["test_name"] for row in results.data]
         if control_id not in names or results.height <= 0:
@@ -360,12 +355,11 @@ class TransportsScreen(WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.transports_words()
 
-    def control_box(self, control_id: str):
+    def reveal(self, control_id: str) -> None:
         """A transport the focus reached out of the list's view is scrolled into it."""
         row = next((row for row in self.ids.transports.children if row.test_name == control_id), None)
         if row is not None:
             self.ids.transports.parent.scroll_to(row, padding=0, animate=False)
-        return None
 
     def on_kv_post(self, _base_widget) -> None:
         wall = App.get_running_app().wall

@@ -85,3 +85,55 @@ def test_every_wall_screen_names_what_can_be_touched(wall, language):
     app.wall.go("transports")
     driver.wait_until(lambda: app.screens.current == "transports", 20, "the transports")
     assert {"back", "transport-XXIIA"} <= check(driver, app)
+
+
+@pytest.fixture
+def demo_wall(display, tmp_path):
+    from kiosk.collection import write_demo
+
+    write_demo(tmp_path / "collection", count=300, seed=4)
+    with running_wall(tmp_path, tmp_path / "collection", title="kiosk wall words test") as running:
+        yield running
+
+
+def test_audio_mode_reaches_what_is_not_a_widget_or_not_in_view(demo_wall):
+    """A result scrolled out of the list comes into view when the focus reaches it, and
+    opens by its id; a face (drawn by the grid) has a box for the ring and opens by its id."""
+    driver, app = demo_wall
+    driver.tap("language-en")
+    driver.wait_until(lambda: app.screens.current == "grid", 20, "the grid")
+    grid_screen = app.screens.current_screen
+    face = next(c.id for c in grid_screen.screen_words().controls if c.id.startswith("face-"))
+    x, y, w, h = grid_screen.control_box(face)
+    gx, gy = app.wall.grid.to_window(*app.wall.grid.pos)
+    assert w > 50 and gx <= x and gy <= y and y + h <= gy + app.wall.grid.height
+    assert grid_screen.control_box("open-search") is None and not grid_screen.press("open-search")
+
+    app.wall.go("search")
+    driver.wait_until(lambda: app.screens.current == "search", 20, "search")
+    app.wall.search("gold")
+    driver.settle(0.3)
+    search = app.screens.current_screen
+    results = [c.id for c in search.screen_words().controls if c.id.startswith("result-")]
+    assert len(results) >= 5, "more results than the list shows at once"
+    last = results[-1]
+    assert not _row_in_view(search, last)
+    search.reveal(last)
+    driver.wait_until(lambda: _row_in_view(search, last), 10, "the last result to come into view")
+    search.reveal(results[0])
+    driver.wait_until(lambda: _row_in_view(search, results[0]), 10, "the first result to come back into view")
+    assert search.press(last)
+    driver.wait_until(lambda: app.screens.current == "person", 20, "the person page")
+    assert f"result-{app.wall.view.person.person_id}" == last
+    assert app.screens.current_screen.back() and app.screens.current == "grid"
+    assert not app.screens.current_screen.back(), "on the grid, back is the shell's (start over)"
+
+
+def _row_in_view(search, control_id: str) -> bool:
+    view = search.ids.results
+    for row in view.children[0].children:
+        if row.test_name == control_id:
+            _x, y = view.children[0].to_window(*row.pos)
+            _vx, vy = view.to_window(*view.pos)
+            return vy - 1 <= y and y + row.height <= vy + view.height + 1
+    return False
