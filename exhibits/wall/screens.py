@@ -115,8 +115,21 @@ class PortraitWall:
 
     def grid_words(self):
         flow = self.flow
-        faces = [flow.wall.facts(self.grid.person_ids[index]) for index in self.grid.faces_in_view()]
-        return spoken.grid_words(self.app.lang, count=len(flow.shown), chosen_filter=flow.filter, letters=self._letters(), faces=faces)
+        in_view = self.grid.faces_in_view()
+        faces = [flow.wall.facts(self.grid.person_ids[index]) for index in in_view]
+        more = bool(in_view) and in_view[-1] < len(self.grid.person_ids) - 1
+        return spoken.grid_words(self.app.lang, count=len(flow.shown), chosen_filter=flow.filter, letters=self._letters(), faces=faces, more=more)
+
+    def more_faces(self) -> None:
+        """The next faces at the top of the view (audio mode's "more faces": a keypad cannot swipe)."""
+        in_view = self.grid.faces_in_view()
+        if not in_view or in_view[-1] >= len(self.grid.person_ids) - 1:
+            return
+        self.grid.scroll_to(in_view[-1] + 1)
+        self.faces_moved()
+        if getattr(self.app, "audio_mode", False):
+            shown = self.grid.faces_in_view()
+            self.app.speech.say(spoken.faces_shown(self.app.lang, shown[0] + 1, shown[-1] + 1, len(self.grid.person_ids)), self.app.lang)
 
     def _letters(self) -> list[str]:
         if self._letters_known is None:
@@ -271,9 +284,13 @@ class GridScreen(WallScreen):
         return App.get_running_app().wall.grid_words()
 
     def press(self, control_id: str) -> bool:
-        """Audio mode presses a face (drawn by the grid, not a widget): open the person."""
+        """Audio mode presses a face (drawn by the grid, not a widget): open the person;
+        the cue that the grid goes on: the next faces."""
         if control_id.startswith("face-"):
             App.get_running_app().wall.open_person(control_id[len("face-") :])
+            return True
+        if control_id == "scroll-cue":
+            App.get_running_app().wall.more_faces()
             return True
         return False
 

@@ -73,9 +73,12 @@ def grid_status(lang: str, count: int, chosen_filter: Filter, separator: str = "
     return separator.join(parts)
 
 
-def grid_words(lang: str, *, count: int, chosen_filter: Filter, letters: Iterable[str], faces: Sequence[PersonFacts]) -> ScreenWords:
+def grid_words(
+    lang: str, *, count: int, chosen_filter: Filter, letters: Iterable[str], faces: Sequence[PersonFacts], more: bool = False
+) -> ScreenWords:
     """The grid: search, transports, the letters A-Z (those no family name starts with
-    say why), the decades, clear filters when a filter is on, then the faces in view."""
+    say why), the decades, clear filters when a filter is on, the faces in view, and
+    (MORE: the grid goes on below) the next faces, which a keypad cannot swipe to."""
     available = set(letters)
     controls = [
         Control("open-search", button(lang, _t(lang, "wall.search_prompt"))),
@@ -94,8 +97,15 @@ def grid_words(lang: str, *, count: int, chosen_filter: Filter, letters: Iterabl
         controls.append(Control("clear-filters", button(lang, _t(lang, "wall.clear"))))
     for person in faces:
         controls.append(Control(f"face-{person.person_id}", button(lang, person_name(lang, person.display_name, person.birth_date, person.sex))))
+    if more:
+        controls.append(Control("scroll-cue", button(lang, _t(lang, "wall.say.more"))))
     spoken = sentences(_t(lang, "station.title.wall"), _t(lang, "wall.say.grid", status=grid_status(lang, count, chosen_filter, ", ")))
     return ScreenWords("grid", spoken, tuple(controls))
+
+
+def faces_shown(lang: str, first: int, last: int, count: int) -> str:
+    """After "more faces": which faces are in view now ("Faces 15 to 28 of 25,843")."""
+    return sentences(_t(lang, "wall.say.faces_shown", first=i18n.number(lang, first), last=i18n.number(lang, last), count=i18n.number(lang, count)))
 
 
 def portraits_words(lang: str) -> str:

@@ -84,6 +84,8 @@ def test_the_grid_names_every_letter_decade_and_face(language):
     assert i18n.text(language, "wall.say.chosen", label="") .strip(", ") in words.control("letter-G").spoken
     assert i18n.number(language, 25843) in words.spoken and i18n.text(language, "station.title.wall") in words.spoken
     assert "clear-filters" not in [c.id for c in grid_words(language, count=3, chosen_filter=Filter(), letters="A", faces=[]).controls]
+    more = grid_words(language, count=3, chosen_filter=Filter(), letters="A", faces=[WOMAN], more=True)
+    assert [c.id for c in more.controls][-2:] == ["face-p1", "scroll-cue"], "more faces after the faces in view"
     assert portraits_words(language)
 
 
@@ -159,3 +161,10 @@ def test_a_press_that_changes_the_screen_is_answered():
     assert after_change("nl", "search", ("g", Filter(), 1), ("", Filter(), 0)) == i18n.text("nl", "wall.say.search"), "all cleared: how to search"
     assert after_change("nl", "grid", ("", Filter(), 13), ("", Filter(letter="K"), 2)) == "2 mensen, familienaam met K."
     assert after_change("en", "grid", ("", Filter(), 13), ("", Filter(), 13)) == "", "nothing changed: nothing said"
+
+
+def test_more_faces_says_which_are_shown():
+    from exhibits.wall.spoken import faces_shown
+
+    assert faces_shown("en", 15, 28, 25843) == "Faces 15 to 28 of 25,843."
+    assert faces_shown("fr", 1, 14, 25843) == "Visages 1 à 14 sur 25\u202f843."
