@@ -31,13 +31,10 @@ def _t(lang: str, key: str, **values: object) -> str:
     return i18n.text(lang, key, **values)
 
 
-def button(lang: str, label: str) -> str:
-    """A button's spoken name: its label and its role ("Back, button")."""
-    return _t(lang, "wall.say.button", label=label.strip())
-
-
-def chosen(lang: str, label: str, selected: bool) -> str:
-    return _t(lang, "wall.say.chosen", label=label) if selected else label
+def button(lang: str, label: str, chosen: bool = False) -> str:
+    """A button's spoken name: its label and its role ("Back, button"; the shell's words,
+    kiosk/shell/guide.py), and whether it is the one chosen now (a letter, a decade)."""
+    return _t(lang, "spoken.chosen" if chosen else "spoken.button", name=label.strip())
 
 
 def sentences(*parts: str) -> str:
@@ -85,14 +82,13 @@ def grid_words(
         Control("open-transports", button(lang, _t(lang, "wall.transports"))),
     ]
     for letter in LETTERS:
-        label = chosen(lang, _t(lang, "wall.say.letter", letter=letter), chosen_filter.letter == letter)
+        name = button(lang, _t(lang, "wall.say.letter", letter=letter), chosen_filter.letter == letter)
         if letter in available:
-            controls.append(Control(f"letter-{letter}", button(lang, label)))
+            controls.append(Control(f"letter-{letter}", name))
         else:
-            controls.append(Control(f"letter-{letter}", button(lang, label), enabled=False, why_not=_t(lang, "why.letter", letter=letter)))
+            controls.append(Control(f"letter-{letter}", name, enabled=False, why_not=_t(lang, "why.letter", letter=letter)))
     for decade in DECADES:
-        label = chosen(lang, _t(lang, "wall.say.decade", decade=decade), chosen_filter.decade == decade)
-        controls.append(Control(f"decade-{decade}", button(lang, label)))
+        controls.append(Control(f"decade-{decade}", button(lang, _t(lang, "wall.say.decade", decade=decade), chosen_filter.decade == decade)))
     if chosen_filter.active:
         controls.append(Control("clear-filters", button(lang, _t(lang, "wall.clear"))))
     for person in faces:

@@ -164,10 +164,10 @@ class StationGuide:
         words = self.words()
         found = None
         for control in words.controls:
-            widget = self.widget(control.id)
-            if widget is None:
+            box = self.box(control.id)
+            if box is None:
                 continue
-            wx, wy, ww, wh = window_box(widget)
+            wx, wy, ww, wh = box
             if wx <= x <= wx + ww and wy <= y <= wy + wh:
                 found = control.id  # the last in reading order: the innermost, for a row and its button
         return found
@@ -189,6 +189,8 @@ class StationGuide:
             if not (callable(back) and back()) and self.guide.words.control("start-over") is not None:
                 self.guide.focus = None
                 self.guide.touch("start-over")
+        if action in (navigation.PREVIOUS, navigation.NEXT):
+            self._reveal()
         self.app.focus_moved()
 
     # -- widgets -------------------------------------------------------------------------
@@ -221,8 +223,25 @@ class StationGuide:
         """Where the ring goes: the focused control's box in window coordinates, or None."""
         if not (self.app.audio_mode or self.keys_used) or self.guide.focus is None:
             return None
-        widget = self.widget(self.guide.focus)
-        return window_box(widget) if widget is not None else None
+        return self.box(self.guide.focus)
+
+    # A screen may name controls that are not widgets of their own (the wall's faces, drawn
+    # by its grid) or not in view (a result scrolled out of its list): it then gives
+    # `control_box(control_id)` (window coordinates, or None) and `reveal(control_id)`
+    # (scroll it into view), both optional.
+
+    def box(self, control_id: str) -> tuple[float, float, float, float] | None:
+        """The control's box in window coordinates: its widget's, or the screen's word for it."""
+        widget = self.widget(control_id)
+        if widget is not None:
+            return window_box(widget)
+        control_box = getattr(self.app.screens.current_screen, "control_box", None)
+        return control_box(control_id) if self.app.phase != "warning" and callable(control_box) else None
+
+    def _reveal(self) -> None:
+        reveal = getattr(self.app.screens.current_screen, "reveal", None)
+        if self.app.phase != "warning" and callable(reveal) and self.guide.focus is not None:
+            reveal(self.guide.focus)
 
     # -- keys ----------------------------------------------------------------------------
 
