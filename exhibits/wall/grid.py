@@ -235,6 +235,7 @@ class PortraitGrid(Widget):
             padding=self._relayout,
             background_color=self._on_background_color,
             placeholder_color=lambda *_: self._paint_placeholder(),
+            name_color=lambda *_: self.restyle(),
         )
         self._loader = _PageLoader(index, read_page, self._page_decoded)
         self._touch_key = f"portrait-grid-{self.uid}"
@@ -249,6 +250,11 @@ class PortraitGrid(Widget):
         grid = cls(require_thumbs(collection, cache), **kwargs)
         grid.show([person.person_id for person in collection.persons])
         return grid
+
+    def restyle(self) -> None:
+        """Draw the names again (a new colour, or a new text size for the visit)."""
+        self._geometry = ()
+        self._relayout()
 
     def close(self) -> None:
         """Stop the page thread; the grid draws nothing new afterwards."""

@@ -295,14 +295,15 @@ class GridScreen(WallScreen):
         return False
 
     def control_box(self, control_id: str):
-        """Where the focus ring goes for a face: its cell, in window coordinates."""
+        """Where the focus ring goes for a face: its cell and name, in window coordinates."""
         if not control_id.startswith("face-"):
             return None
         grid = App.get_running_app().wall.grid
         try:
-            return grid.cell_at(grid.index_of(control_id[len("face-") :]))
+            x, y, width, height = grid.cell_at(grid.index_of(control_id[len("face-") :]))
         except LookupError:
             return None
+        return x, y - grid.name_height, width, height + grid.name_height  # the face and its name
 
 
 class SearchScreen(WallScreen):
@@ -338,14 +339,22 @@ class SearchScreen(WallScreen):
 
 class PersonScreen(WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
-    name_size = NumericProperty("52sp")
+    name_size = NumericProperty("52dp")
+
+    def on_page(self, *_args) -> None:
+        """Another person: their page is read from its top."""
+        lines = self.ids.get("page_lines")
+        if lines is not None:
+            lines.scroll_y = 1
 
     def fit_name(self, label) -> None:
         """The name as large as it can be drawn whole in two lines, no word wider than the column."""
         from kivy.core.text import Label as CoreLabel
-        from kivy.metrics import sp
+        from kivy.metrics import dp
 
-        largest, smallest = sp(52), sp(28)
+        # In dp, not sp: the name is large already, and large text (which grows sp) needs
+        # the room for the lines below it.
+        largest, smallest = dp(52), dp(28)
         size = largest
         while size > smallest and label.width > 0:
             one_line = CoreLabel(text="Ág", font_name=label.font_name, font_size=size)
@@ -356,7 +365,7 @@ class PersonScreen(WallScreen):
             wrapped.render()
             if longest._internal_size[0] <= label.width and wrapped._internal_size[1] <= 2.5 * one_line._internal_size[1]:
                 break
-            size -= sp(2)
+            size -= dp(2)
         self.name_size = size
 
     def screen_words(self):
@@ -419,10 +428,24 @@ def build_screens(app) -> list:
     app.bind(on_stop=lambda *_: voices.close())
     _report_devices(app, voices)
     app.wall = PortraitWall(app, WallFlow(wall, index, clock=app.clock, voices=voices), grid)
+    _follow_the_visit(app, grid)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
     screen.follow(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
+
+
+def _follow_the_visit(app, grid) -> None:
+    """The grid draws itself: high contrast and large text (kiosk.shell.palette) reach it here."""
+    palette = app.palette
+
+    def colours(*_args) -> None:
+        grid.background_color = palette.background
+        grid.name_color = palette.text
+
+    palette.bind(background=colours, text=colours)
+    app.bind(text_scale=lambda *_: grid.restyle())
+    colours()
 
 
 STATUS_EVERY_S = 5.0

@@ -58,9 +58,14 @@ def person_name(lang: str, name: str, birth_date: str | None, sex: str) -> str:
 # -- the grid --------------------------------------------------------------------------
 
 
+def people(lang: str, count: int) -> str:
+    """"25.843 mensen", and "1 persoon" (not "1 mensen")."""
+    return _t(lang, "wall.say.one_person") if count == 1 else _t(lang, "wall.count", count=i18n.number(lang, count))
+
+
 def grid_status(lang: str, count: int, chosen_filter: Filter, separator: str = " · ") -> str:
     """How many people the grid shows and what narrows it: "25.843 mensen · familienaam met G"."""
-    parts = [_t(lang, "wall.count", count=i18n.number(lang, count))]
+    parts = [people(lang, count)]
     if chosen_filter.transport:
         parts.append(_t(lang, "wall.filter_transport", code=chosen_filter.transport))
     if chosen_filter.letter:
@@ -193,8 +198,7 @@ def person_words(lang: str, person: PersonFacts | None, *, has_voice: bool, hear
 
 def transport_words(lang: str, code: str, departed, persons: int) -> Control:
     when = _t(lang, "wall.say.left", date=i18n.long_date(lang, departed)) if departed else _t(lang, "transports.date_unknown")
-    people = _t(lang, "wall.count", count=i18n.number(lang, persons))
-    return Control(f"transport-{code}", button(lang, _t(lang, "wall.say.transport", code=code, departed=when, people=people)))
+    return Control(f"transport-{code}", button(lang, _t(lang, "wall.say.transport", code=code, departed=when, people=people(lang, persons))))
 
 
 def transports_words(lang: str, transports: Iterable[tuple[str, object, int]]) -> ScreenWords:

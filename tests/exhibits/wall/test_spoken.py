@@ -92,6 +92,7 @@ def test_the_grid_names_every_letter_decade_and_face(language):
 def test_the_grid_status_is_the_one_shown_and_the_one_said():
     assert grid_status("nl", 25843, Filter(transport="XX", letter="G")) == "25.843 mensen · transport XX · familienaam met G"
     assert grid_status("en", 12, Filter(decade=1920), ", ") == "12 people, born in the 1920s"
+    assert grid_status("fr", 1, Filter(letter="K")) == "1 personne · nom de famille en K", "one is not 'personnes'"
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
