@@ -145,7 +145,8 @@ class PortraitWall:
     def search_words(self, keyboard):
         lang = self.app.lang
         results = [spoken.result_words(lang, result) for result in self.flow.results]
-        return spoken.search_words(lang, query=self.flow.query, results=results, keys=keyboard.keys, accented=keyboard.accented)
+        keys = keyboard.controls(lambda key, **values: self.app.t(lang, key, **values))
+        return spoken.search_words(lang, query=self.flow.query, results=results, keys=keys)
 
     def person_words(self):
         flow = self.flow
@@ -341,6 +342,9 @@ class PersonScreen(WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
     name_size = NumericProperty("52dp")
 
+    def on_kv_post(self, _base_widget) -> None:
+        App.get_running_app().bind(text_scale=lambda *_: self.fit_name(self.ids.person_name))
+
     def on_page(self, *_args) -> None:
         """Another person: their page is read from its top."""
         lines = self.ids.get("page_lines")
@@ -354,7 +358,9 @@ class PersonScreen(WallScreen):
 
         # In dp, not sp: the name is large already, and large text (which grows sp) needs
         # the room for the lines below it.
-        largest, smallest = dp(52), dp(28)
+        # With large text the lines below grow: the name gives them some of its room.
+        large = App.get_running_app().text_scale > 1
+        largest, smallest = (dp(40) if large else dp(52)), dp(28)
         size = largest
         while size > smallest and label.width > 0:
             one_line = CoreLabel(text="Ág", font_name=label.font_name, font_size=size)
@@ -443,9 +449,20 @@ def _follow_the_visit(app, grid) -> None:
         grid.background_color = palette.background
         grid.name_color = palette.text
 
+    name_height, name_sizes = grid.name_height, list(grid.name_sizes)
+
+    def text_size(*_args) -> None:  # names in sp grow: their band under the face grows too
+        scale = app.text_scale
+        grid.name_height = name_height * scale
+        # The longest names (one word wider than the face) may still take the smallest size they had.
+        grid.name_sizes = name_sizes + [size / scale for size in name_sizes if size / scale < name_sizes[-1]]
+        grid.restyle()
+
     palette.bind(background=colours, text=colours)
-    app.bind(text_scale=lambda *_: grid.restyle())
+    app.bind(text_scale=text_size)
     colours()
+    if app.text_scale != 1:
+        text_size()
 
 
 STATUS_EVERY_S = 5.0

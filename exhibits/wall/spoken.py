@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from exhibits.wall.browse import DECADES, LETTERS, Filter, PersonFacts
-from exhibits.wall.flow import BACKSPACE, CLEAR, Result
+from exhibits.wall.flow import Result
 from exhibits.wall.page import page_text
 from kiosk import i18n
 from kiosk.accessibility import Control, ScreenWords
@@ -116,20 +116,6 @@ def portraits_words(lang: str) -> str:
 
 # -- search ----------------------------------------------------------------------------
 
-KEY_WORDS = {"-": "wall.say.key_hyphen", "'": "wall.say.key_apostrophe", " ": "search.space", CLEAR: "wall.say.key_clear", BACKSPACE: "wall.say.key_backspace"}
-KEY_IDS = {" ": "key-space", CLEAR: "key-clear", BACKSPACE: "key-backspace"}
-
-
-def key_words(lang: str, keys: str, accented: bool) -> list[Control]:
-    """The on-screen keyboard in reading order: its letters row by row, then the last row
-    (accents, hyphen, apostrophe, space, clear, backspace) as kiosk/shell/keyboard.kv lays it out."""
-    controls = [Control(f"key-{key}", key) for key in keys]
-    controls.append(Control("key-layer", button(lang, _t(lang, "wall.say.key_plain" if accented else "wall.say.key_accented"))))
-    for key in ("-", "'", " ", CLEAR, BACKSPACE):
-        controls.append(Control(KEY_IDS.get(key, f"key-{key}"), _t(lang, KEY_WORDS[key])))
-    return controls
-
-
 def result_words(lang: str, result: Result) -> Control:
     return Control(f"result-{result.person_id}", button(lang, person_name(lang, result.name, result.born, result.sex)))
 
@@ -144,10 +130,11 @@ def search_status(lang: str, query: str, found: int) -> str:
     )
 
 
-def search_words(lang: str, *, query: str, results: Sequence[Control], keys: str, accented: bool) -> ScreenWords:
-    """Search: what was typed and how many were found, then back, the results, the keyboard."""
+def search_words(lang: str, *, query: str, results: Sequence[Control], keys: Sequence[Control]) -> ScreenWords:
+    """Search: what was typed and how many were found, then back, the results, the keyboard
+    (KEYS: the on-screen keyboard's own controls, kiosk.shell.keyboard)."""
     said = [_t(lang, "wall.say.search"), search_status(lang, query, len(results))]
-    controls = [Control("back", button(lang, _t(lang, "shell.back"))), *results, *key_words(lang, keys, accented)]
+    controls = [Control("back", button(lang, _t(lang, "shell.back"))), *results, *keys]
     return ScreenWords("search", sentences(*said), tuple(controls))
 
 
