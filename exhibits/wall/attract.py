@@ -11,6 +11,8 @@ bounce, no sound. Names are drawn whole under the face, in full contrast.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 
 from kivy.animation import Animation
 from kivy.clock import Clock
@@ -53,24 +55,29 @@ class Face(BoxLayout):
 
 
 class SlotPortraits(FloatLayout):
-    def __init__(self, people: list[tuple[str, str]], seed: int | None = None, **kwargs):
+    """The faces in their places. When a face changes follows CLOCK (the station's injected
+    clock): on a clock that stands still (`kiosk screenshot`) no face is ever caught halfway
+    through a fade, so pictures and their layout audit are the same every time."""
+
+    def __init__(self, people: list[tuple[str, str]], seed: int | None = None, clock: Callable[[], float] = time.monotonic, **kwargs):
         """PEOPLE: (display name, portrait path) of persons with a photograph."""
         super().__init__(**kwargs)
         self.people = people
         self.random = random.Random(seed)
+        self._clock = clock
         self._faces: dict[int, Face] = {}
-        self._events: list = []
+        self._due: dict[int, tuple[float, tuple]] = {}  # slot -> (clock time of its next change, its place)
+        self._ticker = Clock.schedule_interval(self._tick, 0.25)
         self.bind(size=self._reset, pos=self._reset)
 
     def stop(self) -> None:
         """No more changes (the app stops: nothing may act on it afterwards)."""
+        self._ticker.cancel()
         self.people = []
         self._reset()
 
     def _reset(self, *_args) -> None:
-        for event in self._events:
-            event.cancel()
-        self._events = []
+        self._due = {}
         for face in self._faces.values():
             Animation.cancel_all(face)
             self.remove_widget(face)
@@ -79,11 +86,18 @@ class SlotPortraits(FloatLayout):
             return
         places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
         cycle = FADE_S * 2 + STAY_S
+        now = self._clock()
         for number, place in enumerate(places):
             # Already there when a visitor walks up; they change at different moments.
             self._show(number, place, settled=True)
-            first = (number + 1) * cycle / (len(places) + 1)
-            self._events.append(Clock.schedule_once(lambda _dt, n=number, p=place: self._cycle(n, p), first))
+            self._due[number] = (now + (number + 1) * cycle / (len(places) + 1), place)
+
+    def _tick(self, _dt) -> None:
+        now = self._clock()
+        for number, (due, place) in list(self._due.items()):
+            if now >= due:
+                del self._due[number]
+                self._cycle(number, place)
 
     def _cycle(self, number: int, place) -> None:
         face = self._faces.get(number)
@@ -92,7 +106,7 @@ class SlotPortraits(FloatLayout):
 
         def next_face(*_args) -> None:
             self._show(number, place, settled=False)
-            self._events.append(Clock.schedule_once(lambda _dt: self._cycle(number, place), FADE_S + STAY_S))
+            self._due[number] = (self._clock() + FADE_S + STAY_S, place)
 
         fade = Animation(opacity=0, duration=FADE_S)
         fade.bind(on_complete=lambda *_: (self.remove_widget(face), next_face()))

@@ -522,6 +522,6 @@ def attract_backdrop(app):
     from exhibits.wall.attract import SlotPortraits, people_with_portraits
 
     people = people_with_portraits(app.wall.wall.collection) if app.wall else []
-    backdrop = SlotPortraits(people)
+    backdrop = SlotPortraits(people, clock=app.clock)
     app.bind(on_stop=lambda *_: backdrop.stop())
     return backdrop
