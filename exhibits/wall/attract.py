@@ -54,19 +54,49 @@ class Face(BoxLayout):
     """One face and the name beneath it."""
 
 
+class FaceTimes:
+    """When each place's face changes next, on an injected clock (plain Python)."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self._due: dict[int, float] = {}
+
+    def start(self, places: int) -> None:
+        """All faces are there at once; they change at different moments of one cycle."""
+        cycle = FADE_S * 2 + STAY_S
+        now = self.clock()
+        self._due = {number: now + (number + 1) * cycle / (places + 1) for number in range(places)}
+
+    def due(self) -> list[int]:
+        """The places whose face begins to fade now (each is then not due until `shown`)."""
+        now = self.clock()
+        fading = [number for number, when in self._due.items() if now >= when]
+        for number in fading:
+            del self._due[number]
+        return fading
+
+    def shown(self, number: int) -> None:
+        """A new face came in at NUMBER: it fades in, stays, then changes again."""
+        self._due[number] = self.clock() + FADE_S + STAY_S
+
+    @property
+    def waiting(self) -> int:
+        return len(self._due)
+
+
 class SlotPortraits(FloatLayout):
     """The faces in their places. When a face changes follows CLOCK (the station's injected
-    clock): on a clock that stands still (`kiosk screenshot`) no face is ever caught halfway
-    through a fade, so pictures and their layout audit are the same every time."""
+    clock, `FaceTimes`): on a clock that stands still (`kiosk screenshot`) no face is ever
+    caught halfway through a fade, so pictures and their layout audit are the same every time."""
 
     def __init__(self, people: list[tuple[str, str]], seed: int | None = None, clock: Callable[[], float] = time.monotonic, **kwargs):
         """PEOPLE: (display name, portrait path) of persons with a photograph."""
         super().__init__(**kwargs)
         self.people = people
         self.random = random.Random(seed)
-        self._clock = clock
+        self.times = FaceTimes(clock)
         self._faces: dict[int, Face] = {}
-        self._due: dict[int, tuple[float, tuple]] = {}  # slot -> (clock time of its next change, its place)
+        self._places: list = []
         self._ticker = Clock.schedule_interval(self._tick, 0.25)
         self.bind(size=self._reset, pos=self._reset)
 
@@ -77,27 +107,23 @@ class SlotPortraits(FloatLayout):
         self._reset()
 
     def _reset(self, *_args) -> None:
-        self._due = {}
         for face in self._faces.values():
             Animation.cancel_all(face)
             self.remove_widget(face)
         self._faces = {}
+        self._places = []
+        self.times.start(0)
         if not self.people:
             return
-        places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
-        cycle = FADE_S * 2 + STAY_S
-        now = self._clock()
-        for number, place in enumerate(places):
+        self._places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
+        for number, place in enumerate(self._places):
             # Already there when a visitor walks up; they change at different moments.
             self._show(number, place, settled=True)
-            self._due[number] = (now + (number + 1) * cycle / (len(places) + 1), place)
+        self.times.start(len(self._places))
 
     def _tick(self, _dt) -> None:
-        now = self._clock()
-        for number, (due, place) in list(self._due.items()):
-            if now >= due:
-                del self._due[number]
-                self._cycle(number, place)
+        for number in self.times.due():
+            self._cycle(number, self._places[number])
 
     def _cycle(self, number: int, place) -> None:
         face = self._faces.get(number)
@@ -106,7 +132,7 @@ class SlotPortraits(FloatLayout):
 
         def next_face(*_args) -> None:
             self._show(number, place, settled=False)
-            self._due[number] = (self._clock() + FADE_S + STAY_S, place)
+            self.times.shown(number)
 
         fade = Animation(opacity=0, duration=FADE_S)
         fade.bind(on_complete=lambda *_: (self.remove_widget(face), next_face()))

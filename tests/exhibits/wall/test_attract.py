@@ -31,31 +31,21 @@ def test_no_places_where_the_screen_is_too_narrow_for_columns(display):
 
 
 def test_faces_change_only_when_the_station_s_clock_says(display):
-    """On a clock that stands still (kiosk screenshot) no face fades; when it moves on, one does."""
-    from pathlib import Path
-
-    from kivy.clock import Clock
-
-    import kiosk.shell.app  # noqa: F401  (registers the station's fonts)
-    from exhibits.wall.attract import FADE_S, STAY_S, SlotPortraits
+    """On a clock that stands still (kiosk screenshot) no face fades; when it moves on, each
+    place changes at its own moment, then waits a whole fade and stay again."""
+    from exhibits.wall.attract import FADE_S, STAY_S, FaceTimes
     from kiosk.clock import ManualClock
 
-    portraits = Path(__file__).resolve().parents[1] / "hardcases" / "portraits"
-    people = [(path.stem, str(path)) for path in sorted(portraits.glob("*.jpg"))]
     clock = ManualClock(100.0)
-    backdrop = SlotPortraits(people, seed=1, clock=clock, size=(1280, 632))
-    try:
-        backdrop._reset()
-        faces = dict(backdrop._faces)
-        assert faces and all(face.opacity == 1 for face in faces.values())
-        for _ in range(3):
-            Clock.tick()
-            backdrop._tick(0)
-        assert backdrop._faces == faces and all(face.opacity == 1 for face in faces.values()), "the clock stood still"
-        assert len(backdrop._due) == len(faces), "every face waits for its moment"
-        clock.advance(2 * FADE_S + STAY_S)
-        backdrop._tick(0)
-        assert not backdrop._due, "the clock moved on: every face has begun to fade"
-
-    finally:
-        backdrop.stop()
+    times = FaceTimes(clock)
+    times.start(4)
+    assert times.due() == [] and times.waiting == 4, "the clock stood still"
+    clock.advance((2 * FADE_S + STAY_S) / 5)
+    assert times.due() == [0] and times.due() == [], "the first place, once"
+    clock.advance(3 * (2 * FADE_S + STAY_S) / 5)
+    assert times.due() == [1, 2, 3]
+    times.shown(0)
+    clock.advance(FADE_S + STAY_S - 0.1)
+    assert times.due() == []
+    clock.advance(0.2)
+    assert times.due() == [0]
