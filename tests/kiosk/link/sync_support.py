@@ -66,10 +66,14 @@ def write_small_collection(folder: Path, count: int = 60) -> Path:
     return folder
 
 
-def make_central(folder: Path, collection: Path, *, max_upload_mb: float | None = None, **names: int) -> tuple[CentralConfig, Database]:
-    """A central store as `kiosk central init` writes it, the collection imported."""
+def make_central(
+    folder: Path, collection: Path, *, max_upload_mb: float | None = None, database_url: str | None = None, **names: int
+) -> tuple[CentralConfig, Database]:
+    """A central store as `kiosk central init` writes it (another database if given), the collection imported."""
     target = write_central_config(folder)
     text = target.read_text(encoding="utf-8")
+    if database_url is not None:
+        text = text.replace('url = "sqlite:///central.sqlite3"', f'url = "{database_url}"')
     settings: dict[str, object] = dict(names)
     if max_upload_mb is not None:
         settings["max_upload_mb"] = max_upload_mb

@@ -30,12 +30,13 @@ from kiosk.link.outbox import (
     normalise_withdrawal_code,
 )
 from kiosk.errors import KioskError
+from kiosk.contract import withdrawal_code_hash
 
 CRASH_WRITER = Path(__file__).with_name("crash_writer.py")
 SIDECAR_FIELDS = {
     "schema_version", "recording_id", "person_id", "station_id", "recorded_at", "duration_s",
     "sample_rate", "channels", "format", "subtype", "sha256", "size_bytes", "consent", "quality",
-    "withdrawal_code",
+    "withdrawal_code", "withdrawal_code_hash",
 }
 LSB_24 = 2.0**-23
 ADULT = Consent(version="2026-11", language="nl", age_band="18+", guardian_confirmed=False)
@@ -121,6 +122,8 @@ def test_the_sidecar_holds_exactly_the_listed_fields_and_nothing_personal(store)
     assert on_disk["station_id"] == "booth-1"
     assert on_disk["recorded_at"] == "2026-11-21T10:42:00.250Z"
     assert on_disk["duration_s"] == 1.5
+    # Issue 18Y: hashed here, once, so the upload carries the hash and never the code.
+    assert on_disk["withdrawal_code_hash"] == withdrawal_code_hash(on_disk["withdrawal_code"])
     audio_fields = (on_disk["sample_rate"], on_disk["channels"], on_disk["format"], on_disk["subtype"])
     assert audio_fields == (48_000, 1, "flac", "PCM_24")
     assert on_disk["quality"] == QUALITY

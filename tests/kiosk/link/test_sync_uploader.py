@@ -22,6 +22,7 @@ from sync_support import keep_takes
 
 from exhibits.booth.take_store import TakeStore
 from kiosk.config import StationConfig
+from kiosk.contract import withdrawal_code_hash
 from kiosk.link.client import CentralClient, TokenRefused
 from kiosk.link.runner import GIVE_UP_AFTER, SyncRunner
 from kiosk.link.uploader import METADATA_FIELDS, InvalidLedger, Uploader, UploadStopped
@@ -89,9 +90,13 @@ def test_201_marks_sent_after_a_request_exactly_as_the_contract_says(takes, tmp_
     assert set(body) == {"metadata", "audio"}
     assert body["audio"] == take.audio_path.read_bytes()
     metadata = json.loads(body["metadata"])
-    for key in ("person_id", "station_id", "recorded_at", "duration_s", "sample_rate", "sha256", "size_bytes", "consent", "quality", "withdrawal_code"):
+    for key in ("person_id", "station_id", "recorded_at", "duration_s", "sample_rate", "sha256", "size_bytes", "consent", "quality", "withdrawal_code_hash"):
         assert metadata[key] == take.metadata[key]
     assert set(metadata) <= set(METADATA_FIELDS)
+    # Issue 18Y: the code's scrypt hash travels, never the code.
+    code = take.metadata["withdrawal_code"]
+    assert "withdrawal_code" not in metadata and metadata["withdrawal_code_hash"] == withdrawal_code_hash(code)
+    assert code.encode() not in request.content and code.replace("-", "").encode() not in request.content
     assert hashlib.sha256(body["audio"]).hexdigest() == metadata["sha256"]
     assert takes.counts() == {"queued": 2, "sent": 1, "failed": 0}
     assert json.loads((takes.root / "sent" / f"{take.recording_id}.json").read_text())["status"] == 201
