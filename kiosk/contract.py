@@ -16,6 +16,14 @@ is added for both; nothing else in the project spells these shapes out again.
 
 It imports nothing of the project but the configuration base, so either side can load it
 alone.
+
+Wire change of issue 18Y (for CONTRACT.md, "Recording upload"): the `metadata` part
+carries `withdrawal_code_hash` (64 lowercase hex: `withdrawal_code_hash` below, scrypt
+N=2^14 r=8 p=1 dklen=32 of the canonical code ABCD-2345, salted with the first 16 bytes
+of SHA-256("kazerne-dossin/withdrawal-code/v2/salt" NUL code)) instead of
+`withdrawal_code`; a hash that is not 64 lowercase hex is refused with 422. The store
+still takes `withdrawal_code` from booths of before and hashes it the same way; when
+both come, the hash is kept and the code dropped. Neither is kept in the stored metadata.
 """
 
 from __future__ import annotations

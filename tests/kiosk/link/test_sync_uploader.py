@@ -102,6 +102,20 @@ def test_201_marks_sent_after_a_request_exactly_as_the_contract_says(takes, tmp_
     assert json.loads((takes.root / "sent" / f"{take.recording_id}.json").read_text())["status"] == 201
 
 
+def test_a_take_kept_before_the_hash_was_kept_sends_the_hash_of_its_code_and_never_the_code(takes, tmp_path):
+    take = takes.queued()[0]
+    old_sidecar = {key: value for key, value in take.metadata.items() if key != "withdrawal_code_hash"}
+    take.sidecar_path.write_text(json.dumps(old_sidecar, indent=2))  # as the booth kept it before issue 18Y
+    [take] = [queued for queued in takes.queued() if queued.recording_id == take.recording_id]
+    seen: list[httpx.Request] = []
+    outcome = uploader_for(takes, answering(201, seen=seen), tmp_path).upload(take)
+    assert outcome.kind == "sent"
+    metadata = json.loads(parts(seen[0])["metadata"])
+    code = old_sidecar["withdrawal_code"]
+    assert metadata["withdrawal_code_hash"] == withdrawal_code_hash(code) and "withdrawal_code" not in metadata
+    assert code.encode() not in seen[0].content
+
+
 class PieceCounter(httpx.BaseTransport):
     """A dummy store that reads the body as the network would: piece by piece."""
 
