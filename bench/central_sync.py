@@ -111,42 +111,49 @@ def noisy_flac(seconds: float, rng: np.random.Generator) -> bytes:
     return buffer.getvalue()
 
 
+def _audio_and_hash(job: tuple[int, float, str, str]) -> tuple[str, int, str]:
+    """One take's audio written to `path` (seeded by `number`) and its code hashed: (sha256, size, code hash)."""
+    number, seconds, path, code = job
+    audio = noisy_flac(seconds, np.random.default_rng(1000 + number))  # not 7, the first take's
+    Path(path).write_bytes(audio)
+    return hashlib.sha256(audio).hexdigest(), len(audio), withdrawal_code_hash(code)
+
+
 def queue_takes(store: TakeStore, count: int, kb: int) -> int:
     """`count` queued takes: the first kept by `keep()`, the others written in its layout
-    from its sidecar, each with its own audio, id, checksum and withdrawal code (much
-    faster than `keep()`'s fsyncs, which are not what is measured). Returns audio bytes."""
-    rng = np.random.default_rng(7)
+    from its sidecar, each with its own audio, id, checksum and withdrawal code and its
+    hash (much faster than `keep()`'s fsyncs, which are not what is measured; audio and
+    hashes made on every core). Returns audio bytes."""
     seconds = kb * 1000 / BYTES_PER_SECOND
-    first = store.keep(noisy_samples(seconds, rng), RATE, person_id="p-0001", consent=ADULT, quality=QUALITY)
+    first = store.keep(noisy_samples(seconds, np.random.default_rng(7)), RATE, person_id="p-0001", consent=ADULT, quality=QUALITY)
     codes = {first.metadata["withdrawal_code"]}
     total = first.metadata["size_bytes"]
-    pending: list[tuple[Path, dict]] = []
+    pending: list[dict] = []
     for number in range(1, count):
-        audio = noisy_flac(seconds, rng)
-        recording_id = str(uuid.uuid4())
         code = next(iter(codes))
         while code in codes:
             raw = "".join(secrets.choice(WITHDRAWAL_ALPHABET) for _ in range(8))
             code = f"{raw[:4]}-{raw[4:]}"
         codes.add(code)
-        metadata = {
-            **first.metadata,
-            "recording_id": recording_id,
-            "person_id": f"p-{number + 1:04d}",
-            "recorded_at": f"2026-11-21T1{number // 3600 % 10}:{number // 60 % 60:02d}:{number % 60:02d}.000Z",
-            "sha256": hashlib.sha256(audio).hexdigest(),
-            "size_bytes": len(audio),
-            "withdrawal_code": code,
-        }
-        (store.root / "audio" / f"{recording_id}.flac").write_bytes(audio)
-        pending.append((store.root / "takes" / f"{recording_id}.json", metadata))
-        total += len(audio)
-    # The booth hashes each code as it keeps the take; here on every core at once.
+        pending.append(
+            {
+                **first.metadata,
+                "recording_id": str(uuid.uuid4()),
+                "person_id": f"p-{number + 1:04d}",
+                "recorded_at": f"2026-11-21T1{number // 3600 % 10}:{number // 60 % 60:02d}:{number % 60:02d}.000Z",
+                "withdrawal_code": code,
+            }
+        )
+    jobs = [
+        (number, seconds, str(store.root / "audio" / f"{metadata['recording_id']}.flac"), metadata["withdrawal_code"])
+        for number, metadata in enumerate(pending, start=1)
+    ]
     with concurrent.futures.ProcessPoolExecutor() as pool:
-        hashes = pool.map(withdrawal_code_hash, [metadata["withdrawal_code"] for _, metadata in pending], chunksize=16)
-        for (sidecar, metadata), code_hash in zip(pending, hashes):
-            metadata["withdrawal_code_hash"] = code_hash
-            sidecar.write_text(json.dumps(metadata, indent=2))  # the sidecar last: it commits the take
+        for metadata, (sha, size, code_hash) in zip(pending, pool.map(_audio_and_hash, jobs, chunksize=8)):
+            metadata.update(sha256=sha, size_bytes=size, withdrawal_code_hash=code_hash)
+            # The sidecar last: it commits the take.
+            (store.root / "takes" / f"{metadata['recording_id']}.json").write_text(json.dumps(metadata, indent=2))
+            total += size
     os.sync()
     return total
 
