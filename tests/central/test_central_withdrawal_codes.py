@@ -55,17 +55,6 @@ def test_the_hash_is_kept_as_the_booth_sent_it_and_staff_find_the_take_by_its_co
     assert done.recording_id == uuid.UUID(rid) and not done.already
 
 
-def test_a_booth_of_before_that_sends_the_code_is_still_found_by_it(booths: Booths):
-    audio = flac_bytes()
-    rid = str(uuid.uuid4())
-    with booths.client() as client:
-        assert put(client, rid, sidecar(audio, rid, withdrawal_code="WXYZ 2345"), audio).status_code == 201
-    [row] = committed_rows(booths.store)
-    assert row.withdrawal_code_hash == withdrawal_code_hash("WXYZ-2345")
-    assert recording_for_code(booths.store.database, "WXYZ-2345")["id"] == uuid.UUID(rid)
-    assert recording_for_code(booths.store.database, "WXYZ-2346") is None
-
-
 def test_a_hash_that_is_not_one_is_refused_and_nothing_kept(booths: Booths):
     audio = flac_bytes()
     rid = str(uuid.uuid4())

@@ -13,6 +13,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,20 @@ class CentralServer(LiveServer):
         from kiosk.central.api import create_app
 
         super().__init__(create_app(config, database))
+
+
+@dataclass
+class Central:
+    """A central store under test: its config, its database, the live server; `recorder` if one sits in front."""
+
+    config: CentralConfig
+    database: Database
+    server: LiveServer
+    recorder: Any = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
 
 @dataclass

@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import pytest
 from sync_support import (
     ADULT,
     QUALITY,
+    Central,
     LiveServer,
     Station,
     central_recordings,
@@ -37,8 +37,6 @@ from sync_support import (
 
 from harness.faultproxy import Fault, FaultProxy
 from kiosk.central.api import create_app
-from kiosk.central.config import CentralConfig
-from kiosk.central.db import Database
 from kiosk.central.moderation import recording_for_code
 from kiosk.contract import withdrawal_code_hash
 from kiosk.link.client import CentralClient
@@ -46,9 +44,7 @@ from kiosk.link.runner import SyncRunner
 from kiosk.link.uploader import InvalidLedger, Uploader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "central"))
-from pg_cluster import PostgresCluster  # noqa: E402
-
-from harness.tools import HarnessError  # noqa: E402
+from pg_cluster import PostgresCluster, cluster_for_tests  # noqa: E402
 
 FAST = {"retry_first_s": 0.05, "retry_max_s": 0.5, "invalid_retry_s": 1, "heartbeat_s": 5}
 WAIT_S = 60.0  # generous: the machine may be loaded; a condition, never a measured time
@@ -130,30 +126,10 @@ class Recorder:
                 self.events.append(("end", rid))
 
 
-@dataclass
-class Central:
-    config: CentralConfig
-    database: Database
-    recorder: Recorder
-    server: LiveServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except HarnessError as error:
-        cluster.stop()
-        pytest.fail(f"no PostgreSQL for the sync tests: {error}", pytrace=False)
-    try:
+    with cluster_for_tests("the sync tests") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -165,7 +141,7 @@ def start_central(request: pytest.FixtureRequest, tmp_path: Path, collection: Pa
 
     def start(**options: Any) -> Central:
         recorder = Recorder(create_app(config, database), **options)
-        central = Central(config, database, recorder, LiveServer(recorder).start())
+        central = Central(config, database, LiveServer(recorder).start(), recorder)
         started.append(central)
         return central
 
