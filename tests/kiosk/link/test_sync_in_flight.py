@@ -94,6 +94,16 @@ class Recorder:
             self.events.append(("start", rid))
             if self.started >= 1 + self.gather:
                 self.gathered.set()
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            with self._lock:
+                if not ended:
+                    ended = True
+                    self.in_progress -= 1
+                    self.events.append(("end", rid))
+
         try:
             body = bytearray()
             while True:
@@ -119,11 +129,14 @@ class Recorder:
                     return {"type": "http.request", "body": bytes(body), "more_body": False}
                 return await receive()
 
-            await self.app(scope, replay, send)
+            async def answer(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    end()  # before the station can have the answer
+                await send(message)
+
+            await self.app(scope, replay, answer)
         finally:
-            with self._lock:
-                self.in_progress -= 1
-                self.events.append(("end", rid))
+            end()
 
 
 @pytest.fixture(scope="module")
