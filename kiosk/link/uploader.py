@@ -45,6 +45,7 @@ switched off every night still gives up after `invalid_retries`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -97,21 +98,20 @@ class SendingGate:
     def __init__(self, store: Outbox, take: KeptTake):
         self._store = store
         self._take = take
-        self._held: Any = None
+        self._held = contextlib.ExitStack()
+        self._holding = False
 
     def close(self) -> None:
         """Take the lock; TakeWithdrawn when the take is no longer accepted here."""
-        if self._held is None:
-            held = self._store.sending(self._take.recording_id)
-            held.__enter__()
-            self._held = held
+        if not self._holding:
+            self._held.enter_context(self._store.sending(self._take.recording_id))
+            self._holding = True
         if not self._take.sidecar_path.exists():
             raise TakeWithdrawn("withdrawn on this station while it was being sent")
 
     def release(self) -> None:
-        if self._held is not None:
-            held, self._held = self._held, None
-            held.__exit__(None, None, None)
+        self._holding = False
+        self._held.close()
 
 
 def metadata_part(take: KeptTake) -> bytes:
