@@ -137,8 +137,10 @@ class AudioStore:
             os.utime(final)
             return relative, False
         os.replace(received.path, final)
+        # The new name is what must survive a power cut. That the old one is gone from
+        # .incoming need not be durable (issue 18Y: one fsync less per upload): a name
+        # left there by a crash is the same file, and `prepare()` removes it at start.
         fsync_directory(folder)
-        fsync_directory(self.incoming)
         return relative, True
 
     def unplace(self, relative: str) -> None:
