@@ -161,10 +161,10 @@ class StationGuide:
         return True
 
     def control_at(self, x: float, y: float) -> str | None:
-        words = self.words()
+        shown = self.shown_widgets()
         found = None
-        for control in words.controls:
-            widget = self.widget(control.id)
+        for control in self.words().controls:
+            widget = shown.get(control.id)
             if widget is None:
                 continue
             wx, wy, ww, wh = window_box(widget)
@@ -193,14 +193,20 @@ class StationGuide:
 
     # -- widgets -------------------------------------------------------------------------
 
-    def widget(self, control_id: str):
-        """The visible widget with test_name CONTROL_ID, or None."""
+    def shown_widgets(self) -> dict:
+        """test_name -> the visible widget of that name (the first in the tree), in one walk."""
         current = self.app.screens.current_screen
         root = self.app.root_widget.ids.idle_overlay if self.app.phase == "warning" else self.app.root_widget
+        shown: dict = {}
         for widget in root.walk(restrict=False):
-            if getattr(widget, "test_name", None) == control_id and is_shown(widget, current):
-                return widget
-        return None
+            name = getattr(widget, "test_name", None)
+            if name and name not in shown and is_shown(widget, current):
+                shown[name] = widget
+        return shown
+
+    def widget(self, control_id: str):
+        """The visible widget with test_name CONTROL_ID, or None."""
+        return self.shown_widgets().get(control_id)
 
     def press(self, control_id: str) -> None:
         press = getattr(self.app.screens.current_screen, "press", None)

@@ -104,6 +104,15 @@ def test_settings_switch_the_look_and_end_with_the_visit(station):
     assert driver.find("idle-body", visible=False).font_size == pytest.approx(normal_size)
 
 
+def test_a_key_answers_are_you_still_there(station):
+    driver, app, clock = station("wall")
+    driver.key("Down")
+    clock.advance(app.session.warn_after_s)
+    driver.wait_until(lambda: app.phase == "warning", what="the idle warning")
+    driver.key("Down")
+    assert app.phase == "active" and app.audio_mode
+
+
 def test_the_idle_end_of_a_visit_ends_audio_mode(station):
     driver, app, clock = station("booth")
     driver.tap("audio")
