@@ -137,7 +137,7 @@ class StationGuide:
 
     def audio_started(self) -> None:
         """Audio mode was switched on: how it works, the languages offered (each in its
-        own voice), then the screen, with the focus on the visitor's language."""
+        own voice), then the screen; the focus starts before its first control."""
         words = self.words()
         self.guide.words = words
         parts = [(self.app.t(self.app.lang, "spoken.audio_on"), self.app.lang)]
@@ -161,15 +161,17 @@ class StationGuide:
         return True
 
     def control_at(self, x: float, y: float) -> str | None:
+        """The control under (x, y) in window coordinates; of a row and its own button,
+        the button (the smaller box)."""
         shown = self.shown_widgets()
-        found = None
+        found, smallest = None, float("inf")
         for control in self.words().controls:
             widget = shown.get(control.id)
             if widget is None:
                 continue
             wx, wy, ww, wh = window_box(widget)
-            if wx <= x <= wx + ww and wy <= y <= wy + wh:
-                found = control.id  # the last in reading order: the innermost, for a row and its button
+            if wx <= x <= wx + ww and wy <= y <= wy + wh and ww * wh < smallest:
+                found, smallest = control.id, ww * wh
         return found
 
     def navigate(self, action: str) -> None:
