@@ -244,6 +244,10 @@ class PortraitWall:
     def hear(self) -> None:
         from kivy.clock import Clock
 
+        speech = getattr(self.app, "speech", None)
+        if speech is not None:
+            speech.stop()  # audio mode's voice and the reader's share the speaker: the reader's wins
+
         def report(person_id: str, hearing) -> None:
             # From the worker thread: the page changes on Kivy's thread.
             Clock.schedule_once(lambda _dt: self.flow.heard(person_id, hearing))

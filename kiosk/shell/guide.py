@@ -137,7 +137,7 @@ class StationGuide:
 
     def audio_started(self) -> None:
         """Audio mode was switched on: how it works, the languages offered (each in its
-        own voice), then the screen, with the focus on the visitor's language."""
+        own voice), then the screen; the focus starts before its first control."""
         words = self.words()
         self.guide.words = words
         parts = [(self.app.t(self.app.lang, "spoken.audio_on"), self.app.lang)]
@@ -161,15 +161,17 @@ class StationGuide:
         return True
 
     def control_at(self, x: float, y: float) -> str | None:
-        words = self.words()
-        found = None
-        for control in words.controls:
-            box = self.box(control.id)
+        """The control under (x, y) in window coordinates; of a row and its own button,
+        the button (the smaller box)."""
+        shown = self.shown_widgets()
+        found, smallest = None, float("inf")
+        for control in self.words().controls:
+            box = self.box(control.id, shown)
             if box is None:
                 continue
             wx, wy, ww, wh = box
-            if wx <= x <= wx + ww and wy <= y <= wy + wh:
-                found = control.id  # the last in reading order: the innermost, for a row and its button
+            if wx <= x <= wx + ww and wy <= y <= wy + wh and ww * wh < smallest:
+                found, smallest = control.id, ww * wh
         return found
 
     def navigate(self, action: str) -> None:
@@ -195,14 +197,20 @@ class StationGuide:
 
     # -- widgets -------------------------------------------------------------------------
 
-    def widget(self, control_id: str):
-        """The visible widget with test_name CONTROL_ID, or None."""
+    def shown_widgets(self) -> dict:
+        """test_name -> the visible widget of that name (the first in the tree), in one walk."""
         current = self.app.screens.current_screen
         root = self.app.root_widget.ids.idle_overlay if self.app.phase == "warning" else self.app.root_widget
+        shown: dict = {}
         for widget in root.walk(restrict=False):
-            if getattr(widget, "test_name", None) == control_id and is_shown(widget, current):
-                return widget
-        return None
+            name = getattr(widget, "test_name", None)
+            if name and name not in shown and is_shown(widget, current):
+                shown[name] = widget
+        return shown
+
+    def widget(self, control_id: str):
+        """The visible widget with test_name CONTROL_ID, or None."""
+        return self.shown_widgets().get(control_id)
 
     def press(self, control_id: str) -> None:
         press = getattr(self.app.screens.current_screen, "press", None)
@@ -230,9 +238,10 @@ class StationGuide:
     # `control_box(control_id)` (window coordinates, or None) and `reveal(control_id)`
     # (scroll it into view), both optional.
 
-    def box(self, control_id: str) -> tuple[float, float, float, float] | None:
-        """The control's box in window coordinates: its widget's, or the screen's word for it."""
-        widget = self.widget(control_id)
+    def box(self, control_id: str, shown: dict | None = None) -> tuple[float, float, float, float] | None:
+        """The control's box in window coordinates: its widget's (among SHOWN, if given), or
+        the screen's word for it."""
+        widget = (shown if shown is not None else self.shown_widgets()).get(control_id)
         if widget is not None:
             return window_box(widget)
         control_box = getattr(self.app.screens.current_screen, "control_box", None)
