@@ -57,7 +57,9 @@ from kiosk.central.metrics import StoreMetrics, read_metrics_token
 from kiosk.central.moderation import approved_voices, voice_audio, voices_version
 from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
+from kiosk.central.codes import token_hash
 from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
+from kiosk.central.tokens import TokenEnded
 from kiosk.central.uploads import check_declared_length, receive_upload
 from kiosk.contract import (
     ClaimIn,
@@ -99,41 +101,58 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _bearer = HTTPBearer(auto_error=False, description="The station's token from `kiosk central enroll`.")
 
 
-def current_station(
+async def current_station(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Station:
-    """The station whose token came with the request, or 401 (with WWW-Authenticate)."""
-    station = authenticate(request.app.state.database, credentials.credentials if credentials else None)
+    """The station whose token came with the request, read from the database; or 401 (with WWW-Authenticate)."""
+    database = request.app.state.database
+    station = await run_in_threadpool(authenticate, database, credentials.credentials if credentials else None)
     if station is None:
-        raise HTTPException(
-            401,
-            "no valid station token: send Authorization: Bearer TOKEN with the token from `kiosk central enroll`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise TokenEnded()
     return station
 
 
 StationDep = Annotated[Station, Depends(current_station)]
 
 
+def _may(station: Station, right: Right) -> Station:
+    if not station.may(right):
+        roles = ", ".join(role for role, rights in ROLE_RIGHTS.items() if right in rights)
+        raise Refusal(
+            f"station {station.station_id!r} is enrolled as a {station.role}; only {roles} tokens may do this "
+            f"(`kiosk central enroll --role ROLE {station.station_id}` gives it another role)",
+            status=403,
+            code="wrong_role",
+        )
+    return station
+
+
 def station_with(right: Right) -> Any:
     """A dependency: the station whose token came with the request, if its role has `right`; else 403."""
-    roles = ", ".join(role for role, rights in ROLE_RIGHTS.items() if right in rights)
 
-    def allowed(station: StationDep) -> Station:
-        if not station.may(right):
-            raise Refusal(
-                f"station {station.station_id!r} is enrolled as a {station.role}; only {roles} tokens may do this "
-                f"(`kiosk central enroll --role ROLE {station.station_id}` gives it another role)",
-                status=403,
-                code="wrong_role",
-            )
-        return station
+    async def allowed(station: StationDep) -> Station:
+        return _may(station, right)
 
     return Depends(allowed)
 
 
-BoothDep = Annotated[Station, station_with("lease")]
+async def booth_station(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Station:
+    """For the lease routes: the booth whose token came with the request, from the process's
+    map of known tokens (`kiosk.central.tokens`); the lease operations check it again in
+    their own transaction, so a token revoked by another process is refused at once."""
+    database = request.app.state.database
+    token = credentials.credentials if credentials else None
+    station = database.tokens.get(token_hash(token)) if token else None
+    if station is None:
+        station = await run_in_threadpool(authenticate, database, token)
+    if station is None:
+        raise TokenEnded()
+    return _may(station, "lease")
+
+
+BoothDep = Annotated[Station, Depends(booth_station)]
 UploaderDep = Annotated[Station, station_with("upload")]
 ReaderDep = Annotated[Station, station_with("voices")]
 ReporterDep = Annotated[Station, station_with("heartbeat")]
@@ -203,7 +222,9 @@ router = APIRouter()
 async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
     if request.url.path.startswith(f"{API}/recordings/"):
         request.app.state.metrics.count_upload_error(refusal.status)
-    headers = {"Connection": "close"} if refusal.close_connection else None
+    headers = {"Connection": "close"} if refusal.close_connection else {}
+    if refusal.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(refusal.problem(), status_code=refusal.status, headers=headers)
 
 

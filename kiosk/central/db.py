@@ -35,6 +35,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from kiosk.central.config import CentralConfig
+from kiosk.central.tokens import KnownTokens
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Database:
         # handler, which sleeps up to 100 ms between tries; writers in other processes
         # (an import, an enrolment) still wait through the busy timeout.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        # The station tokens this process has seen (kiosk.central.tokens).
+        self.tokens = KnownTokens()
 
     @property
     def dialect(self) -> str:
@@ -84,6 +87,58 @@ class Database:
         """A transaction that may write; on SQLite it holds the write lock from the start."""
         with self._writer or nullcontext(), self.engine.connect() as connection, connection.begin():
             yield connection
+
+    @contextmanager
+    def driver_write(self, *, durable: bool = True) -> Iterator[Any]:
+        """A write transaction on the driver's own connection: yields a DBAPI cursor.
+
+        For the few statements the store runs for every booth request (a claim, a
+        give-back), written as SQL text: the driver prepares each text once per
+        connection and keeps it (sqlite3's statement cache; psycopg prepares a statement
+        it has run five times), so they cost no statement building in Python. The
+        transaction starts, commits and rolls back exactly as `write()`'s does.
+
+        `durable=False` (SQLite only) commits without waiting for the disk
+        (synchronous=NORMAL for this one transaction): a power cut may undo it, and
+        nothing after it, since WAL frames reach the disk in order with the next durable
+        commit. Only for changes whose loss is harmless (a name given back stays held
+        until its lease ends); never for what a station is told it holds.
+        """
+        sqlite = self._writer is not None
+        with self._writer or nullcontext():
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                if sqlite:
+                    if not durable:
+                        cursor.execute("PRAGMA synchronous=NORMAL")
+                    try:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    except BaseException:
+                        self._restore_durability(raw, cursor, durable)
+                        raise
+                try:
+                    yield cursor
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+                finally:
+                    if sqlite:
+                        self._restore_durability(raw, cursor, durable)
+            finally:
+                raw.close()  # back to the pool
+
+    @staticmethod
+    def _restore_durability(raw: Any, cursor: Any, durable: bool) -> None:
+        if durable:
+            return
+        try:
+            cursor.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            # Never hand a connection that commits without waiting back to the pool.
+            raw.invalidate()
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
