@@ -246,6 +246,15 @@ def store_config(folder: Path, database_url: str | None) -> Path:
     return target
 
 
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User and system CPU time the process used so far (Linux /proc), 0.0 where unknown."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     import socket
 
@@ -261,10 +270,12 @@ def ceiling(work_dir: Path, tokens: list[str], seconds: float, name: str) -> flo
     url = f"http://127.0.0.1:{config.server.port}"
     process = start_server([str(Path(__file__).resolve()), "--serve-empty", str(target)], work_dir / f"{name}.log", url)
     try:
+        cpu = cpu_seconds(process)
         claims, _ = over_http(url, tokens, seconds, Holdings())
+        cpu = cpu_seconds(process) - cpu
     finally:
         stop_server(process)
-    return claims / seconds
+    return claims / seconds, cpu / max(claims, 1) * 1000
 
 
 def serve_empty(target: str) -> None:
@@ -333,8 +344,11 @@ def bench(backend: str, collection: Path, work_dir: Path, args: argparse.Namespa
     url = f"http://127.0.0.1:{config.server.port}"
     process = start_server(["-m", "kiosk", "central", "serve", "--config", str(target)], work_dir / f"{backend}.log", url)
     try:
+        cpu = cpu_seconds(process)
         claims, latencies = over_http(url, tokens, args.seconds, holdings)
+        cpu = cpu_seconds(process) - cpu
         figures |= {
+            "server_cpu_ms": cpu / max(claims, 1) * 1000,
             "http_per_s": claims / args.seconds,
             "http_p50_ms": statistics.median(latencies) * 1000,
             "http_p95_ms": percentile(latencies, 0.95) * 1000,
@@ -361,7 +375,7 @@ def main() -> None:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results: dict[str, dict[str, float]] = {}
     holdings = Holdings()
-    ceilings: list[float] = []
+    ceilings: list[tuple[float, float]] = []
     cluster = None
     try:
         for backend in backends:
@@ -380,20 +394,22 @@ def main() -> None:
             cluster.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
 
-    top = statistics.mean(ceilings)
+    top = statistics.mean(per_s for per_s, _ in ceilings)
+    top_cpu = statistics.mean(cpu for _, cpu in ceilings)
     print(f"{args.booths} booths, {args.seconds:g} s each, {args.persons} persons, {os.cpu_count()} CPU cores")
     print(f"load average before the run ended: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'':<12}{'import':>9}{'direct/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'HTTP/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'x ceiling':>11}")
+    print(f"{'':<12}{'import':>9}{'direct/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'HTTP/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'x ceiling':>11}{'server CPU ms/claim':>21}")
     for backend, f in results.items():
         print(
             f"{backend:<12}{f['import_s']:>8.1f}s{f['direct_per_s']:>10.0f}{f['direct_p50_ms']:>8.1f}{f['direct_p95_ms']:>8.1f}"
-            f"{f['http_per_s']:>9.0f}{f['http_p50_ms']:>8.1f}{f['http_p95_ms']:>8.1f}{f['http_per_s'] / top:>11.2f}"
+            f"{f['http_per_s']:>9.0f}{f['http_p50_ms']:>8.1f}{f['http_p95_ms']:>8.1f}{f['http_per_s'] / top:>11.2f}{f['server_cpu_ms']:>21.2f}"
         )
-    print(f"{'ceiling':<12}{'':>35}{top:>9.0f}   (runs: {', '.join(f'{c:.0f}' for c in ceilings)})")
+    print(f"{'ceiling':<12}{'':>35}{top:>9.0f}{'':>27}{top_cpu:>21.2f}   (runs: {', '.join(f'{c:.0f}' for c, _ in ceilings)})")
     print(
         "direct: claim + give back on the database in this process; HTTP: POST /api/v1/leases + DELETE, to "
         "`kiosk central serve` in its own process (claims counted, latency of the claim alone); ceiling: the "
-        "same client against empty endpoints on the same uvicorn settings"
+        "same client against empty endpoints on the same uvicorn settings; server CPU: the serving process's "
+        "user + system CPU time per claim (a figure the machine's load changes little)"
     )
     print(f"duplicates (a name claimed while another booth held it): {holdings.duplicates} {holdings.examples}")
     print(

@@ -51,7 +51,7 @@ from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitD
 from kiosk.central.disk import disk_state, refuse_when_full
 from kiosk.central.errors import Refusal
 from kiosk.central.bookings import WrongCodes, is_booking_code
-from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.leases import Lease, NameRules, claim, held_by, release, renew
 from kiosk.central.health_routes import health_router
 from kiosk.central.metrics import StoreMetrics, read_metrics_token
 from kiosk.central.moderation import approved_voices, voice_audio, voices_version
@@ -201,6 +201,11 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
         database.now, limit=config.bookings.wrong_code_limit, window_s=config.bookings.wrong_code_window_s
     )
 
+    # The booths' routes first: a request is matched against the routes in this order,
+    # and the lease routes are the ones asked most.
+    app.add_exception_handler(Refusal, _refused)
+    app.include_router(router)
+
     from kiosk.central.booking_api import booking_router  # /api/v1/bookings, for the booking system
 
     app.include_router(booking_router(config, database), prefix=API)
@@ -209,8 +214,6 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
 
     mount_staff(app, config, database, audio)
 
-    app.add_exception_handler(Refusal, _refused)
-    app.include_router(router)
     app.include_router(health_router(API, current_station, _answers(401)))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -308,13 +311,23 @@ def post_leases(
     )
     if body.how == "booking" and not taken and not is_booking_code(database, body.code):
         wrong_codes.wrong(station.station_id)
-    return {"leases": [lease.to_json() for lease in taken]}
+    return _leases_answer(taken)
+
+
+def _leases_answer(taken: list[Lease]) -> JSONResponse:
+    """`LeasesOut` as FastAPI would write it from the model, without validating our own answer again."""
+    leases = []
+    for lease in taken:
+        document = lease.to_json()
+        document["expires_at"] = document["expires_at"].replace("+00:00", "Z")
+        leases.append(document)
+    return JSONResponse({"leases": leases})
 
 
 @router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403), tags=["names"])
 def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
     """The names this booth holds now (after a restart, to take them up again or give them back)."""
-    return {"leases": [lease.to_json() for lease in held_by(database, station)]}
+    return _leases_answer(held_by(database, station))
 
 
 @router.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])

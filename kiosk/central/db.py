@@ -69,6 +69,7 @@ class Database:
         # handler, which sleeps up to 100 ms between tries; writers in other processes
         # (an import, an enrolment) still wait through the busy timeout.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._sqlite_writer: Any = None  # driver_write's connection on SQLite
         # The station tokens this process has seen (kiosk.central.tokens).
         self.tokens = KnownTokens()
 
@@ -89,56 +90,38 @@ class Database:
             yield connection
 
     @contextmanager
-    def driver_write(self, *, durable: bool = True) -> Iterator[Any]:
+    def driver_write(self) -> Iterator[Any]:
         """A write transaction on the driver's own connection: yields a DBAPI cursor.
 
         For the few statements the store runs for every booth request (a claim, a
         give-back), written as SQL text: the driver prepares each text once per
         connection and keeps it (sqlite3's statement cache; psycopg prepares a statement
         it has run five times), so they cost no statement building in Python. The
-        transaction starts, commits and rolls back exactly as `write()`'s does.
-
-        `durable=False` (SQLite only) commits without waiting for the disk
-        (synchronous=NORMAL for this one transaction): a power cut may undo it, and
-        nothing after it, since WAL frames reach the disk in order with the next durable
-        commit. Only for changes whose loss is harmless (a name given back stays held
-        until its lease ends); never for what a station is told it holds.
+        transaction starts, commits and rolls back as `write()`'s does (on SQLite:
+        this process's writer lock, then BEGIN IMMEDIATE). On SQLite, where this
+        process writes one transaction at a time anyway, they all use one connection
+        kept for them, taken from the pool once.
         """
-        sqlite = self._writer is not None
-        with self._writer or nullcontext():
+        if self._writer is None:
             raw = self.engine.raw_connection()
             try:
-                cursor = raw.cursor()
-                if sqlite:
-                    if not durable:
-                        cursor.execute("PRAGMA synchronous=NORMAL")
-                    try:
-                        cursor.execute("BEGIN IMMEDIATE")
-                    except BaseException:
-                        self._restore_durability(raw, cursor, durable)
-                        raise
-                try:
+                with _committed(raw) as cursor:
                     yield cursor
-                    raw.commit()
-                except BaseException:
-                    raw.rollback()
-                    raise
-                finally:
-                    if sqlite:
-                        self._restore_durability(raw, cursor, durable)
             finally:
                 raw.close()  # back to the pool
-
-    @staticmethod
-    def _restore_durability(raw: Any, cursor: Any, durable: bool) -> None:
-        if durable:
             return
-        try:
-            cursor.execute("PRAGMA synchronous=FULL")
-        except BaseException:
-            # Never hand a connection that commits without waiting back to the pool.
-            raw.invalidate()
-            raise
+        with self._writer:
+            if self._sqlite_writer is None:
+                self._sqlite_writer = self.engine.raw_connection()
+            raw = self._sqlite_writer
+            try:
+                with _committed(raw, "BEGIN IMMEDIATE") as cursor:
+                    yield cursor
+            except sqlite3.Error:
+                # A connection in an unknown state is never used again.
+                self._sqlite_writer = None
+                raw.invalidate()
+                raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -149,7 +132,27 @@ class Database:
                 yield connection
 
     def dispose(self) -> None:
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.close()
+            self._sqlite_writer = None
         self.engine.dispose()
+
+
+@contextmanager
+def _committed(raw: Any, begin: str | None = None) -> Iterator[Any]:
+    """A cursor on the DBAPI connection `raw`, in a transaction committed at the end, rolled back on error."""
+    cursor = raw.cursor()
+    try:
+        if begin is not None:
+            cursor.execute(begin)
+        try:
+            yield cursor
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+    finally:
+        cursor.close()
 
 
 def create_database_engine(url: URL) -> Engine:

@@ -26,9 +26,7 @@ a last guard. Lease rows are changed only while their person's row is locked.
 A booth asks for a name and gives one back many times an hour, sixteen booths at once:
 those two are one short write transaction each, written as SQL text the database driver
 prepares once (`_SQL`, run through `Database.driver_write`), with the station's token
-checked inside it (`kiosk.central.tokens`). A give-back on SQLite commits without
-waiting for the disk: a power cut may undo it, which only keeps the name held until its
-lease ends; a claim always waits for the disk.
+checked inside it (`kiosk.central.tokens`).
 
 Leases bind uploads (`upload_allowed`): a booth uploads a name while it holds the name's
 lease, or while no other booth holds it and the name has no approved voice. A booth
@@ -192,11 +190,11 @@ _SQL = {
     "sqlite": _Statements(
         "sqlite",
         {
-            "station": "SELECT token_hash, revoked_at FROM stations WHERE id = :station",
-            "live_count": "SELECT count(*) FROM leases "
-            "WHERE station_id = :station AND ended_at IS NULL AND expires_at > :now",
+            # The whole claim holds SQLite's write lock: the booth's row and its live leases at once.
+            "station": "SELECT token_hash, revoked_at, (SELECT count(*) FROM leases "
+            "WHERE station_id = :station AND ended_at IS NULL AND expires_at > :now) FROM stations WHERE id = :station",
             # The same terms as the partial index ix_persons_waiting, so SQLite reads it in queue order.
-            "next_waiting": f"SELECT {_CHOSEN} FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
+            "next_waiting": f"SELECT {_CHOSEN}, p.held_until FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
             "WHERE p.active = 1 AND p.voiced = 0 AND (p.held_until IS NULL OR p.held_until <= :now) "
             "AND (p.booked = 0 OR p.booked_until <= :now) ORDER BY p.queue_order LIMIT :count",
             "end_expired": "UPDATE leases SET ended_at = :now, end_reason = 'expired' "
@@ -204,10 +202,15 @@ _SQL = {
             "hold": "UPDATE persons SET held_until = :expires WHERE id = :person",
             "add": "INSERT INTO leases (id, person_id, station_id, how, created_at, expires_at) "
             "VALUES (:id, :person, :station, :how, :now, :expires)",
+            # The usual give-back in one statement: the booth's own open lease, its token
+            # still the station's. Anything else (a refusal, a lease ended already) goes
+            # through `own_lease` to say which.
+            "give_back_own": "UPDATE leases SET ended_at = :now, end_reason = 'released' "
+            "WHERE id = :lease AND station_id = :station AND ended_at IS NULL AND EXISTS ("
+            "SELECT 1 FROM stations WHERE id = :station AND revoked_at IS NULL "
+            "AND (:token_hash = '' OR token_hash = :token_hash)) RETURNING person_id",
             "own_lease": "SELECT s.token_hash, s.revoked_at, l.person_id, l.station_id, l.ended_at "
             "FROM stations AS s LEFT JOIN leases AS l ON l.id = :lease WHERE s.id = :station",
-            "give_back": "UPDATE leases SET ended_at = :now, end_reason = 'released' "
-            "WHERE id = :lease AND ended_at IS NULL",
             "free": "UPDATE persons SET held_until = NULL WHERE id = :person",
         },
     ),
@@ -265,33 +268,36 @@ def _check_token(database: Database, station: Station, row: Any) -> None:
 def _claim_next(database: Database, station: Station, rules: NameRules, count: int) -> list[Lease]:
     """"next", as one transaction of prepared statements (the module docstring)."""
     sql = _SQL[database.dialect]
+    postgresql = sql.dialect == "postgresql"
     with database.driver_write() as cursor:
-        cursor.execute(sql.station, {"station": station.id})
-        _check_token(database, station, cursor.fetchone())
+        # The time is read before the booth's row is locked on PostgreSQL; the claim's
+        # own time is read again once the locks are held (see `claim`).
+        cursor.execute(sql.station, {"station": station.id, "now": sql.moment(database.now())})
+        row = cursor.fetchone()
+        _check_token(database, station, row)
         now = database.now()
         expires = now + timedelta(seconds=rules.lease_s)
         at = {"station": station.id, "now": sql.moment(now)}
-        if sql.dialect == "postgresql":
+        if postgresql:
             cursor.execute(sql.next_waiting, at | {"count": min(count, rules.hand_size)})
             rows = cursor.fetchall()
             room = rules.hand_size - rows[0][0]
             chosen = [row[1:] for row in rows if row[1] is not None]
         else:
-            cursor.execute(sql.live_count, at)
-            room = rules.hand_size - cursor.fetchone()[0]
+            room = rules.hand_size - row[2]
             chosen = []
             if room > 0:
                 cursor.execute(sql.next_waiting, {"now": at["now"], "count": min(count, room)})
                 chosen = cursor.fetchall()
         if room <= 0:
             raise _hand_full(rules)
-        chosen = chosen[:room]
         taken = []
         values = at | {"how": "next", "expires": sql.moment(expires)}
-        for person, person_id, surname, given, number, born, place, fictional, sex, transport, *_ in chosen:
+        for person, person_id, surname, given, number, born, place, fictional, sex, transport, held in chosen[:room]:
             lease_id = uuid.uuid4()
             one = values | {"person": person, "id": sql.key(lease_id)}
-            if sql.dialect == "sqlite":
+            if not postgresql and held is not None:
+                # Only a person held once has a lease to end (held_until is set with every lease).
                 cursor.execute(sql.end_expired, one)
             cursor.execute(sql.hold, one)
             cursor.execute(sql.add, one)
@@ -462,12 +468,23 @@ def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) ->
 def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
     """Give a name back to the queue. Releasing an ended lease again changes nothing.
 
-    One transaction of prepared statements; on SQLite it does not wait for the disk
-    (`Database.driver_write`): undone by a power cut, the name stays held until its lease ends.
+    One transaction of prepared statements (the module docstring).
     """
     sql = _SQL[database.dialect]
-    with database.driver_write(durable=False) as cursor:
-        cursor.execute(sql.own_lease, {"station": station.id, "lease": sql.key(lease_id)})
+    with database.driver_write() as cursor:
+        given = {
+            "lease": sql.key(lease_id),
+            "station": station.id,
+            "token_hash": station.token_hash,
+            "now": sql.moment(database.now()),
+        }
+        if sql.dialect == "sqlite":
+            cursor.execute(sql.give_back_own, given)
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(sql.free, {"person": row[0]})
+                return
+        cursor.execute(sql.own_lease, given)
         row = cursor.fetchone()
         _check_token(database, station, row)
         _, _, person, owner, ended_at = row
@@ -475,15 +492,11 @@ def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
             raise NotFound("no such lease")
         if owner != station.id:
             raise Forbidden("this lease belongs to another station")
-        if ended_at is not None:
-            return
+        if ended_at is not None or sql.dialect == "sqlite":
+            return  # on SQLite, `give_back_own` found the lease ended already
         # The person's row first, as every lease change does (the module docstring).
-        if sql.dialect == "postgresql":
-            cursor.execute(sql.lock_person, {"person": person})
-        given = {"lease": sql.key(lease_id), "now": sql.moment(database.now()), "person": person}
-        cursor.execute(sql.give_back, given)
-        if sql.dialect == "sqlite" and cursor.rowcount:
-            cursor.execute(sql.free, given)
+        cursor.execute(sql.lock_person, {"person": person})
+        cursor.execute(sql.give_back, given | {"now": sql.moment(database.now())})
     log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
 
 
