@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+KEPT_CONNECTIONS = 16  # PostgreSQL connections `Database.driver_write` keeps, at most
+IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
+KEPT_IDLE_S = 10.0  # one unused this long is checked by the pool again before use
 _READ_ONLY = "kiosk_read_only"
 # An arbitrary key: two stores starting at once on one PostgreSQL migrate one after the other.
 _MIGRATION_LOCK_KEY = 0x4B696F736B  # "Kiosk"
@@ -70,6 +74,7 @@ class Database:
         # (an import, an enrolment) still wait through the busy timeout.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._sqlite_writer: Any = None  # driver_write's connection on SQLite
+        self._kept: list[tuple[Any, float]] = []  # and on PostgreSQL: (connection, last used)
         # The station tokens this process has seen (kiosk.central.tokens).
         self.tokens = KnownTokens()
 
@@ -103,12 +108,18 @@ class Database:
         kept for them, taken from the pool once.
         """
         if self._writer is None:
-            raw = self.engine.raw_connection()
+            raw = self._kept_connection()
+            connection = raw.driver_connection
             try:
-                with _committed(raw) as cursor:
+                # psycopg's pipeline: statements whose answers are not read yet go to the
+                # server together (BEGIN with the first one, COMMIT with the last ones).
+                with connection.pipeline(), _committed(connection) as cursor:
                     yield cursor
             finally:
-                raw.close()  # back to the pool
+                if connection.broken or connection.closed or connection.info.transaction_status != IDLE:
+                    raw.invalidate()  # lost, or in a state unknown: never used again
+                else:
+                    self._keep_connection(raw)
             return
         with self._writer:
             if self._sqlite_writer is None:
@@ -123,6 +134,25 @@ class Database:
                 raw.invalidate()
                 raise
 
+    def _kept_connection(self) -> Any:
+        """A pooled connection for `driver_write` on PostgreSQL, from the few this process keeps.
+
+        Kept ones skip the pool's check on every checkout (a round trip of its own); one
+        unused for `KEPT_IDLE_S` goes back to the pool and a checked one comes instead.
+        """
+        while self._kept:
+            raw, used = self._kept.pop()
+            if time.monotonic() - used < KEPT_IDLE_S:
+                return raw
+            raw.close()
+        return self.engine.raw_connection()
+
+    def _keep_connection(self, raw: Any) -> None:
+        if len(self._kept) < KEPT_CONNECTIONS:
+            self._kept.append((raw, time.monotonic()))
+        else:
+            raw.close()
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads; on SQLite it does not wait for writers."""
@@ -135,6 +165,8 @@ class Database:
         if self._sqlite_writer is not None:
             self._sqlite_writer.close()
             self._sqlite_writer = None
+        while self._kept:
+            self._kept.pop()[0].close()
         self.engine.dispose()
 
 

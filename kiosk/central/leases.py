@@ -270,27 +270,32 @@ def _claim_next(database: Database, station: Station, rules: NameRules, count: i
     sql = _SQL[database.dialect]
     postgresql = sql.dialect == "postgresql"
     with database.driver_write() as cursor:
-        # The time is read before the booth's row is locked on PostgreSQL; the claim's
-        # own time is read again once the locks are held (see `claim`).
-        cursor.execute(sql.station, {"station": station.id, "now": sql.moment(database.now())})
+        # On SQLite the write lock is held already: the time is read under it. On
+        # PostgreSQL the booth's row is locked by the first statement and the names by
+        # the second, sent together (psycopg's pipeline): the time is read before both,
+        # which can only make a lease end a little earlier and a name look held a
+        # little longer, never the other way round.
+        now = database.now()
+        at = {"station": station.id, "now": sql.moment(now), "count": min(count, rules.hand_size)}
+        cursor.execute(sql.station, at)
+        if postgresql:
+            choosing = cursor.connection.cursor()
+            choosing.execute(sql.next_waiting, at)
         row = cursor.fetchone()
         _check_token(database, station, row)
-        now = database.now()
-        expires = now + timedelta(seconds=rules.lease_s)
-        at = {"station": station.id, "now": sql.moment(now)}
         if postgresql:
-            cursor.execute(sql.next_waiting, at | {"count": min(count, rules.hand_size)})
-            rows = cursor.fetchall()
+            rows = choosing.fetchall()
             room = rules.hand_size - rows[0][0]
             chosen = [row[1:] for row in rows if row[1] is not None]
         else:
             room = rules.hand_size - row[2]
             chosen = []
             if room > 0:
-                cursor.execute(sql.next_waiting, {"now": at["now"], "count": min(count, room)})
+                cursor.execute(sql.next_waiting, at | {"count": min(count, room)})
                 chosen = cursor.fetchall()
         if room <= 0:
             raise _hand_full(rules)
+        expires = now + timedelta(seconds=rules.lease_s)
         taken = []
         values = at | {"how": "next", "expires": sql.moment(expires)}
         for person, person_id, surname, given, number, born, place, fictional, sex, transport, held in chosen[:room]:
@@ -494,9 +499,10 @@ def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
             raise Forbidden("this lease belongs to another station")
         if ended_at is not None or sql.dialect == "sqlite":
             return  # on SQLite, `give_back_own` found the lease ended already
-        # The person's row first, as every lease change does (the module docstring).
+        # The person's row first, as every lease change does (the module docstring); both
+        # statements go with the commit (psycopg's pipeline).
         cursor.execute(sql.lock_person, {"person": person})
-        cursor.execute(sql.give_back, given | {"now": sql.moment(database.now())})
+        cursor.execute(sql.give_back, given)
     log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
 
 
