@@ -32,11 +32,14 @@ The description is served at /openapi.json.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
@@ -285,8 +288,18 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
     return stored.to_json()
 
 
+# The lease routes' database work runs on these threads, handed over with asyncio's own
+# executor call: FastAPI's thread pool (anyio's) costs several times more per request,
+# and a booth asks for names and gives them back all day (bench/central_claims.py).
+_LEASE_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="kiosk-leases")
+
+
+async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_LEASE_THREADS, partial(function, *args, **kwargs))
+
+
 @router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
-def post_leases(
+async def post_leases(
     database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: BoothDep, request: Request
 ) -> Any:
     """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
@@ -295,7 +308,13 @@ def post_leases(
     most of them; a booked name goes only to its code. Wrong booking codes are limited
     per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
     """
-    wrong_codes: WrongCodes = request.app.state.wrong_codes
+    if body.how == "next":
+        return _leases_answer(await _in_thread(claim, database, station, rules, how="next", count=body.count))
+    return await _in_thread(_claim_otherwise, database, rules, body, station, request.app.state.wrong_codes)
+
+
+def _claim_otherwise(database: Database, rules: NameRules, body: ClaimIn, station: Station, wrong_codes: WrongCodes) -> JSONResponse:
+    """A match or a booking (with the wrong codes counted)."""
     if body.how == "booking":
         wrong_codes.check(station.station_id)
     taken = claim(
@@ -325,15 +344,15 @@ def _leases_answer(taken: list[Lease]) -> JSONResponse:
 
 
 @router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403), tags=["names"])
-def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
+async def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
     """The names this booth holds now (after a restart, to take them up again or give them back)."""
-    return _leases_answer(held_by(database, station))
+    return _leases_answer(await _in_thread(held_by, database, station))
 
 
 @router.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
-def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) -> Response:
+async def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) -> Response:
     """Give a name back to the queue; giving back an ended lease again is harmless."""
-    release(database, station, lease_id)
+    await _in_thread(release, database, station, lease_id)
     return Response(status_code=204)
 
 
@@ -343,9 +362,9 @@ def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) 
     responses=_answers(401, 403, 404, 410),
     tags=["names"],
 )
-def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: BoothDep) -> Any:
+async def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: BoothDep) -> Any:
     """Hold a name another [names] lease_s from now."""
-    return renew(database, station, rules, lease_id).to_json()
+    return (await _in_thread(renew, database, station, rules, lease_id)).to_json()
 
 
 @router.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 403, 422), tags=["stations"])

@@ -12,6 +12,11 @@ How each database keeps that promise:
 - PostgreSQL runs writers at once; claims lock the person rows they hand out with
   `FOR UPDATE SKIP LOCKED` (see `kiosk.central.leases`).
 
+Most of the store speaks SQLAlchemy Core through `write()` and `read()`. The booths' most
+frequent requests (a claim of the next name, a give-back) instead run SQL text on the
+driver's own connection (`driver_write`), prepared once per connection, with the same
+locks: building SQLAlchemy statements for them cost more than the database did.
+
 The schema is brought up to date by the Alembic migrations shipped in this package,
 every time a database is opened (`open_database`), so a new version of the store never
 runs on an old schema.
