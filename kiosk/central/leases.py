@@ -475,35 +475,42 @@ def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
 
     One transaction of prepared statements (the module docstring).
     """
-    sql = _SQL[database.dialect]
     with database.driver_write() as cursor:
-        given = {
-            "lease": sql.key(lease_id),
-            "station": station.id,
-            "token_hash": station.token_hash,
-            "now": sql.moment(database.now()),
-        }
-        if sql.dialect == "sqlite":
-            cursor.execute(sql.give_back_own, given)
-            row = cursor.fetchone()
-            if row is not None:
-                cursor.execute(sql.free, {"person": row[0]})
-                return
-        cursor.execute(sql.own_lease, given)
+        given_back = _give_back(database, cursor, station, lease_id)
+    if given_back:
+        log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+
+
+def _give_back(database: Database, cursor: Any, station: Station, lease_id: uuid.UUID) -> bool:
+    """End the station's lease `lease_id` if it is open; whether it was. Refusals as `release` says."""
+    sql = _SQL[database.dialect]
+    given = {
+        "lease": sql.key(lease_id),
+        "station": station.id,
+        "token_hash": station.token_hash,
+        "now": sql.moment(database.now()),
+    }
+    if sql.dialect == "sqlite":
+        cursor.execute(sql.give_back_own, given)
         row = cursor.fetchone()
-        _check_token(database, station, row)
-        _, _, person, owner, ended_at = row
-        if person is None:
-            raise NotFound("no such lease")
-        if owner != station.id:
-            raise Forbidden("this lease belongs to another station")
-        if ended_at is not None or sql.dialect == "sqlite":
-            return  # on SQLite, `give_back_own` found the lease ended already
-        # The person's row first, as every lease change does (the module docstring); both
-        # statements go with the commit (psycopg's pipeline).
-        cursor.execute(sql.lock_person, {"person": person})
-        cursor.execute(sql.give_back, given)
-    log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+        if row is not None:
+            cursor.execute(sql.free, {"person": row[0]})
+            return True
+    cursor.execute(sql.own_lease, given)
+    row = cursor.fetchone()
+    _check_token(database, station, row)
+    _, _, person, owner, ended_at = row
+    if person is None:
+        raise NotFound("no such lease")
+    if owner != station.id:
+        raise Forbidden("this lease belongs to another station")
+    if ended_at is not None or sql.dialect == "sqlite":
+        return False  # on SQLite, `give_back_own` found the lease ended already
+    # The person's row first, as every lease change does (the module docstring); both
+    # statements go with the commit (psycopg's pipeline).
+    cursor.execute(sql.lock_person, {"person": person})
+    cursor.execute(sql.give_back, given)
+    return True
 
 
 def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid.UUID) -> Lease:
