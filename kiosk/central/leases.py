@@ -26,7 +26,10 @@ a last guard. Lease rows are changed only while their person's row is locked.
 A booth asks for a name and gives one back many times an hour, sixteen booths at once:
 those two are one short write transaction each, written as SQL text the database driver
 prepares once (`_SQL`, run through `Database.driver_write`), with the station's token
-checked inside it (`kiosk.central.tokens`).
+checked inside it (`kiosk.central.tokens`). Their log lines ("names leased", "name given
+back") are DEBUG: the leases table keeps the same record (which booth, which name, how,
+from when to when, why it ended), and two JSON lines per name cost the store as much
+CPU as the transactions.
 
 Leases bind uploads (`upload_allowed`): a booth uploads a name while it holds the name's
 lease, or while no other booth holds it and the name has no approved voice. A booth
@@ -124,7 +127,7 @@ def claim(
     if how == "next":
         taken = _claim_next(database, station, rules, count)
         if taken:
-            log.info("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
+            log.debug("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
         return taken
     with database.write() as connection:
         # Claims of one booth take turns, so two at once cannot both fill its last place.
@@ -156,7 +159,7 @@ def claim(
         lease_ids = _take(connection, station, chosen, how, now, expires)
         taken = _leases(connection, lease_ids)
     if taken:
-        log.info("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
+        log.debug("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
     return taken
 
 
@@ -478,7 +481,7 @@ def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
     with database.driver_write() as cursor:
         given_back = _give_back(database, cursor, station, lease_id)
     if given_back:
-        log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+        log.debug("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
 
 
 def _give_back(database: Database, cursor: Any, station: Station, lease_id: uuid.UUID) -> bool:

@@ -192,17 +192,6 @@ def authenticate(database: Database, token: str | None) -> Station | None:
     return station
 
 
-def known_token(database: Database, token: str | None) -> Station | None:
-    """The station this token proved last time, from this process's map, else as `authenticate`.
-
-    Without the database when the token is known: only for operations that check the
-    token again inside their own transaction (`kiosk.central.tokens`).
-    """
-    if not token:
-        return None
-    return database.tokens.get(token_hash(token)) or authenticate(database, token)
-
-
 def record_heartbeat(
     database: Database, station: Station, beat: Heartbeat, *, screen: tuple[datetime, bytes] | None = None
 ) -> datetime:
