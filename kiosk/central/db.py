@@ -78,7 +78,7 @@ class Database:
         # handler, which sleeps up to 100 ms between tries; writers in other processes
         # (an import, an enrolment) still wait through the busy timeout.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
-        self._sqlite_writer: Any = None  # driver_write's connection on SQLite
+        self._sqlite_writers: dict[bool, Any] = {}  # driver_write's connections on SQLite, by durable
         self._kept: list[tuple[Any, float]] = []  # and on PostgreSQL: (connection, last used)
         # The station tokens this process has seen (kiosk.central.tokens).
         self.tokens = KnownTokens()
@@ -100,7 +100,7 @@ class Database:
             yield connection
 
     @contextmanager
-    def driver_write(self) -> Iterator[Any]:
+    def driver_write(self, *, durable: bool = True) -> Iterator[Any]:
         """A write transaction on the driver's own connection: yields a DBAPI cursor.
 
         For the few statements the store runs for every booth request (a claim, a
@@ -109,8 +109,15 @@ class Database:
         it has run five times), so they cost no statement building in Python. The
         transaction starts, commits and rolls back as `write()`'s does (on SQLite:
         this process's writer lock, then BEGIN IMMEDIATE). On SQLite, where this
-        process writes one transaction at a time anyway, they all use one connection
-        kept for them, taken from the pool once.
+        process writes one transaction at a time anyway, they use a connection kept
+        for them, taken from the pool once.
+
+        `durable=False` commits without waiting for the disk (SQLite: a connection with
+        synchronous=NORMAL; PostgreSQL: synchronous_commit off for this transaction):
+        a power cut may undo that transaction, and what came after it, never what came
+        before, and the database stays whole. Only for changes whose loss does no harm
+        (a name given back stays held until its lease ends); never for anything a
+        station is told it holds or has sent.
         """
         if self._writer is None:
             raw = self._kept_connection()
@@ -119,6 +126,8 @@ class Database:
                 # psycopg's pipeline: statements whose answers are not read yet go to the
                 # server together (BEGIN with the first one, COMMIT with the last ones).
                 with connection.pipeline(), _committed(connection) as cursor:
+                    if not durable:
+                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
                     yield cursor
             finally:
                 if connection.broken or connection.closed or connection.info.transaction_status != IDLE:
@@ -127,15 +136,17 @@ class Database:
                     self._keep_connection(raw)
             return
         with self._writer:
-            if self._sqlite_writer is None:
-                self._sqlite_writer = self.engine.raw_connection()
-            raw = self._sqlite_writer
+            raw = self._sqlite_writers.get(durable)
+            if raw is None:
+                raw = self._sqlite_writers[durable] = self.engine.raw_connection()
+                if not durable:
+                    raw.cursor().execute("PRAGMA synchronous=NORMAL")
             try:
                 with _committed(raw, "BEGIN IMMEDIATE") as cursor:
                     yield cursor
             except sqlite3.Error:
                 # A connection in an unknown state is never used again.
-                self._sqlite_writer = None
+                del self._sqlite_writers[durable]
                 raw.invalidate()
                 raise
 
@@ -167,9 +178,9 @@ class Database:
                 yield connection
 
     def dispose(self) -> None:
-        if self._sqlite_writer is not None:
-            self._sqlite_writer.close()
-            self._sqlite_writer = None
+        while self._sqlite_writers:
+            # Closed, not returned: the pool never hands out a connection set to commit without waiting.
+            self._sqlite_writers.popitem()[1].invalidate()
         while self._kept:
             self._kept.pop()[0].close()
         self.engine.dispose()

@@ -476,9 +476,12 @@ def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) ->
 def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
     """Give a name back to the queue. Releasing an ended lease again changes nothing.
 
-    One transaction of prepared statements (the module docstring).
+    One transaction of prepared statements (the module docstring), committed without
+    waiting for the disk: a power cut may undo it, and the name then stays held until
+    its lease ends (never held twice), while the next claim need not wait for a second
+    disk write per name.
     """
-    with database.driver_write() as cursor:
+    with database.driver_write(durable=False) as cursor:
         given_back = _give_back(database, cursor, station, lease_id)
     if given_back:
         log.debug("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
