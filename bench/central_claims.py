@@ -343,7 +343,8 @@ def bench(backend: str, collection: Path, work_dir: Path, args: argparse.Namespa
     database.dispose()
 
     url = f"http://127.0.0.1:{config.server.port}"
-    process = start_server(["-m", "kiosk", "central", "serve", "--config", str(target)], work_dir / f"{backend}.log", url)
+    serve = ["-m", "kiosk", "central", "serve", "--config", str(target)]
+    process = start_server(serve, work_dir / f"{backend}.log", url)
     try:
         cpu = cpu_seconds(process)
         claims, latencies = over_http(url, tokens, args.seconds, holdings)
@@ -405,13 +406,17 @@ def main() -> None:
     top_cpu = statistics.mean(cpu for _, cpu in ceilings)
     print(f"{args.booths} booths, {args.seconds:g} s each, {args.persons} persons, {os.cpu_count()} CPU cores")
     print(f"load average before the run ended: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'':<12}{'import':>9}{'direct/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'HTTP/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'x ceiling':>11}{'server CPU ms/claim':>21}")
+    heads = ["import", "direct/s", "p50 ms", "p95 ms", "HTTP/s", "p50 ms", "p95 ms", "x ceiling", "server CPU ms/claim"]
+    widths = [9, 10, 8, 8, 9, 8, 8, 11, 21]
+    print(f"{'':<12}" + "".join(f"{head:>{width}}" for head, width in zip(heads, widths, strict=True)))
     for backend, f in results.items():
         print(
-            f"{backend:<12}{f['import_s']:>8.1f}s{f['direct_per_s']:>10.0f}{f['direct_p50_ms']:>8.1f}{f['direct_p95_ms']:>8.1f}"
-            f"{f['http_per_s']:>9.0f}{f['http_p50_ms']:>8.1f}{f['http_p95_ms']:>8.1f}{f['http_per_s'] / top:>11.2f}{f['server_cpu_ms']:>21.2f}"
+            f"{backend:<12}{f['import_s']:>8.1f}s{f['direct_per_s']:>10.0f}{f['direct_p50_ms']:>8.1f}"
+            f"{f['direct_p95_ms']:>8.1f}{f['http_per_s']:>9.0f}{f['http_p50_ms']:>8.1f}{f['http_p95_ms']:>8.1f}"
+            f"{f['http_per_s'] / top:>11.2f}{f['server_cpu_ms']:>21.2f}"
         )
-    print(f"{'ceiling':<12}{'':>35}{top:>9.0f}{'':>27}{top_cpu:>21.2f}   (runs: {', '.join(f'{c:.0f}' for c, _ in ceilings)})")
+    runs = ", ".join(f"{per_s:.0f}" for per_s, _ in ceilings)
+    print(f"{'ceiling':<12}{'':>35}{top:>9.0f}{'':>27}{top_cpu:>21.2f}   (runs: {runs})")
     print(
         "direct: claim + give back on the database in this process; HTTP: POST /api/v1/leases + DELETE, to "
         "`kiosk central serve` in its own process (claims counted, latency of the claim alone); ceiling: the "

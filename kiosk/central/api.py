@@ -313,7 +313,9 @@ async def post_leases(
     return await _in_thread(_claim_otherwise, database, rules, body, station, request.app.state.wrong_codes)
 
 
-def _claim_otherwise(database: Database, rules: NameRules, body: ClaimIn, station: Station, wrong_codes: WrongCodes) -> JSONResponse:
+def _claim_otherwise(
+    database: Database, rules: NameRules, body: ClaimIn, station: Station, wrong_codes: WrongCodes
+) -> JSONResponse:
     """A match or a booking (with the wrong codes counted)."""
     if body.how == "booking":
         wrong_codes.check(station.station_id)

@@ -131,13 +131,7 @@ def claim(
         return taken
     with database.write() as connection:
         # Claims of one booth take turns, so two at once cannot both fill its last place.
-        _check_token(
-            database,
-            station,
-            connection.execute(
-                select(stations.c.token_hash, stations.c.revoked_at).where(stations.c.id == station.id).with_for_update()
-            ).first(),
-        )
+        _check_token(database, station, _station_row(connection, station, lock=True))
         # The time is read once the locks are held, so leases follow each other in time
         # in the order they were really handed out.
         now = database.now()
@@ -197,7 +191,8 @@ _SQL = {
             "station": "SELECT token_hash, revoked_at, (SELECT count(*) FROM leases "
             "WHERE station_id = :station AND ended_at IS NULL AND expires_at > :now) FROM stations WHERE id = :station",
             # The same terms as the partial index ix_persons_waiting, so SQLite reads it in queue order.
-            "next_waiting": f"SELECT {_CHOSEN}, p.held_until FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
+            "next_waiting": f"SELECT {_CHOSEN}, p.held_until "
+            "FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
             "WHERE p.active = 1 AND p.voiced = 0 AND (p.held_until IS NULL OR p.held_until <= :now) "
             "AND (p.booked = 0 OR p.booked_until <= :now) ORDER BY p.queue_order LIMIT :count",
             "end_expired": "UPDATE leases SET ended_at = :now, end_reason = 'expired' "
@@ -310,7 +305,10 @@ def _claim_next(database: Database, station: Station, rules: NameRules, count: i
             cursor.execute(sql.hold, one)
             cursor.execute(sql.add, one)
             taken.append(
-                Lease(lease_id, person_id, expires, "next", surname, given, transport, number, born, place, bool(fictional), sex or "")
+                Lease(
+                    lease_id, person_id, expires, "next", surname, given, transport, number, born, place,
+                    bool(fictional), sex or "",
+                )
             )
         return taken
 
@@ -456,10 +454,10 @@ def held_by(database: Database, station: Station) -> list[Lease]:
         return _leases(connection, ids)
 
 
-def _station_row(connection: Connection, station: Station) -> Any:
-    return connection.execute(
-        select(stations.c.token_hash, stations.c.revoked_at).where(stations.c.id == station.id)
-    ).first()
+def _station_row(connection: Connection, station: Station, *, lock: bool = False) -> Any:
+    """The station's (token_hash, revoked_at), its row locked if `lock` (PostgreSQL)."""
+    query = select(stations.c.token_hash, stations.c.revoked_at).where(stations.c.id == station.id)
+    return connection.execute(query.with_for_update() if lock else query).first()
 
 
 def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) -> Any:

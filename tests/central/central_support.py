@@ -162,11 +162,8 @@ def lease_rule_breaks(database: Database) -> dict[str, int]:
 
     is_open = leases.c.ended_at.is_(None)
     with database.read() as connection:
-        open_twice = connection.execute(
-            select(func.count()).select_from(
-                select(leases.c.person_id).where(is_open).group_by(leases.c.person_id).having(func.count() > 1).subquery()
-            )
-        ).scalar()
+        twice = select(leases.c.person_id).where(is_open).group_by(leases.c.person_id).having(func.count() > 1)
+        open_twice = connection.execute(select(func.count()).select_from(twice.subquery())).scalar()
         held_without_lease = connection.execute(
             select(func.count())
             .select_from(persons)
