@@ -378,6 +378,14 @@ def main() -> None:
         serve_empty(args.serve_empty)
         return
 
+    # The duplicate count means something only if it sees a double hold.
+    probe = Holdings()
+    probe.took("p", 1)
+    probe.gives_back("p", 1)
+    probe.took("p", 2)
+    probe.took("p", 3)
+    assert probe.duplicates == 1, "the bench's duplicate check is broken"
+
     work_dir = Path(tempfile.mkdtemp(prefix="bench-central-claims-"))
     collection = invented_collection(work_dir / "collection", args.persons)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
