@@ -103,9 +103,10 @@ def run(station_toml: Path, windowed: bool) -> None:
         run_memorial(config, windowed=windowed)
         return
     from kiosk.shell import prepare_kivy
-    from kiosk.station import load_content
+    from kiosk.station import image_index, load_content
 
-    content = load_content(config.collection_dir)
+    # Read once here; the exhibit's screens take it from the content (app.content.collection).
+    content = load_content(config.collection_dir, images=image_index(config.data_dir))
     prepare_kivy(
         width=config.display.width,
         height=config.display.height,
