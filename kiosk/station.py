@@ -7,6 +7,8 @@ computed from the data, never written into a text.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,3 +81,30 @@ def load_content(collection_dir: Path, *, images: ImageFactsIndex | None = None)
     except KioskError as error:
         log.error("collection unusable", extra={"path": str(collection_dir), "problem": error.message, "hint": error.hint})
         return None
+
+
+def start_quietly() -> None:
+    """No cyclic garbage collection while a station builds what it keeps all day.
+
+    A wall's start makes about a million objects (persons, search words, tiles) that live
+    as long as the process; each pass of the collector over them is wasted work. Call
+    `started()` once the first screen is up (a second later: the collection it makes
+    must not delay the first picture).
+    """
+    gc.disable()
+
+
+def started(*, collect: bool = True) -> None:
+    """The start's objects set aside for good (the collector never scans them again, so
+    frames stay short), collection back on, and freed memory handed back to the system.
+
+    COLLECT=False: the start's little garbage is kept (a short-lived process saves the
+    0.2 s of CPU its collection takes)."""
+    if collect:
+        gc.collect()
+    gc.freeze()
+    gc.enable()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory stays with the process
+        pass

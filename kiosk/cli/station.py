@@ -81,6 +81,10 @@ def _device_choices(exhibit: str) -> dict[str, tuple[str, list[str]]]:
     return {"output": choose("output", seen)}
 
 
+STARTED_AFTER_S = 1.0
+"""After the first frame: the start's memory is settled (kiosk.station.started)."""
+
+
 @click.command()
 @click.argument("station_toml", type=click.Path(path_type=Path))
 @click.option("--windowed", is_flag=True, help="A window of the configured size instead of full screen (for development).")
@@ -103,8 +107,9 @@ def run(station_toml: Path, windowed: bool) -> None:
         run_memorial(config, windowed=windowed)
         return
     from kiosk.shell import prepare_kivy
-    from kiosk.station import image_index, load_content
+    from kiosk.station import image_index, load_content, start_quietly, started
 
+    start_quietly()
     # Read once here; the exhibit's screens take it from the content (app.content.collection).
     content = load_content(config.collection_dir, images=image_index(config.data_dir))
     prepare_kivy(
@@ -114,6 +119,11 @@ def run(station_toml: Path, windowed: bool) -> None:
         kivy_home=config.data_dir / "kivy",
         title=f"kiosk {config.station.id}",
     )
+    from kivy.clock import Clock
+
     from kiosk.shell.app import StationApp
 
-    StationApp(config, content).run()
+    app = StationApp(config, content)
+    # Counted from the first frame (the clock does not tick while the app is built).
+    Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: started(), STARTED_AFTER_S), 0)
+    app.run()

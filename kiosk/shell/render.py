@@ -19,7 +19,7 @@ from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
 from kiosk.clock import ManualClock
-from kiosk.station import image_index, load_content
+from kiosk.station import image_index, load_content, start_quietly, started
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def render(
             )
     width, height = config.display.width, config.display.height
     live_data = config.data_dir
+    start_quietly()
     # The station's own image index, read and never written: a picture opens no portrait
     # the station has already checked.
     content = load_content(config.collection_dir, images=image_index(live_data, read_only=True))
@@ -91,6 +92,7 @@ def render(
         app = StationApp(config, content, clock=clock)
         written = []
         with StationDriver(app) as driver:
+            started(collect=False)
             names = app.screen_names()
             if every_screen_into is not None:
                 shots = [
