@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+COLLECTION_HANDED_ON = ("wall",)
+"""Exhibits whose screens take the collection from the app's content (`load_content`)
+instead of reading it again; the others get the summary only, so it is never held twice."""
 CACHE_DIR = "cache"
 """In a station's data folder: what can be rebuilt from the collection at any time."""
 
@@ -66,10 +69,11 @@ def image_index(data_dir: Path, *, read_only: bool = False) -> ImageFactsIndex:
     return ImageFactsIndex(index_path(data_dir / CACHE_DIR), read_only=read_only)
 
 
-def load_content(collection_dir: Path, *, images: ImageFactsIndex | None = None) -> StationContent | None:
+def load_content(collection_dir: Path, *, images: ImageFactsIndex | None = None, keep: bool = True) -> StationContent | None:
     """The station's content with its collection, or None (logged) when the collection
     cannot be used. IMAGES: the station's image index (`image_index`), so that a start
-    opens only the portraits that changed.
+    opens only the portraits that changed. KEEP=False: the summary only (for an exhibit
+    whose screens read the collection themselves, so it is not held twice).
 
     A station that cannot read its collection still starts and says, soberly, that it is
     out of order: a gallery screen stuck in a restart loop helps nobody.
@@ -77,7 +81,7 @@ def load_content(collection_dir: Path, *, images: ImageFactsIndex | None = None)
     from kiosk.collection import load_collection
 
     try:
-        return summarize(load_collection(collection_dir, images=images), keep=True)
+        return summarize(load_collection(collection_dir, images=images), keep=keep)
     except KioskError as error:
         log.error("collection unusable", extra={"path": str(collection_dir), "problem": error.message, "hint": error.hint})
         return None

@@ -107,11 +107,12 @@ def run(station_toml: Path, windowed: bool) -> None:
         run_memorial(config, windowed=windowed)
         return
     from kiosk.shell import prepare_kivy
-    from kiosk.station import image_index, load_content, start_quietly, started
+    from kiosk.station import COLLECTION_HANDED_ON, image_index, load_content, start_quietly, started
 
     start_quietly()
-    # Read once here; the exhibit's screens take it from the content (app.content.collection).
-    content = load_content(config.collection_dir, images=image_index(config.data_dir))
+    # Read once here; the wall's screens take it from the content (app.content.collection).
+    # The booth's screens still read their own: it keeps only the summary, never two copies.
+    content = load_content(config.collection_dir, images=image_index(config.data_dir), keep=config.station.exhibit in COLLECTION_HANDED_ON)
     prepare_kivy(
         width=config.display.width,
         height=config.display.height,

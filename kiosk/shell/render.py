@@ -19,7 +19,7 @@ from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
 from kiosk.clock import ManualClock
-from kiosk.station import image_index, load_content, start_quietly, started
+from kiosk.station import COLLECTION_HANDED_ON, image_index, load_content, start_quietly, started
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def render(
     start_quietly()
     # The station's own image index, read and never written: a picture opens no portrait
     # the station has already checked.
-    content = load_content(config.collection_dir, images=image_index(live_data, read_only=True))
+    content = load_content(config.collection_dir, images=image_index(live_data, read_only=True), keep=config.station.exhibit in COLLECTION_HANDED_ON)
     # A copy of the station on simulated devices, a throwaway data folder and no central
     # store: a picture must never record from, play through, or write to the real station,
     # nor lease names, upload or send heartbeats with its token (its names come from the
