@@ -117,6 +117,7 @@ def render(
 
 def show(app, clock: ManualClock, screen: str, language: str, person: str | None = None) -> None:
     """Put APP in the state a visitor would see SCREEN in LANGUAGE."""
+    app.screens.transition.duration = 0  # a picture has no time for a fade
     app.finish()
     if screen == "attract":
         app.lang = language
@@ -128,7 +129,6 @@ def show(app, clock: ManualClock, screen: str, language: str, person: str | None
         return
     from kiosk.shell.app import EXHIBIT_MODULES
 
-    app.screens.transition.duration = 0
     module = importlib.import_module(EXHIBIT_MODULES[app.exhibit])
     if screen != app.first_screen and hasattr(module, "stage"):
         # The exhibit walks its flow to that screen (with the person asked for, if any).
