@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from harness.tools import folder_state
 from PIL import Image
 
 from exhibits.wall import thumbs
@@ -27,15 +28,6 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def collection_dir(demo_dir, tmp_path) -> Path:
     return Path(shutil.copytree(demo_dir, tmp_path / "collection", copy_function=shutil.copy2))
-
-
-def tree(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every entry under FOLDER (links not followed): (size, mtime_ns); the folder's own mtime too."""
-    entries = {".": (0, folder.lstat().st_mtime_ns)}
-    for path in folder.rglob("*"):
-        status = path.lstat()
-        entries[str(path.relative_to(folder))] = (status.st_size, status.st_mtime_ns)
-    return entries
 
 
 def test_an_up_to_date_check_stats_no_portrait(collection_dir, tmp_path, monkeypatch):
@@ -79,14 +71,14 @@ def test_a_picture_borrows_the_stations_thumbnails_and_writes_nothing_there(coll
     collection = load_collection(collection_dir)
     live = tmp_path / "station" / "thumbs"
     prepare_thumbs(collection, live, workers=1)
-    before = tree(live)
+    before = folder_state(live)
 
     private = tmp_path / "picture" / "thumbs"
     assert borrow_thumbs(collection, live=live, into=private)
     index = require_thumbs(collection, private)
     assert private.is_symlink() and index.page_path(1).resolve().parent == live.resolve()
     assert index.page_path(1).read_bytes()[:2] == b"\xff\xd8"
-    assert tree(live) == before, "the station's thumbnails are read, never written"
+    assert folder_state(live) == before, "the station's thumbnails are read, never written"
 
 
 def test_a_station_without_thumbnails_gets_them_built(collection_dir, tmp_path):
@@ -99,7 +91,7 @@ def test_a_station_without_thumbnails_gets_them_built(collection_dir, tmp_path):
 def test_thumbnails_of_another_collection_are_left_alone_and_drawn_privately(collection_dir, demo_dir, tmp_path):
     live = tmp_path / "station" / "thumbs"
     prepare_thumbs(load_collection(demo_dir), live, workers=1)
-    before = tree(live)
+    before = folder_state(live)
     (collection_dir / "persons.csv").write_text(
         "\n".join((collection_dir / "persons.csv").read_text(encoding="utf-8").splitlines()[:-5]) + "\n", encoding="utf-8"
     )
@@ -109,7 +101,7 @@ def test_thumbnails_of_another_collection_are_left_alone_and_drawn_privately(col
     assert not borrow_thumbs(shorter, live=live, into=private)
     index = require_thumbs(shorter, private)
     assert not private.is_symlink() and index.folder == private and len(index.tiles) == len(shorter.persons)
-    assert tree(live) == before
+    assert folder_state(live) == before
 
 
 def test_a_borrowed_folder_that_goes_stale_is_replaced_not_written_through(collection_dir, demo_dir, tmp_path):
@@ -118,10 +110,10 @@ def test_a_borrowed_folder_that_goes_stale_is_replaced_not_written_through(colle
     prepare_thumbs(collection, live, workers=1)
     private = tmp_path / "picture" / "thumbs"
     assert borrow_thumbs(collection, live=live, into=private)
-    before = tree(live)
+    before = folder_state(live)
     (collection_dir / "persons.csv").write_text(
         "\n".join((collection_dir / "persons.csv").read_text(encoding="utf-8").splitlines()[:-3]) + "\n", encoding="utf-8"
     )
     index = require_thumbs(load_collection(collection_dir), private)
     assert not private.is_symlink() and index.folder == private
-    assert tree(live) == before
+    assert folder_state(live) == before

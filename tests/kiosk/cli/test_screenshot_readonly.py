@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from harness.tools import folder_state
 from PIL import Image
 
 from kiosk.config import load_station_config, write_station_config
@@ -14,36 +15,27 @@ from kiosk.config import load_station_config, write_station_config
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
-def tree(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every entry under FOLDER with (size, mtime_ns), the folders' own mtimes included."""
-    entries = {".": (0, folder.stat().st_mtime_ns)}
-    for path in folder.rglob("*"):
-        status = path.lstat()
-        entries[str(path.relative_to(folder))] = (status.st_size, status.st_mtime_ns)
-    return entries
-
-
 def test_a_picture_of_a_live_wall_leaves_its_data_untouched_but_for_missing_thumbnails(kiosk, small_collection, tmp_path):
     station = write_station_config(tmp_path / "wall", exhibit="wall", station_id="wall-1", fullscreen=False, size=(1280, 800), audio="simulated", collection=str(small_collection))
     data = load_station_config(station).data_dir
     (data / "queue").mkdir(parents=True)
     (data / "queue" / "take.json").write_text("{}")  # something of the station's own
-    before = tree(data)
+    before = folder_state(data)
 
     first = tmp_path / "grid-nl.png"
     done = kiosk("screenshot", str(station), "--screen", "grid", "--lang", "nl", "--out", str(first), timeout=600)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    after = tree(data)
+    after = folder_state(data)
     added = {name for name in after if name not in before}
     assert added and all(name == "thumbs" or name.startswith("thumbs/") for name in added), f"written into the station: {sorted(added)}"
     assert {name: after[name] for name in before if name != "."} == {name: value for name, value in before.items() if name != "."}
     assert (data / "thumbs" / "index.json").is_file(), "the missing thumbnails were built where the station keeps them"
 
-    with_thumbs = tree(data)
+    with_thumbs = folder_state(data)
     again = tmp_path / "all"
     done = kiosk("screenshot", str(station), "--screen", "all", "--lang", "fr", "--out", str(again), timeout=600)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert tree(data) == with_thumbs, "the second picture wrote nothing into the station at all"
+    assert folder_state(data) == with_thumbs, "the second picture wrote nothing into the station at all"
     with Image.open(again / "grid-fr.png") as picture:
         assert picture.size == (1280, 800)
         # The faces came from the station's thumbnails: the grid is not a field of placeholders.
@@ -64,11 +56,11 @@ def test_a_picture_reads_the_stations_image_index_and_never_writes_it(kiosk, sma
     rows["images"].pop(sorted(rows["images"])[0])
     index.path.write_text(json.dumps(rows))
     written = index.path.read_bytes()
-    before = tree(data)
+    before = folder_state(data)
 
     done = kiosk("screenshot", str(station), "--screen", "attract", "--out", str(tmp_path / "attract.png"), timeout=600)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    after = tree(data)
+    after = folder_state(data)
     outside_thumbs = lambda entries: {k: v for k, v in entries.items() if k != "." and not k.startswith("thumbs")}  # noqa: E731
     assert outside_thumbs(after) == outside_thumbs(before)
     assert index.path.read_bytes() == written
