@@ -180,6 +180,7 @@ class _Reader:
         self.list_lines: dict[tuple[str, int], int] = {}
         self.portraits_to_open: list[tuple[int, str]] = []
         self.shared_texts: dict[str, str] = {}
+        self.dates: dict[str, PartialDate] = {}
 
     def problem(self, file: str, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
@@ -403,7 +404,9 @@ class _Reader:
         birth_date: PartialDate | None = None
         if row["birth_date"]:
             try:
-                birth_date = PartialDate.parse(row["birth_date"])
+                # Dates repeat (twins, and a year alone for many): parsed and held once each.
+                text = row["birth_date"]
+                birth_date = self.dates.get(text) or self.dates.setdefault(text, PartialDate.parse(text))
             except ValueError as error:
                 problem("birth_date", f"bad date: {error}")
             else:
