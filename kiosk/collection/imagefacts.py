@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 INDEX_FILE = "image-facts.json"
+MAX_INDEX_BYTES = 64 * 2**20
+"""About 60 bytes a portrait: room for a million; anything larger is not read."""
 
 
 class Signature(NamedTuple):
@@ -112,7 +114,11 @@ class ImageFactsIndex:
         if self.path is None:
             return {}
         try:
-            data = json.loads(self.path.read_bytes())
+            with self.path.open("rb") as handle:
+                text = handle.read(MAX_INDEX_BYTES + 1)
+            if len(text) > MAX_INDEX_BYTES:
+                raise ValueError(f"larger than {MAX_INDEX_BYTES // 2**20} MiB, not an index this program wrote")
+            data = json.loads(text)
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as error:

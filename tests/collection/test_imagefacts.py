@@ -130,6 +130,16 @@ def test_a_damaged_index_is_rebuilt_with_a_warning(collection, tmp_path, opened,
     assert json.loads(path.read_text())["version"] == imagefacts.FORMAT_VERSION, "written anew, whole"
 
 
+def test_an_index_too_large_to_be_ours_is_not_read(collection, tmp_path, opened, monkeypatch, caplog):
+    path = tmp_path / "image-facts.json"
+    load_collection(collection, images=ImageFactsIndex(path))
+    monkeypatch.setattr(imagefacts, "MAX_INDEX_BYTES", path.stat().st_size - 1)
+    opened.clear()
+    with caplog.at_level(logging.WARNING, logger="kiosk.collection.imagefacts"):
+        load_collection(collection, images=ImageFactsIndex(path))
+    assert opened and "rebuilt" in caplog.text
+
+
 def test_rows_that_lie_are_not_trusted(collection, tmp_path, opened):
     index = ImageFactsIndex(tmp_path / "image-facts.json")
     load_collection(collection, images=index)
