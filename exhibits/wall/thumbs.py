@@ -17,7 +17,9 @@ photograph. Two persons naming the same file share its tile too.
 A build is keyed by what the tiles depend on, not by file names:
 - a page's file name is a hash of its tiles' sources (each image's name, size in bytes and
   mtime) and of the tile geometry, so an unchanged page is never drawn again, and a
-  replaced photograph (new mtime or size) redraws only its page. A photograph added in
+  replaced photograph (new mtime or size) redraws only its page. The sizes and mtimes are
+  those the collection's check took (`Collection.portrait_signatures`, from the station's
+  image index, kiosk.collection.imagefacts): a start stats each photograph once. A photograph added in
   the middle of the list moves the tiles after it, so their pages are drawn again: new
   photographs come once a year, and a full build takes seconds (bench/wall.py);
 - the index's key hashes every person's id and tile source (derived from persons.csv and
