@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 COLLECTION_HANDED_ON = ("wall",)
 """Exhibits whose screens take the collection from the app's content (`load_content`)
 instead of reading it again; the others get the summary only, so it is never held twice."""
+SHARED_CACHES = ("thumbs",)
+"""Folders of a station's data that a picture of it (`kiosk screenshot`) links to and reads,
+never writes (but for building them when missing): the wall's thumbnails, seconds to draw."""
 CACHE_DIR = "cache"
 """In a station's data folder: what can be rebuilt from the collection at any time."""
 

@@ -308,44 +308,30 @@ def current_thumbs(collection: Collection, folder: Path, *, page_grid: tuple[int
     return None
 
 
-def borrow_thumbs(collection: Collection, *, live: Path, into: Path) -> bool:
-    """Let INTO (a throwaway station's thumbnails folder) be LIVE (a station's own), read only.
-
-    For a picture of a station (`kiosk screenshot`): drawing the thumbnails again takes
-    seconds. LIVE is built only when it holds no thumbnails at all (the station would draw
-    the same at its next start); LIVE of another collection is left as it is and INTO is
-    drawn privately. INTO becomes a link to LIVE, and `require_thumbs` never writes
-    through such a link. Returns whether LIVE is borrowed.
-    """
-    if not (live / INDEX_FILE).exists():
-        try:
-            prepare_thumbs(collection, live)
-        except OSError as error:
-            log.warning("the station's thumbnails cannot be built, drawn privately", extra={"path": str(live), "problem": str(error)})
-            return False
+def _borrow(collection: Collection, live: Path, workers: int | None) -> ThumbIndex | None:
+    try:
+        if not (live / INDEX_FILE).exists():
+            return prepare_thumbs(collection, live, workers=workers).index
+    except OSError as error:
+        log.warning("the station's thumbnails cannot be built, drawn privately", extra={"path": str(live), "problem": str(error)})
+        return None
     borrowed = current_thumbs(collection, live)
     if borrowed is None:
         log.warning("the station's thumbnails are of another collection, drawn privately", extra={"path": str(live)})
-        return False
-    into.parent.mkdir(parents=True, exist_ok=True)
-    into.symlink_to(live.resolve(), target_is_directory=True)
-    _borrowed[into] = (collection, borrowed)
-    return True
-
-
-_borrowed: dict[Path, tuple[Collection, ThumbIndex]] = {}
-"""Link -> (collection, index) checked by `borrow_thumbs`: not checked twice in one process."""
+    return borrowed
 
 
 def require_thumbs(collection: Collection, folder: Path, *, workers: int | None = None) -> ThumbIndex:
     """`prepare_thumbs` for a station: the index, or a KioskError a technician can act on.
 
-    FOLDER a link (`borrow_thumbs`): the thumbnails there, read only; if they no longer
-    fit the collection, the link is replaced by a folder of its own, drawn anew.
+    FOLDER a link to a station's own thumbnails (a picture of that station, `kiosk
+    screenshot`: drawing them again takes seconds): they are read, never written; built
+    there only when the station has none at all (it would draw the same at its next
+    start). Of another collection, they are left alone: the link is replaced by a folder
+    of its own, drawn anew.
     """
     if folder.is_symlink():
-        checked, index = _borrowed.get(folder, (None, None))
-        borrowed = index if checked is collection and index.pages_present() else current_thumbs(collection, folder)
+        borrowed = _borrow(collection, folder.resolve(), workers)
         if borrowed is not None:
             return borrowed
         folder.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import click
@@ -82,7 +83,7 @@ def _device_choices(exhibit: str) -> dict[str, tuple[str, list[str]]]:
 
 
 STARTED_AFTER_S = 1.0
-"""After the first frame: the start's memory is settled (kiosk.station.started)."""
+"""After the app's start: the start's memory is settled (kiosk.station.started)."""
 
 
 @click.command()
@@ -120,11 +121,12 @@ def run(station_toml: Path, windowed: bool) -> None:
         kivy_home=config.data_dir / "kivy",
         title=f"kiosk {config.station.id}",
     )
-    from kivy.clock import Clock
-
     from kiosk.shell.app import StationApp
 
     app = StationApp(config, content)
-    # Counted from the first frame (the clock does not tick while the app is built).
-    Clock.schedule_once(lambda _dt: Clock.schedule_once(lambda _dt: started(), STARTED_AFTER_S), 0)
+    # Counted from on_start, when the app is built and its first frame comes; the timer's
+    # thread touches no widget, only the interpreter's collector.
+    settle = threading.Timer(STARTED_AFTER_S, started)
+    settle.daemon = True
+    app.bind(on_start=lambda *_args: settle.start())
     app.run()

@@ -19,7 +19,7 @@ from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
 from kiosk.clock import ManualClock
-from kiosk.station import COLLECTION_HANDED_ON, image_index, load_content, start_quietly, started
+from kiosk.station import COLLECTION_HANDED_ON, SHARED_CACHES, image_index, load_content, start_quietly, started
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,9 @@ def render(
     # nor lease names, upload or send heartbeats with its token (its names come from the
     # collection, as on a station on its own).
     scratch = tempfile.TemporaryDirectory(prefix="kiosk-screenshot-")
-    if config.station.exhibit == "wall" and content is not None and content.collection is not None:
-        from exhibits.wall.thumbs import borrow_thumbs, cache_folder
-
-        # The station's own thumbnails, read only (built there only when it has none).
-        borrow_thumbs(content.collection, live=cache_folder(live_data), into=cache_folder(Path(scratch.name)))
+    for cache in SHARED_CACHES:
+        # The station's own, read only (exhibits.wall.thumbs.require_thumbs follows the link).
+        (Path(scratch.name) / cache).symlink_to((live_data / cache).resolve(), target_is_directory=True)
     config = config.model_copy(
         update={
             "data": config.data.model_copy(update={"dir": scratch.name}),

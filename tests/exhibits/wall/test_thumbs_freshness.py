@@ -12,7 +12,7 @@ from harness.tools import folder_state
 from PIL import Image
 
 from exhibits.wall import thumbs
-from exhibits.wall.thumbs import INDEX_FILE, borrow_thumbs, current_thumbs, prepare_thumbs, require_thumbs
+from exhibits.wall.thumbs import INDEX_FILE, current_thumbs, prepare_thumbs, require_thumbs
 from kiosk.collection import load_collection
 from kiosk.collection.demo import write_demo
 from kiosk.collection.imagefacts import ImageFactsIndex
@@ -67,14 +67,20 @@ def test_a_changed_portrait_redraws_its_page(collection_dir, tmp_path):
     assert first.index.key != report.index.key
 
 
+def link(live: Path, private: Path) -> Path:
+    """As `kiosk screenshot` makes its throwaway station's thumbnails folder."""
+    private.parent.mkdir(parents=True, exist_ok=True)
+    private.symlink_to(live.resolve(), target_is_directory=True)
+    return private
+
+
 def test_a_picture_borrows_the_stations_thumbnails_and_writes_nothing_there(collection_dir, tmp_path):
     collection = load_collection(collection_dir)
     live = tmp_path / "station" / "thumbs"
     prepare_thumbs(collection, live, workers=1)
     before = folder_state(live)
 
-    private = tmp_path / "picture" / "thumbs"
-    assert borrow_thumbs(collection, live=live, into=private)
+    private = link(live, tmp_path / "picture" / "thumbs")
     index = require_thumbs(collection, private)
     assert private.is_symlink() and index.page_path(1).resolve().parent == live.resolve()
     assert index.page_path(1).read_bytes()[:2] == b"\xff\xd8"
@@ -84,8 +90,10 @@ def test_a_picture_borrows_the_stations_thumbnails_and_writes_nothing_there(coll
 def test_a_station_without_thumbnails_gets_them_built(collection_dir, tmp_path):
     collection = load_collection(collection_dir)
     live = tmp_path / "station" / "thumbs"
-    assert borrow_thumbs(collection, live=live, into=tmp_path / "picture" / "thumbs")
+    private = link(live, tmp_path / "picture" / "thumbs")
+    index = require_thumbs(collection, private, workers=1)
     assert (live / INDEX_FILE).is_file() and current_thumbs(collection, live) is not None
+    assert private.is_symlink() and len(index.tiles) == len(collection.persons)
 
 
 def test_thumbnails_of_another_collection_are_left_alone_and_drawn_privately(collection_dir, demo_dir, tmp_path):
@@ -97,23 +105,15 @@ def test_thumbnails_of_another_collection_are_left_alone_and_drawn_privately(col
     )
     shorter = load_collection(collection_dir)
 
-    private = tmp_path / "picture" / "thumbs"
-    assert not borrow_thumbs(shorter, live=live, into=private)
-    index = require_thumbs(shorter, private)
+    private = link(live, tmp_path / "picture" / "thumbs")
+    index = require_thumbs(shorter, private, workers=1)
     assert not private.is_symlink() and index.folder == private and len(index.tiles) == len(shorter.persons)
     assert folder_state(live) == before
 
 
-def test_a_borrowed_folder_that_goes_stale_is_replaced_not_written_through(collection_dir, demo_dir, tmp_path):
-    collection = load_collection(demo_dir)
-    live = tmp_path / "station" / "thumbs"
-    prepare_thumbs(collection, live, workers=1)
-    private = tmp_path / "picture" / "thumbs"
-    assert borrow_thumbs(collection, live=live, into=private)
-    before = folder_state(live)
-    (collection_dir / "persons.csv").write_text(
-        "\n".join((collection_dir / "persons.csv").read_text(encoding="utf-8").splitlines()[:-3]) + "\n", encoding="utf-8"
-    )
-    index = require_thumbs(load_collection(collection_dir), private)
+def test_a_station_whose_thumbnails_cannot_be_built_gets_a_private_picture(collection_dir, tmp_path):
+    blocked = tmp_path / "station"
+    blocked.write_text("a file where the station's data folder should be")
+    private = link(blocked / "thumbs", tmp_path / "picture" / "thumbs")
+    index = require_thumbs(load_collection(collection_dir), private, workers=1)
     assert not private.is_symlink() and index.folder == private
-    assert folder_state(live) == before
