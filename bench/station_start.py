@@ -92,10 +92,11 @@ def prepared(**kwargs):
         return app is not None and app.root is not None and app.screens.current == "attract" and not app.screens.transition.is_active
     watch(shown)
 
-kiosk.shell.prepare_kivy = prepared
-from kiosk.cli import main
-sys.argv = ["kiosk", "run", sys.argv[1], "--windowed"]
-main()
+if __name__ == "__main__":  # not again in a worker the thumbnails' first build spawns
+    kiosk.shell.prepare_kivy = prepared
+    from kiosk.cli import main
+    sys.argv = [sys.argv[0], "run", sys.argv[1], "--windowed"]
+    main()
 """
 )
 
