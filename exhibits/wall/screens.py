@@ -413,7 +413,8 @@ def build_screens(app) -> list:
     from kiosk.collection import load_collection
 
     try:
-        collection = load_collection(app.station.collection_dir)
+        # Read once per process, at start (kiosk.station.load_content): here only when the app was given none.
+        collection = getattr(app.content, "collection", None) or load_collection(app.station.collection_dir)
     except KioskError as error:
         # Out of order, soberly, rather than a crash loop in front of visitors.
         log.error("wall has no collection", extra={"problem": error.message, "hint": error.hint})
