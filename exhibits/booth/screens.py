@@ -100,7 +100,22 @@ def grouped(code: str) -> str:
 
 
 class BoothScreen(StationScreen):
-    pass
+    def screen_words(self):
+        """What audio mode says here (exhibits.booth.spoken), for the flow as it is now."""
+        from exhibits.booth.spoken import Typing, words
+
+        app = App.get_running_app()
+        keyboard = self.ids.get("code") or self.ids.get("first")
+        typing = Typing(
+            typed=getattr(self, "typed", "") or getattr(self, "first_name", ""),
+            keys=keyboard.keys if keyboard is not None else "",
+            code=bool(keyboard is not None and keyboard.code),
+            accented=bool(keyboard is not None and keyboard.accented),
+            day=int(getattr(self, "day", 0)),
+            month=int(getattr(self, "month", 0)),
+            age=int(getattr(self, "age", 0)),
+        )
+        return words(self.name, app.lang, app.booth.flow, contact=app.station.booth.contact, typing=typing)
 
 
 class BoothWelcomeScreen(BoothScreen):
@@ -156,7 +171,9 @@ class Booth:
     def __init__(self, app, flow: BoothFlow, controls=None):
         self.app = app
         self.flow = flow
-        self.controls = controls  # exhibits.booth.controls.BoothControls: button and lights
+        self.controls = controls  # exhibits.booth.controls.BoothControls: button, keys and lights
+        if controls is not None:
+            controls.on_key = self.key
         self.view = BoothView(flow)
         flow.subscribe(self._on_step)
         self._status_written = float("-inf")
@@ -164,6 +181,9 @@ class Booth:
         app.bind(on_stop=lambda *_: self.close())
 
     def start(self) -> None:
+        # Audio mode's voice (made by the app after the screens) is silent from the
+        # countdown to the end of the reading.
+        self.flow.hush(getattr(self.app, "speech", None))
         self.flow.start()
         if self.controls is not None:
             self.controls.start()
@@ -190,6 +210,15 @@ class Booth:
         except DeviceError as error:
             self.flow.device_failed(error)
         self.view.refresh()
+
+    def key(self, key: str) -> None:
+        """A tactile key of the controller ("prev", "next", "select"): audio mode's guide
+        moves the focus or presses what has it, as the wall's keypad does."""
+        navigate = getattr(self.app, "navigate", None)
+        if navigate is None:
+            log.info("tactile key pressed", extra={"key": key, "acted": False})
+            return
+        navigate(key)
 
     def _on_step(self, step: Step) -> None:
         self.view.refresh()
