@@ -10,6 +10,7 @@ Kivy-free; time comes from an injected clock, so tests can step it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from collections.abc import Callable
@@ -18,10 +19,28 @@ from typing import Any
 
 from kiosk.clock import Clock
 
+
 class Phase(enum.Enum):
     ATTRACT = "attract"  # nobody is here; the station invites
     ACTIVE = "active"  # a visitor is using the station
     WARNING = "warning"  # "Are you still there?": counting down to the end of the session
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one visitor asked the station to speak and look (issue 17).
+
+    Like the language they belong to the visit: the next visitor starts without them,
+    so nobody finds a station talking to them, or in large print, unasked.
+    """
+
+    audio: bool = False  # audio mode: screens and controls are spoken (kiosk.accessibility)
+    large_text: bool = False
+    high_contrast: bool = False
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @dataclass
@@ -31,6 +50,7 @@ class Visit:
     language: str
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     data: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
 
 
 class VisitorSession:
@@ -96,6 +116,28 @@ class VisitorSession:
             self._enter(Phase.ACTIVE)
         else:
             self.visit.language = language
+
+    def change(self, **settings: bool) -> Settings:
+        """Switch settings for this visit (`change(audio=True)`); on the attract screen
+        this starts the visit, as the language buttons do. Returns the settings now."""
+        unknown = set(settings) - set(Settings.names())
+        if unknown:
+            raise ValueError(f"no visit setting {sorted(unknown)}: the settings are {', '.join(Settings.names())}")
+        self._last_activity = self._clock()
+        if self.visit is None:
+            self.visit = Visit(language=self.default_language)
+            self.visit.settings = dataclasses.replace(self.visit.settings, **settings)
+            self._enter(Phase.ACTIVE)
+        else:
+            self.visit.settings = dataclasses.replace(self.visit.settings, **settings)
+            if self.phase is Phase.WARNING:
+                self.still_here()
+        return self.visit.settings
+
+    @property
+    def settings(self) -> Settings:
+        """This visit's settings; outside a visit, none is on."""
+        return self.visit.settings if self.visit else Settings()
 
     def finish(self) -> None:
         """The visitor ends the session themselves ("start over")."""

@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -48,6 +49,7 @@ VOICES = {"nl": "nl", "fr": "fr-be", "en": "en-gb"}
 WORDS_PER_MINUTE = 150  # a little slower than espeak-ng's 175: names and dates need it
 LONGEST_TEXT = 2000  # characters; a person's page is a few hundred
 SYNTHESIS_TIMEOUT_S = 15.0
+PART_POLL_S = 0.02  # how often a sequence of parts looks whether the one said has ended
 MEMORY_BYTES = 32 * 1024 * 1024  # about 12 minutes of speech at 22,050 Hz, 16 bits
 
 
@@ -203,8 +205,7 @@ def _speakable(text: str) -> str:
 
 
 class _Request(NamedTuple):
-    text: str
-    language: str
+    parts: tuple[tuple[str, str], ...]  # (text, language), said one after the other
     generation: int
 
 
@@ -243,7 +244,21 @@ class Speech:
             self._generation += 1
             generation = self._generation
         self.speaker.stop()
-        self._requests.put(_Request(text, language, generation))
+        self._requests.put(_Request(((text, language),), generation))
+
+    def say_parts(self, parts: Iterable[tuple[str, str]]) -> None:
+        """Say (text, language) parts one after the other, each in its own voice (the
+        station's offer in every language it has); cut off as `say()` is."""
+        parts = tuple((text, language) for text, language in parts if text.strip())
+        if not parts:
+            return
+        with self._lock:
+            if self._closed or self._held:
+                return
+            self._generation += 1
+            generation = self._generation
+        self.speaker.stop()
+        self._requests.put(_Request(parts, generation))
 
     def stop(self) -> None:
         """Silence: what is being said stops, what was asked for is not said."""
@@ -296,17 +311,27 @@ class Speech:
             if not self._current(request.generation):
                 continue  # the visitor moved on before it was said
             try:
-                spoken = self.cache.get(request.text, request.language)
-                # Checked again after synthesis, and after the play starts: a hold (the
-                # booth starting to record) or a newer text may have come meanwhile, and
-                # its own stop() may have come just before this play().
-                if not self._current(request.generation):
-                    continue
-                self.speaker.play(spoken.samples, spoken.sample_rate)
-                if not self._current(request.generation):
-                    self.speaker.stop()
+                for number, (text, language) in enumerate(request.parts):
+                    if number and not self._finish_part(request.generation):
+                        break
+                    spoken = self.cache.get(text, language)
+                    # Checked again after synthesis, and after the play starts: a hold (the
+                    # booth starting to record) or a newer text may have come meanwhile, and
+                    # its own stop() may have come just before this play().
+                    if not self._current(request.generation):
+                        break
+                    self.speaker.play(spoken.samples, spoken.sample_rate)
+                    if not self._current(request.generation):
+                        self.speaker.stop()
+                        break
             except Exception as error:  # noqa: BLE001 - a thread that dies would leave the visitor in silence
                 self._problem(error)
+
+    def _finish_part(self, generation: int) -> bool:
+        """Wait for the part being said to end; False if it was cut off meanwhile."""
+        while self._current(generation) and self.speaker.playing():
+            time.sleep(PART_POLL_S)
+        return self._current(generation)
 
     def _prepare_loop(self) -> None:
         while True:

@@ -56,7 +56,7 @@ def sentences(*parts: str) -> str:
 
 def button(lang: str, control_id: str, label: str, *, enabled: bool = True, why_not: str | None = None) -> Control:
     """A button as audio mode names it: its label and its role ("Begin, button")."""
-    return Control(control_id, _t(lang, "booth.say.button", label=label.strip()), enabled, why_not if not enabled else None)
+    return Control(control_id, _t(lang, "spoken.button", name=label.strip()), enabled, why_not if not enabled else None)
 
 
 def spelled(code: str) -> str:

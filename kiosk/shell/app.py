@@ -19,14 +19,18 @@ from kivy.core.text import LabelBase
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
+from kivy.metrics import Metrics
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk import i18n
 from kiosk.config import StationConfig
 from kiosk.paths import FONTS
 from kiosk.clock import Clock as SessionClock
-from kiosk.session import Phase, VisitorSession
+from kiosk.session import Phase, Settings, VisitorSession
+from kiosk.shell import navigation
 from kiosk.shell import widgets  # noqa: F401  (registers the shell's widget classes)
+from kiosk.shell.palette import LARGE_TEXT_SCALE, palette_for
+from kiosk.shell.guide import StationGuide
 from kiosk.station import StationContent
 from kiosk.watchdog import ServiceNotifier
 
@@ -38,6 +42,9 @@ Builder.load_file(str(Path(__file__).with_name("shell.kv")))
 
 # Each exhibit's module gives the screens after the attract screen with
 # `build_screens(app) -> list[Screen]`, and names the first of them in FIRST_SCREEN.
+# The top bar's control for each visit setting (kiosk.session.Settings), by test_name.
+SETTING_CONTROLS = {"audio": "audio", "large_text": "large-text", "high_contrast": "high-contrast"}
+
 EXHIBIT_MODULES = {"booth": "exhibits.booth.screens", "wall": "exhibits.wall.screens"}
 
 
@@ -55,11 +62,24 @@ class StationApp(App):
     seconds_left = NumericProperty(0)
     start_over_offered = BooleanProperty(True)  # an exhibit hides "start over" where it would harm or not help
     content = ObjectProperty(None, allownone=True)
+    # The visit's settings (kiosk.session.Settings), read by kv rules and the exhibits.
+    audio_mode = BooleanProperty(False)
+    large_text = BooleanProperty(False)
+    high_contrast = BooleanProperty(False)
+    text_scale = NumericProperty(1.0)  # what sp fonts are multiplied by now (large text)
+    palette = ObjectProperty(None)  # widgets.Colours: kv colours read app.palette.<name> (kiosk.shell.palette)
+    focus_box = ListProperty([])  # x, y, w, h (window coordinates) of the focused control; [] = no ring
     service_manager = ServiceNotifier(None)  # silent until on_start reads $NOTIFY_SOCKET
 
-    def __init__(self, config: StationConfig, content: StationContent | None, clock: SessionClock = time.monotonic, **kwargs):
+    def __init__(
+        self, config: StationConfig, content: StationContent | None, clock: SessionClock = time.monotonic, *, speaker=None, **kwargs
+    ):
+        """SPEAKER: where audio mode speaks (a hardware.audio.api.Speaker); by default
+        the exhibit's own speaker setting names it (`speech_speaker_setting`)."""
         super().__init__(**kwargs)
         self.station = config
+        self._speaker = speaker
+        self.palette = widgets.Colours()
         self.clock = clock
         self.title = os.environ.get("KIOSK_WINDOW_TITLE", f"kiosk {config.station.id}")
         self.exhibit = config.station.exhibit
@@ -107,6 +127,11 @@ class StationApp(App):
         if hasattr(module, "attract_backdrop"):
             attract.ids.backdrop.add_widget(module.attract_backdrop(self))
         screens.current = "attract"
+        self.speech = self._make_speech()
+        self.guide = StationGuide(self, self.speech)
+        self._arrival = Clock.create_trigger(lambda _dt: self.guide.arrive())
+        screens.bind(current=lambda *_: self._arrival())
+        self.guide.bind_keys()
         # Cancelled when the app stops: a stopped app (a test, a screenshot) must not
         # tick on in the process and act on the app that runs after it.
         self._clock_events = [Clock.schedule_interval(self._tick, 0.25)]
@@ -127,6 +152,100 @@ class StationApp(App):
     def choose_language(self, lang: str) -> None:
         self.session.choose_language(lang)
         self.lang = lang
+        if self.audio_mode:
+            self.words_changed()
+            self.speech.say(self.guide.guide.words.spoken, lang)
+
+    # -- the visit's settings: audio mode, large text, high contrast ------------------------
+
+    def toggle_audio(self) -> None:
+        self.switch("audio", not self.audio_mode)
+
+    def toggle_large_text(self) -> None:
+        self.switch("large_text", not self.large_text)
+
+    def toggle_high_contrast(self) -> None:
+        self.switch("high_contrast", not self.high_contrast)
+
+    def switch(self, setting: str, on: bool) -> None:
+        """Turn a setting of kiosk.session.Settings on or off for this visit (on the
+        attract screen this starts the visit, as a language button does)."""
+        was_audio = self.audio_mode
+        self.session.change(**{setting: on})
+        self._apply(self.session.settings)
+        if self.audio_mode and not was_audio:
+            self._arrival.cancel()  # the announcement says the screen itself
+            self.guide.audio_started()
+        elif was_audio and not self.audio_mode:
+            self.speech.say(self.t(self.lang, "spoken.audio_off"), self.lang)
+        else:
+            self.words_changed()
+            control = self.guide.guide.words.control(SETTING_CONTROLS[setting]) if self.guide.guide.words else None
+            if self.audio_mode and control is not None:
+                self.speech.say(control.spoken, self.lang)  # says it is on or off now
+
+    def _apply(self, settings: Settings) -> None:
+        self.audio_mode = settings.audio
+        self.large_text = settings.large_text
+        self.high_contrast = settings.high_contrast
+        self.text_scale = LARGE_TEXT_SCALE if settings.large_text else 1.0
+        Metrics.fontscale = self.text_scale  # every font in sp follows
+        self.palette.use(palette_for(settings.high_contrast))
+        if not settings.audio:
+            self.speech.stop()
+
+    # -- audio mode and keys (kiosk.shell.guide) ------------------------------------------
+
+    def navigate(self, action: str) -> None:
+        """One step of tactile navigation: "previous" ("prev"), "next", "select", "back",
+        "audio" (switch audio mode), "repeat" (say the screen again). The wall's keypad
+        (kiosk.shell.navigation) and the booth's controller both end here. On the attract
+        screen any of them starts the visit in audio mode: a visitor who reaches for keys
+        may not see the screen."""
+        action = navigation.action_named(action)
+        self.guide.keys_used = True
+        if self.phase == Phase.ATTRACT.value:
+            self.switch("audio", True)
+            return
+        if self.phase == Phase.WARNING.value and action != navigation.SELECT:
+            self.still_here()
+            return
+        self.session.touched()
+        if action == navigation.AUDIO:
+            self.toggle_audio()
+            return
+        self.guide.navigate(action)
+
+    def words_changed(self) -> None:
+        """A screen's words changed (results came, a button became available): the
+        focus stays on its control, nothing is said. Screens call this."""
+        if getattr(self, "guide", None) is not None:
+            self.guide.words_changed()
+
+    def focus_moved(self) -> None:
+        box = self.guide.focused_box()
+        self.focus_box = list(box) if box is not None else []
+
+    def speech_speaker_setting(self) -> str:
+        """The station.toml setting of the speaker audio mode speaks through: the booth's
+        own ([booth] speaker), the wall's ([wall] speaker, where voices are heard)."""
+        if self.exhibit == "booth":
+            return self.station.booth.speaker
+        return self.station.wall.speaker
+
+    def _make_speech(self):
+        from kiosk.speech import Speech, SpeechCache
+
+        speaker = self._speaker
+        if speaker is None:
+            from hardware.devices import speaker_named
+
+            speaker = speaker_named(self.speech_speaker_setting())
+        return Speech(speaker, SpeechCache(self.station.data_dir / "speech"), on_problem=self._speech_problem)
+
+    @staticmethod
+    def _speech_problem(error: Exception) -> None:
+        log.error("audio mode cannot speak", extra={"problem": str(error)})
 
     def still_here(self) -> None:
         self.session.still_here()
@@ -137,6 +256,8 @@ class StationApp(App):
     def _tick(self, _dt) -> None:
         self.session.tick()
         self.seconds_left = math.ceil(self.session.seconds_left())
+        if self.focus_box or self.guide.guide.focus is not None:
+            self.focus_moved()  # the focused control may have moved (a transition, a scroll)
 
     def _on_phase(self, phase: Phase) -> None:
         self.phase = phase.value
@@ -144,10 +265,15 @@ class StationApp(App):
         if phase is Phase.WARNING:
             self.seconds_left = math.ceil(self.session.seconds_left())
             overlay.show()
+            self._arrival()
             return
+        if overlay.shown:
+            self._arrival()  # back from the warning: the screen again
         overlay.hide()
         if phase is Phase.ATTRACT:
             self.lang = self.session.default_language
+            self._apply(self.session.settings)  # the settings end with the visit
+            self.guide.keys_used = False
             for screen in self.screens.screens:
                 if hasattr(screen, "forget"):
                     screen.forget()
@@ -172,6 +298,10 @@ class StationApp(App):
     def on_stop(self) -> None:
         for event in getattr(self, "_clock_events", ()):
             event.cancel()
+        if getattr(self, "guide", None) is not None:
+            self.guide.unbind_keys()
+            self.speech.close()
+        Metrics.fontscale = 1.0  # the process may run another app (a test, a screenshot)
         self.service_manager.stopping()
 
     def _snapshot(self, _dt) -> None:

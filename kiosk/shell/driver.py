@@ -19,6 +19,7 @@ from kivy.base import EventLoop, runTouchApp
 from kivy.core.window import Window
 
 from kiosk.shell.app import StationApp, save_window_png
+from kiosk.shell.guide import is_shown
 
 
 class StationDriver:
@@ -71,23 +72,11 @@ class StationDriver:
         matches = [w for root in roots for w in root.walk(restrict=False) if getattr(w, "test_name", None) == test_name]
         if visible:
             current = self.app.screens.current_screen
-            matches = [w for w in matches if self._shown(w, current)]
+            matches = [w for w in matches if is_shown(w, current)]
         if not matches:
             names = sorted({getattr(w, "test_name", None) or "" for w in self.app.root_widget.walk()} - {""})
             raise LookupError(f"no visible widget named {test_name!r}; named widgets: {', '.join(names)}")
         return matches[0]
-
-    def _shown(self, widget, current_screen) -> bool:
-        node = widget
-        while node is not None:
-            if getattr(node, "opacity", 1) == 0 or getattr(node, "disabled", False):
-                return False
-            if node.__class__.__name__.endswith("Screen") and node is not current_screen and hasattr(node, "manager"):
-                return False
-            if node.parent is node:  # the Window is its own parent
-                break
-            node = node.parent
-        return True
 
     # -- touching --------------------------------------------------------------------
 
@@ -124,6 +113,23 @@ class StationDriver:
         finally:
             Window.unbind(on_touch_up=seen)
         self.frames(2)  # what the release set off (a screen change, a new text) is drawn
+        self.settle(settle)
+
+    def key(self, name: str, settle: float = 0.2) -> None:
+        """A real key press (an X keysym: "Down", "Tab", "Return", "KP_Multiply", "KP_8"),
+        as a USB keypad sends it; returns once the window has read it."""
+        pressed = []
+
+        def seen(*_args) -> None:
+            pressed.append(True)
+
+        Window.bind(on_key_down=seen)
+        try:
+            subprocess.run(["xdotool", "key", "--window", self.window_id(), name], check=True, timeout=10, capture_output=True)
+            self.wait_until(lambda: pressed, timeout=15, what=f"the key {name} to reach the window")
+        finally:
+            Window.unbind(on_key_down=seen)
+        self.frames(2)
         self.settle(settle)
 
     def window_id(self) -> str:

@@ -8,11 +8,43 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from kiosk.accessibility import ScreenWords
+from kiosk.shell.palette import NORMAL, Palette
+
+
+class Colours(EventDispatcher):
+    """The palette kv rules draw with (`app.palette.text`): one object whose colours
+    change in place, so every rule bound to one of them is drawn again when the visitor
+    switches high contrast (a kv rule does not follow a plain object swapped under it)."""
+
+    background = ColorProperty(NORMAL.background)
+    panel = ColorProperty(NORMAL.panel)
+    text = ColorProperty(NORMAL.text)
+    muted = ColorProperty(NORMAL.muted)
+    line = ColorProperty(NORMAL.line)
+    chosen = ColorProperty(NORMAL.chosen)
+    chosen_text = ColorProperty(NORMAL.chosen_text)
+    pressed = ColorProperty(NORMAL.pressed)
+    disabled_text = ColorProperty(NORMAL.disabled_text)
+    fiction = ColorProperty(NORMAL.fiction)
+    veil = ColorProperty(NORMAL.veil)
+    focus = ColorProperty(NORMAL.focus)
+    focus_edge = ColorProperty(NORMAL.focus_edge)
+
+    def use(self, palette: Palette) -> None:
+        for name, value in vars(palette).items():
+            setattr(self, name, value)
+        self.current = palette
+
+    current: Palette = NORMAL
 
 
 class Named:
@@ -42,7 +74,11 @@ class TouchButton(Named, ButtonBehavior, Label):
         return super().on_touch_down(touch)
 
 
-class LanguageButton(TouchButton):
+class TopBarButton(TouchButton):
+    """A button of the top bar: its size does not follow large text (see shell.kv)."""
+
+
+class LanguageButton(TopBarButton):
     lang = StringProperty("nl")
 
 
@@ -63,7 +99,19 @@ class StationScreen(Named, Screen):
 
 
 class AttractScreen(StationScreen):
-    pass
+    def screen_words(self) -> ScreenWords:
+        """What audio mode would say here: the invitation and where audio mode is.
+
+        Audio mode ends with the visit, so this is never said on arrival: it is what the
+        layout audit checks, and what `repeat` says. A visitor who cannot see the screen
+        finds audio mode in the top left corner (the Audio button) or with any key."""
+        app = App.get_running_app()
+        lang = app.lang
+        subtitle = (
+            app.t(lang, f"attract.subtitle.{app.exhibit}", count=app.n(lang, app.persons)) if app.content_ok else app.t(lang, "collection.missing")
+        )
+        title = app.t(lang, f"station.title.{app.exhibit}")
+        return ScreenWords("attract", app.t(lang, "spoken.attract", title=title, subtitle=subtitle))
 
 
 class StationRoot(FloatLayout):
@@ -71,7 +119,10 @@ class StationRoot(FloatLayout):
 
     On the attract screen a touch only wakes the station (it must not also press whatever
     button the next screen has under that finger), except on the language buttons, which
-    start the visit in that language. While the idle warning shows, it gets every touch.
+    start the visit in that language, and the settings in the top left corner (audio
+    mode, large text, high contrast), which start it with that setting on. While the
+    idle warning shows, it gets every touch. In audio mode a touch on a control goes to
+    the guide first: the first touch says it, the second presses it.
     """
 
     def on_touch_down(self, touch):
@@ -80,11 +131,13 @@ class StationRoot(FloatLayout):
         if app.phase == "warning":
             return self.ids.idle_overlay.on_touch_down(touch)
         if app.phase == "attract":
-            if self.ids.language_bar.collide_point(*touch.pos):
+            if self.ids.language_bar.collide_point(*touch.pos) or self.ids.view_bar.collide_point(*touch.pos):
                 return super().on_touch_down(touch)
             app.session.touched()
             return True
         app.session.touched()
+        if app.audio_mode and app.guide.touch_at(*touch.pos):
+            return True
         return super().on_touch_down(touch)
 
     def on_touch_move(self, touch):
@@ -92,6 +145,12 @@ class StationRoot(FloatLayout):
         if app.phase == "active":
             app.session.touched()
         return super().on_touch_move(touch)
+
+
+class FocusRing(Widget):
+    """The focus ring: drawn above everything around the focused control (app.focus_box),
+    yellow between two black lines, so it is seen on the dark and the high-contrast theme
+    alike. It takes no touch."""
 
 
 class Explanation(Named, Label):

@@ -111,3 +111,43 @@ def test_a_long_pause_between_ticks_still_warns_before_ending(session, clock):
     session.tick()
     assert session.phase is Phase.WARNING
     assert session.seconds_left() == pytest.approx(30)
+
+
+def test_settings_belong_to_the_visit_and_end_with_it(session, clock):
+    from kiosk.session import Settings
+
+    assert session.settings == Settings() and session.phase is Phase.ATTRACT
+    phases = []
+    session.subscribe(phases.append)
+    assert session.change(audio=True) == Settings(audio=True), "the audio control on attract starts the visit"
+    assert phases == [Phase.ACTIVE] and session.visit.settings.audio
+    session.change(large_text=True)
+    session.change(high_contrast=True)
+    session.choose_language("fr")
+    assert session.settings == Settings(audio=True, large_text=True, high_contrast=True)
+    session.change(audio=False)
+    assert session.settings == Settings(large_text=True, high_contrast=True)
+
+    clock.advance(session.warn_after_s)
+    session.tick()
+    clock.advance(session.answer_within_s)
+    session.tick()
+    assert session.phase is Phase.ATTRACT
+    assert session.settings == Settings(), "the next visitor starts without them, like the language"
+    session.touched()
+    assert session.visit.settings == Settings()
+
+
+def test_a_setting_switched_during_the_warning_answers_it(session, clock):
+    session.touched()
+    clock.advance(session.warn_after_s)
+    session.tick()
+    assert session.phase is Phase.WARNING
+    session.change(large_text=True)
+    assert session.phase is Phase.ACTIVE and session.settings.large_text
+
+
+def test_an_unknown_setting_says_which_there_are(session):
+    with pytest.raises(ValueError, match="audio, large_text, high_contrast"):
+        session.change(loud=True)
+    assert session.visit is None

@@ -117,6 +117,27 @@ def test_nothing_is_said_while_held_and_a_hold_stops_what_is_said(speech_of):
     wait_for(lambda: len(speaker.played) == 2, "speech after the release")
 
 
+def test_parts_are_said_one_after_the_other_each_in_its_voice(speech_of):
+    from kiosk.clock import ManualClock
+
+    clock = ManualClock()
+    speaker = SimulatedSpeaker(clock=clock)  # plays until the test moves its clock
+    speech = speech_of(speaker)
+    parts = [("Kies uw taal.", "nl"), ("Choisissez votre langue.", "fr"), ("Choose your language.", "en")]
+    speech.say_parts(parts)
+    wait_for(lambda: len(speaker.played) == 1, "the first part")
+    time.sleep(0.3)
+    assert len(speaker.played) == 1, "the second waits until the first is said"
+    clock.advance(60)
+    wait_for(lambda: len(speaker.played) == 2, "the second part")
+    assert len(speaker.played[1].samples) == len(speech.cache.get(*parts[1]).samples), "in French, by the French voice"
+    speech.say("Volgende", "nl")  # the visitor moved on: the rest is not said
+    wait_for(lambda: len(speaker.played) == 3, "the new text")
+    clock.advance(60)
+    time.sleep(0.3)
+    assert len(speaker.played) == 3 and len(speaker.played[2].samples) == len(speech.cache.get("Volgende", "nl").samples)
+
+
 def test_a_hold_during_synthesis_wins(speech_of):
     gate = Gate()
     speaker = SimulatedSpeaker()

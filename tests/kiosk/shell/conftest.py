@@ -22,12 +22,13 @@ def fictional_content(persons_per_transport: int = 10) -> StationContent:
 
 @pytest.fixture
 def station(display, tmp_path):
-    """make(exhibit, content) -> (driver, app, clock): a running station, stopped afterwards."""
+    """make(exhibit, content, speaker) -> (driver, app, clock): a running station, stopped
+    afterwards. SPEAKER: where audio mode speaks (default: the station's, simulated)."""
     from kiosk.shell import prepare_kivy
 
     drivers = []
 
-    def make(exhibit: str = "wall", content: StationContent | None = None):
+    def make(exhibit: str = "wall", content: StationContent | None = None, speaker=None):
         folder = tmp_path / exhibit
         write_station_config(
             folder, exhibit=exhibit, station_id=f"{exhibit}-1", fullscreen=False, size=(1280, 800), audio="simulated"
@@ -38,7 +39,7 @@ def station(display, tmp_path):
         from kiosk.shell.driver import StationDriver
 
         clock = ManualClock()
-        app = StationApp(config, content if content is not None else fictional_content(), clock=clock)
+        app = StationApp(config, content if content is not None else fictional_content(), clock=clock, speaker=speaker)
         driver = StationDriver(app).start()
         drivers.append(driver)
         driver.settle(0.3)

@@ -1,0 +1,117 @@
+"""Audio mode, keys, the focus ring and the visit's settings in a real window, with real
+touches and real key presses (xdotool), speech made by espeak-ng.
+
+The wall's and booth's screens give their own words (issues 17W, 17B); these tests use
+the shell's controls, which every screen has: start over, the languages, the settings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk import i18n
+from kiosk.shell.palette import HIGH_CONTRAST, LARGE_TEXT_SCALE, NORMAL
+
+pytestmark = pytest.mark.gui
+
+
+def _said(app, key: str, lang: str = "nl", **values) -> bool:
+    """KEY's text was made into speech (said, or being said) in LANG."""
+    return app.speech.cache.has(i18n.text(lang, key, **values), lang)
+
+
+def _heard(app) -> int:
+    return len(app.speech.speaker.played)
+
+
+def _box(widget):
+    x, y = widget.to_window(widget.x, widget.y)
+    return [x, y, widget.width, widget.height]
+
+
+def test_the_audio_control_on_attract_starts_the_visit_in_audio_mode_and_speaks(station):
+    driver, app, _clock = station("wall")
+    assert app.phase == "attract" and driver.find("attract-audio").text == i18n.text("nl", "attract.audio")
+    driver.tap("audio")
+    assert app.phase == "active" and app.audio_mode and app.screens.current == app.first_screen
+    driver.wait_until(lambda: _heard(app) >= 1, timeout=30, what="audio mode to speak")
+    assert _said(app, "spoken.audio_on")
+    # The languages are offered each in its own voice, one after the other.
+    driver.wait_until(lambda: _said(app, "spoken.choose_language", "fr"), timeout=60, what="the offer in French")
+    assert driver.find("audio").selected
+
+
+def test_in_audio_mode_a_first_touch_speaks_a_control_and_a_second_presses_it(station):
+    driver, app, _clock = station("wall")
+    driver.tap("audio")
+    heard = _heard(app)
+    driver.tap("language-fr")
+    assert app.lang == "nl", "the first touch only says what it is"
+    assert app.guide.guide.focus == "language-fr"
+    driver.wait_until(lambda: _said(app, "spoken.button", name="Français"), timeout=30, what="the button's name")
+    driver.wait_until(lambda: _heard(app) > heard, timeout=30, what="the name to be heard")
+    assert app.focus_box == pytest.approx(_box(driver.find("language-fr")), abs=1), "the ring is on it"
+    driver.tap("language-fr")
+    assert app.lang == "fr", "the second touch presses it"
+
+
+def test_keys_move_the_ring_in_reading_order_and_select(station):
+    driver, app, _clock = station("wall")
+    driver.tap("attract")  # a visit without audio mode: keys still move a visible ring
+    assert not app.audio_mode and app.focus_box == []
+    order = [control.id for control in app.guide.words().controls]
+    assert order[-7:] == ["start-over", "language-nl", "language-fr", "language-en", "audio", "large-text", "high-contrast"]
+    driver.key("Down")
+    first = app.guide.guide.focus
+    assert first == order[0] and app.focus_box == pytest.approx(_box(driver.find(first)), abs=1)
+    driver.key("Up")
+    assert app.guide.guide.focus == order[-1] == "high-contrast", "round and round, like a list read again"
+    driver.key("Up")
+    driver.key("Up")
+    assert app.guide.guide.focus == "audio"
+    driver.key("Up")
+    assert app.guide.guide.focus == "language-en"
+    driver.key("Return")
+    assert app.lang == "en" and not app.audio_mode, "Enter presses what has the focus"
+    driver.key("KP_Multiply")
+    assert app.audio_mode, "the keypad's * switches audio mode"
+    driver.wait_until(lambda: _said(app, "spoken.audio_on", "en"), timeout=30, what="audio mode to say it is on")
+
+
+def test_a_key_on_the_attract_screen_starts_the_visit_in_audio_mode(station):
+    driver, app, _clock = station("booth")
+    driver.key("KP_5")
+    assert app.phase == "active" and app.audio_mode
+
+
+def test_settings_switch_the_look_and_end_with_the_visit(station):
+    from kivy.metrics import Metrics
+
+    driver, app, clock = station("wall")
+    normal_size = driver.find("idle-body", visible=False).font_size
+    driver.tap("large-text")
+    assert app.phase == "active" and app.large_text and Metrics.fontscale == LARGE_TEXT_SCALE
+    driver.settle(0.2)
+    assert driver.find("idle-body", visible=False).font_size == pytest.approx(normal_size * LARGE_TEXT_SCALE), "sp fonts follow"
+    driver.tap("high-contrast")
+    assert app.high_contrast and app.palette.current is HIGH_CONTRAST
+    assert driver.find("language-fr").color == list(HIGH_CONTRAST.text)
+    driver.tap("start-over")
+    assert app.phase == "attract"
+    assert (app.audio_mode, app.large_text, app.high_contrast) == (False, False, False)
+    assert app.palette.current is NORMAL and Metrics.fontscale == 1.0
+    driver.settle(0.3)
+    assert driver.find("idle-body", visible=False).font_size == pytest.approx(normal_size)
+
+
+def test_the_idle_end_of_a_visit_ends_audio_mode(station):
+    driver, app, clock = station("booth")
+    driver.tap("audio")
+    assert app.audio_mode
+    clock.advance(app.session.warn_after_s)
+    driver.wait_until(lambda: app.phase == "warning", what="the idle warning")
+    driver.wait_until(lambda: app.speech.cache.has(app.guide.guide.words.spoken, "nl"), timeout=30, what="the warning to be spoken")
+    assert app.guide.guide.words.screen == "idle"
+    clock.advance(app.session.answer_within_s)
+    driver.wait_until(lambda: app.phase == "attract", what="the end of the visit")
+    assert not app.audio_mode and not app.speech.speaker.playing()
