@@ -133,6 +133,11 @@ class MatchScreen(BoothScreen):
     age = NumericProperty(0)  # "my age"; 0: not given (exhibits.booth.flow.step_age)
     first_name = StringProperty("")  # as typed, without spaces around it
 
+    def on_first_name(self, *_args) -> None:
+        App.get_running_app().words_changed()  # "find a name" may have become available
+
+    on_day = on_month = on_age = on_first_name
+
     def step(self, which: str, by: int) -> None:
         if which == "age":
             self.age = step_age(self.age, by)
@@ -183,7 +188,7 @@ class Booth:
     def start(self) -> None:
         # Audio mode's voice (made by the app after the screens) is silent from the
         # countdown to the end of the reading.
-        self.flow.hush(getattr(self.app, "speech", None))
+        self.flow.hush(self.app.speech)
         self.flow.start()
         if self.controls is not None:
             self.controls.start()
@@ -214,16 +219,19 @@ class Booth:
     def key(self, key: str) -> None:
         """A tactile key of the controller ("prev", "next", "select"): audio mode's guide
         moves the focus or presses what has it, as the wall's keypad does."""
-        navigate = getattr(self.app, "navigate", None)
-        if navigate is None:
-            log.info("tactile key pressed", extra={"key": key, "acted": False})
-            return
-        navigate(key)
+        self.app.navigate(key)
 
     def _on_step(self, step: Step) -> None:
         self.view.refresh()
         self.app.start_over_offered = self.flow.can_start_over
         screens = self.app.screens
+        if screens.current == step.value:
+            # The same screen again (a wrong booking code): its words changed, and what
+            # it now says (the notice) is said, since no new screen will say it.
+            self.app.words_changed()
+            if self.app.audio_mode and self.flow.notice:
+                self.app.speech.say(self.app.t(self.app.lang, f"notice.{self.flow.notice}"), self.app.lang)
+            return
         if step is Step.WELCOME:
             if screens.current != "attract":
                 screens.current = "welcome"
