@@ -100,7 +100,7 @@ class Participant:
             act()
             self.wait(lambda: self.app.screens.current == screen, f"the {screen} screen")
             self.wait(self.app.speech.speaker.playing, f"the {screen} screen to speak")
-            self.driver.settle(1.5)
+            self.driver.settle(2.5)  # the sink's clock is not wall time: enough for any of them to be heard
         self.heard.append((screen, path))
 
     def select(self, control_id: str, screen: str) -> None:
