@@ -16,6 +16,11 @@ The rules (issue 15):
   bar above it); one box wholly inside another (a button's label, a name on its row) is
   a widget and its content, not a collision.
 
+The rule of issue 17 (audio mode):
+- a screen a visitor can touch says what it is (`spoken`), and every touch control,
+  enabled or not, has its spoken name: the words audio mode says, from the same
+  catalogues as the visible text, so a missing one fails in every language.
+
 Colours are "#rrggbb"; contrast is WCAG 2's ratio of relative luminances.
 """
 
@@ -138,7 +143,7 @@ class Layout:
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # fit | contrast | disabled | graphic | target | overlap | offscreen | collide
+    rule: str  # fit | contrast | disabled | graphic | target | overlap | offscreen | collide | spoken
     widget: str
     detail: str
 
@@ -207,7 +212,7 @@ def _contains(outer: tuple[float, ...], inner: tuple[float, ...], slack: float =
 
 def audit(layout: Layout) -> list[Finding]:
     """Every finding on LAYOUT, in the order of its widgets; empty when all is well."""
-    findings: list[Finding] = []
+    findings: list[Finding] = _check_spoken(layout)
     width, height = layout.size
     for item in layout.items:
         findings += _check_fit(item)
@@ -264,6 +269,23 @@ def _check_colours(item: Item) -> list[Finding]:
     if ratio < needed:
         return [Finding("contrast", item.label, f"text {item.color} on {item.background}: {ratio:.2f}:1, needs {needed}:1")]
     return []
+
+
+def _check_spoken(layout: Layout) -> list[Finding]:
+    touch = [item for item in layout.items if item.touch]
+    if not touch:
+        return []  # nothing to press (the memorial): no audio mode
+    findings = []
+    if not layout.spoken.strip():
+        findings.append(
+            Finding("spoken", layout.screen, "the screen says nothing in audio mode: give it screen_words() (kiosk.shell.guide)")
+        )
+    for item in touch:
+        if not (item.spoken or "").strip():
+            findings.append(
+                Finding("spoken", item.label, "a touch control without a spoken name: add a Control with its test_name to the screen's screen_words()")
+            )
+    return findings
 
 
 def _check_target(item: Item) -> list[Finding]:

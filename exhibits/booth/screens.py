@@ -108,9 +108,7 @@ class BoothScreen(StationScreen):
         keyboard = self.ids.get("code") or self.ids.get("first")
         typing = Typing(
             typed=getattr(self, "typed", "") or getattr(self, "first_name", ""),
-            keys=keyboard.keys if keyboard is not None else "",
-            code=bool(keyboard is not None and keyboard.code),
-            accented=bool(keyboard is not None and keyboard.accented),
+            keyboard=keyboard.controls(lambda key, **values: app.t(app.lang, key, **values)) if keyboard is not None else (),
             day=int(getattr(self, "day", 0)),
             month=int(getattr(self, "month", 0)),
             age=int(getattr(self, "age", 0)),

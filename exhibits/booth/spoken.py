@@ -22,7 +22,6 @@ from exhibits.booth.flow import BoothFlow, Step
 from exhibits.booth.names import born_line
 from kiosk import i18n
 from kiosk.accessibility import Control, ScreenWords
-from kiosk.shell.keys import APOSTROPHE, HYPHEN
 
 AGE_BANDS_SHOWN = (("age-under-9", "age.band_under_9"), ("age-9-12", "age.band_9_12"), ("age-13-17", "age.band_13_17"), ("age-18-plus", "age.band_18_plus"))
 
@@ -32,9 +31,7 @@ class Typing:
     """What a screen with the keyboard holds that the flow does not know yet."""
 
     typed: str = ""  # the booking code or first name as typed
-    keys: str = ""  # the keyboard's letter or code keys now shown (kiosk.shell.keyboard)
-    code: bool = False  # a code keyboard: no layer, hyphen, apostrophe or space
-    accented: bool = False  # the name keyboard shows its accented letters
+    keyboard: tuple[Control, ...] = ()  # the keyboard's keys as it names them (OnScreenKeyboard.controls)
     day: int = 0
     month: int = 0
     age: int = 0
@@ -82,24 +79,6 @@ def _notice(lang: str, flow: BoothFlow) -> str:
 
 def _back(lang: str) -> Control:
     return button(lang, "back", _t(lang, "shell.back"))
-
-
-def keyboard_controls(lang: str, typing: Typing) -> list[Control]:
-    """The on-screen keyboard's keys in reading order, then its bottom row."""
-    controls = [Control(f"key-{key}", key) for key in typing.keys]
-    if not typing.code:
-        layer = "booth.say.key_plain" if typing.accented else "booth.say.key_accented"
-        controls += [
-            button(lang, "key-layer", _t(lang, layer)),
-            Control(f"key-{HYPHEN}", _t(lang, "booth.say.key_hyphen")),
-            Control(f"key-{APOSTROPHE}", _t(lang, "booth.say.key_apostrophe")),
-            Control("key-space", _t(lang, "search.space")),
-        ]
-    controls += [
-        button(lang, "key-clear", _t(lang, "booth.say.key_clear")),
-        button(lang, "key-backspace", _t(lang, "booth.say.key_backspace")),
-    ]
-    return controls
 
 
 def _typed(lang: str, typed: str) -> str:
@@ -172,14 +151,14 @@ def _booking(lang, flow, contact, typing):
     spoken = sentences(_t(lang, "booking.title"), _notice(lang, flow), _t(lang, "booth.say.booking"), _typed(lang, typing.typed))
     ready = len(typing.typed) >= 4
     confirm = button(lang, "booking-confirm", _t(lang, "booking.confirm"), enabled=ready, why_not=_t(lang, "why.booking"))
-    return spoken, keyboard_controls(lang, Typing(typed=typing.typed, keys=typing.keys, code=True)) + [_back(lang), confirm]
+    return spoken, [*typing.keyboard, _back(lang), confirm]
 
 
 def _match(lang, flow, contact, typing):
     spoken = sentences(_t(lang, "match.title"), _t(lang, "booth.say.match", find=_t(lang, "match.find")))
     month = i18n.month_name(lang, typing.month) if typing.month else ""
     ready = bool(typing.typed) or bool(typing.day and typing.month) or bool(typing.age)
-    controls = keyboard_controls(lang, typing)
+    controls = list(typing.keyboard)
     controls += _stepper(lang, "day", _t(lang, "match.day"), str(typing.day) if typing.day else "")
     controls += _stepper(lang, "month", _t(lang, "match.month"), month)
     age = str(typing.age) if typing.age else ""

@@ -194,6 +194,22 @@ class StationApp(App):
         if not settings.audio:
             self.speech.stop()
 
+    def show_settings(self, settings: Settings) -> None:
+        """Show SETTINGS now, silently (`kiosk screenshot --large-text` and the like). They
+        become the visit's; the attract screen, outside any visit, has none (a setting
+        switched there starts the visit). With audio mode the focus ring is on the
+        screen's first control."""
+        if self.session.visit is None:
+            return
+        self.session.visit.settings = settings
+        self._apply(settings)
+        self._arrival.cancel()  # a screen changed just now would otherwise arrive, focus reset
+        self.guide.keys_used = settings.audio
+        words = self.guide.words()
+        self.guide.guide.update(words)
+        self.guide.guide.focus = words.controls[0].id if settings.audio and words.controls else None
+        self.focus_moved()
+
     # -- audio mode and keys (kiosk.shell.guide) ------------------------------------------
 
     def navigate(self, action: str) -> None:

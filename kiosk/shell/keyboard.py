@@ -19,6 +19,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.accessibility import Control
 from kiosk.shell.keys import ACCENTED, CODE_COLUMNS, COLUMNS, LETTERS, typed
 from kiosk.shell.widgets import Named
 
@@ -56,6 +57,19 @@ class OnScreenKeyboard(Named, BoxLayout):
     def press(self, key: str) -> None:
         self.text = typed(self.text, key, int(self.max_length))
         self.dispatch("on_key", key)
+
+    def controls(self, t) -> tuple[Control, ...]:
+        """The keys as audio mode names them, in reading order, for a screen's
+        screen_words(); T(key, **values) gives a text in the visitor's language
+        (e.g. `lambda key, **v: app.t(app.lang, key, **v)`)."""
+        button = lambda name: t("spoken.button", name=name)  # noqa: E731
+        controls = [Control(f"key-{key}", button(key)) for key in self.keys]
+        if not self.code:
+            controls.append(Control("key-layer", button(t("spoken.key.plain" if self.accented else "spoken.key.accented"))))
+            controls += [Control("key--", button(t("spoken.key.hyphen"))), Control("key-'", button(t("spoken.key.apostrophe")))]
+            controls.append(Control("key-space", button(t("search.space"))))
+        controls += [Control("key-clear", button(t("search.clear"))), Control("key-backspace", button(t("spoken.key.backspace")))]
+        return tuple(controls)
 
     def toggle_layer(self) -> None:
         self.accented = not self.accented

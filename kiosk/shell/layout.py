@@ -11,9 +11,10 @@ A widget can say more about itself:
   does not tell;
 - `layout_items(to_item)`: a widget that draws its own content (the portrait grid)
   returns the items it shows, built with TO_ITEM(name, kind, box, ...);
-- `spoken`: what audio mode says for it (the accessibility issue fills it).
+- `spoken`: what audio mode says for it.
 A screen with `screen_words()` (a kiosk.accessibility.ScreenWords) gives the layout its
-`spoken` and each control, matched by `test_name` = `Control.id`, its own.
+`spoken` and each control, matched by `test_name` = `Control.id`, its own; the shell's
+controls (top bar, idle warning) have theirs from kiosk.shell.guide.
 """
 
 from __future__ import annotations
@@ -206,9 +207,10 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
             text_px=text_px,
         )
 
-    words = getattr(app.screens.current_screen, "screen_words", None)
-    words = words() if callable(words) else None
-    spoken_by_name = {control.id: control.spoken for control in words.controls} if words is not None else {}
+    # The screen's own words (the idle warning's while it shows) give the layout its
+    # `spoken`; the controls' names come with the shell's (kiosk.shell.guide).
+    words = app.guide.screen_own_words()
+    spoken_by_name = {control.id: control.spoken for control in app.guide.words().controls}
     root = app.root_widget
     overlay = root.ids.get("idle_overlay")
     # While "Are you still there?" shows, what lies under its dark veil is neither read

@@ -17,6 +17,7 @@ from kiosk.display import VirtualDisplay
 from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
 from kiosk.clock import ManualClock
+from kiosk.session import Settings
 from kiosk.station import load_content
 
 
@@ -35,11 +36,13 @@ def render(
     languages: list[str] | None = None,
     person: str | None = None,
     layout: bool = False,
+    visit: Settings | None = None,
 ) -> list[Path]:
     """Save SHOTS, or with EVERY_SCREEN_INTO every screen in every language (or LANGUAGES) into that folder.
 
     PERSON: the person shown on screens that show one. LAYOUT: also write, beside each
-    PNG, its layout JSON (CONTRACT.md, `kiosk.shell.layout`).
+    PNG, its layout JSON (CONTRACT.md, `kiosk.shell.layout`). VISIT: the visitor's settings
+    shown (large text, high contrast, audio mode's focus ring).
     """
     source = config.source
     for shot in shots or ():
@@ -85,6 +88,8 @@ def render(
                 if shot.screen not in names:
                     raise KioskError(f"station {config.station.id} has no screen '{shot.screen}'", f"choose one of: {', '.join(names)}, or all")
                 show(app, clock, shot.screen, shot.language, person)
+                if visit is not None:
+                    app.show_settings(visit)
                 driver.settle(0.6)
                 # Frames as well as time: on a loaded machine 0.6 s may be two frames, and
                 # a layout that depends on a measured text settles over a few.

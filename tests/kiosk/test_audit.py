@@ -9,8 +9,8 @@ import pytest
 from kiosk.audit import Item, Layout, audit, blend, contrast, hex_colour
 
 
-def layout(*items: Item, size=(1280, 800)) -> Layout:
-    return Layout(station="wall", screen="grid", lang="fr", size=size, items=list(items))
+def layout(*items: Item, size=(1280, 800), spoken="Les visages. Touchez un visage pour lire qui c’était.") -> Layout:
+    return Layout(station="wall", screen="grid", lang="fr", size=size, items=list(items), spoken=spoken)
 
 
 def text(**values) -> Item:
@@ -30,7 +30,7 @@ def test_wcag_contrast_of_known_pairs():
 
 
 def test_a_clean_layout_has_no_findings():
-    button = Item(name="b", kind="button", box=(400, 10, 200, 72), text="Terug", text_needs=(80, 30), color="#f2f0e8", background="#242424", touch=True)
+    button = Item(name="b", kind="button", box=(400, 10, 200, 72), text="Terug", text_needs=(80, 30), color="#f2f0e8", background="#242424", touch=True, spoken="bouton")
     assert audit(layout(text(), button)) == []
 
 
@@ -49,8 +49,8 @@ def test_text_contrast_small_and_large():
 
 
 def test_disabled_controls_need_three_to_one():
-    faint = Item(name="letter-Q", kind="button", box=(0, 100, 52, 56), text="Q", text_needs=(14, 25), color="#2a2a2a", background="#242424", enabled=False, touch=True)
-    seen = Item(name="letter-X", kind="button", box=(60, 100, 52, 56), text="X", text_needs=(14, 25), color="#8a8a8a", background="#242424", enabled=False, touch=True)
+    faint = Item(name="letter-Q", kind="button", box=(0, 100, 52, 56), text="Q", text_needs=(14, 25), color="#2a2a2a", background="#242424", enabled=False, touch=True, spoken="bouton")
+    seen = Item(name="letter-X", kind="button", box=(60, 100, 52, 56), text="X", text_needs=(14, 25), color="#8a8a8a", background="#242424", enabled=False, touch=True, spoken="bouton")
     findings = audit(layout(faint, seen))
     assert rules(findings) == ["disabled"] and findings[0].widget == "letter-Q"
 
@@ -63,15 +63,25 @@ def test_meter_zones_and_field_borders():
 
 
 def test_touch_targets_size_overlap_and_screen_edges():
-    small = Item(name="small", kind="button", box=(0, 0, 40, 72), touch=True)
-    a = Item(name="a", kind="button", box=(100, 0, 100, 72), touch=True)
-    b = Item(name="b", kind="button", box=(190, 0, 100, 72), touch=True)
-    row = Item(name="row", kind="button", box=(0, 200, 600, 72), touch=True)
-    inside = Item(name="inside", kind="button", box=(500, 210, 80, 52), touch=True)
+    small = Item(name="small", kind="button", box=(0, 0, 40, 72), touch=True, spoken="bouton")
+    a = Item(name="a", kind="button", box=(100, 0, 100, 72), touch=True, spoken="bouton")
+    b = Item(name="b", kind="button", box=(190, 0, 100, 72), touch=True, spoken="bouton")
+    row = Item(name="row", kind="button", box=(0, 200, 600, 72), touch=True, spoken="bouton")
+    inside = Item(name="inside", kind="button", box=(500, 210, 80, 52), touch=True, spoken="bouton")
     off = Item(name="off", kind="image", box=(1250, 700, 100, 150))
     findings = audit(layout(small, a, b, row, inside, off))
     assert sorted(rules(findings)) == ["collide", "offscreen", "overlap", "target"]
     assert next(f for f in findings if f.rule == "overlap").widget == "a"
+
+
+def test_a_screen_or_a_touch_control_without_spoken_words_is_a_finding():
+    named = Item(name="search", kind="button", box=(0, 0, 200, 72), text="Zoek", text_needs=(80, 30), touch=True, spoken="Zoeken, knop")
+    silent = Item(name="letter-Q", kind="button", box=(300, 0, 72, 72), text="Q", text_needs=(14, 25), enabled=False, touch=True)
+    findings = audit(layout(named, silent))
+    assert [(f.rule, f.widget) for f in findings] == [("spoken", "letter-Q")], "a disabled control is named too"
+    findings = audit(layout(named, spoken=" "))
+    assert [(f.rule, f.widget) for f in findings] == [("spoken", "grid")] and "screen_words()" in findings[0].detail
+    assert audit(layout(text(), spoken="")) == [], "a screen nobody touches (the memorial) has no audio mode"
 
 
 def test_json_round_trip_has_the_contract_shape(tmp_path):
@@ -85,7 +95,7 @@ def test_json_round_trip_has_the_contract_shape(tmp_path):
 
 
 def test_a_text_running_into_another_widget_collides_a_label_inside_its_button_does_not():
-    bar = Item(name="language-fr", kind="button", box=(860, 16, 190, 72), text="Français", text_needs=(100, 30), touch=True)
+    bar = Item(name="language-fr", kind="button", box=(860, 16, 190, 72), text="Français", text_needs=(100, 30), touch=True, spoken="bouton")
     name = Item(name="person-name", kind="text", box=(516, 60, 716, 207), text="Chaja", text_needs=(300, 60))
     label = Item(name=None, kind="text", box=(870, 30, 170, 40), text="Français", text_needs=(100, 30))
     next_row = Item(name="below", kind="text", box=(516, 266, 716, 40), text="Née", text_needs=(100, 30))

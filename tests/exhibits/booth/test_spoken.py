@@ -17,6 +17,7 @@ from exhibits.booth.quality import analyze
 from exhibits.booth.take_store import TakeStore
 from hardware.audio.simulated import SimulatedMicrophone, SimulatedSpeaker
 from kiosk import i18n
+from kiosk.accessibility import Control
 from kiosk.clock import ManualClock
 from kiosk.collection import load_collection, write_demo
 from kiosk.contract import CODE_ALPHABET
@@ -49,6 +50,13 @@ def make_flow(tmp_path, collection, *, bookings=None, max_takes=3) -> BoothFlow:
     )
     flow.start()
     return flow
+
+
+def keyboard(lang: str, keys: str) -> tuple[Control, ...]:
+    """Keys as the on-screen keyboard names them (its widget, kiosk.shell.keyboard, needs Kivy)."""
+    return tuple(Control(f"key-{key}", i18n.text(lang, "spoken.button", name=key)) for key in keys) + (
+        Control("key-clear", i18n.text(lang, "spoken.button", name=i18n.text(lang, "search.clear"))),
+    )
 
 
 def words(flow: BoothFlow, lang: str, screen: str | None = None, **typing):
@@ -85,10 +93,10 @@ def _every_screen(flow: BoothFlow, lang: str):
     flow.agree(lang)
     yield words(flow, lang)  # choose
     flow.choose_way("booking")
-    yield words(flow, lang, keys=CODE_ALPHABET, code=True, typed="AB")
+    yield words(flow, lang, keyboard=keyboard(lang, CODE_ALPHABET), typed="AB")
     flow.back()
     flow.choose_way("match")
-    yield words(flow, lang, keys=LETTERS, typed="Ida", day=12, month=5, age=0)
+    yield words(flow, lang, keyboard=keyboard(lang, LETTERS), typed="Ida", day=12, month=5, age=0)
     flow.back()
     flow.choose_way("next")
     yield words(flow, lang)  # name
@@ -152,9 +160,9 @@ def test_the_words_name_exactly_the_buttons_the_screens_show(tmp_path, collectio
     assert kv["sound_check"] == {"soundcheck-ready"}, "screens.kv was not read as this test expects"
     for screen, buttons in kv.items():
         assert buttons <= said[screen], f"{screen}: buttons without words: {sorted(buttons - said[screen])}"
-    # The keyboard and the steppers are named too (their widgets come from kiosk.shell and the Stepper rule).
-    assert {"key-A", "key-Z", "key-clear", "key-backspace", "key-layer", "day-down", "month-up", "age-up-10"} <= said["match"]
-    assert {f"key-{key}" for key in CODE_ALPHABET} <= said["booking"] and "key-layer" not in said["booking"]
+    # The keyboard's keys come first, as the keyboard names them; the steppers are named too.
+    assert {"key-A", "key-Z", "key-clear", "day-down", "month-up", "age-up-10"} <= said["match"]
+    assert {f"key-{key}" for key in CODE_ALPHABET} <= said["booking"]
 
 
 def _person(collection, sex: str):
@@ -185,14 +193,14 @@ def test_a_button_that_cannot_be_pressed_says_why(tmp_path, collection):
     flow.choose_age("18+")
     flow.agree("nl")
     flow.choose_way("booking")
-    confirm = words(flow, "nl", keys=CODE_ALPHABET, code=True, typed="AB").control("booking-confirm")
+    confirm = words(flow, "nl", keyboard=keyboard("nl", CODE_ALPHABET), typed="AB").control("booking-confirm")
     assert not confirm.enabled and confirm.why_not == i18n.text("nl", "why.booking")
-    assert words(flow, "nl", keys=CODE_ALPHABET, code=True, typed="ABCD").control("booking-confirm").enabled
+    assert words(flow, "nl", keyboard=keyboard("nl", CODE_ALPHABET), typed="ABCD").control("booking-confirm").enabled
     flow.back()
     flow.choose_way("match")
-    find = words(flow, "nl", keys=LETTERS).control("match-find")
+    find = words(flow, "nl", keyboard=keyboard("nl", LETTERS)).control("match-find")
     assert not find.enabled and find.why_not
-    assert words(flow, "nl", keys=LETTERS, age=30).control("match-find").enabled
+    assert words(flow, "nl", keyboard=keyboard("nl", LETTERS), age=30).control("match-find").enabled
     flow.back()
     flow.choose_way("next")
     flow.accept_name()
