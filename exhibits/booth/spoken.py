@@ -62,13 +62,28 @@ def spelled(code: str) -> str:
     return ". ".join(groups)
 
 
+ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+
+
+def transport_said(code: str) -> str:
+    """A transport as a voice says it: "XXIIA" is "22 A" (read letter by letter, or "I" as
+    the English word, it means nothing); "Z" stays "Z"."""
+    numeral = code.rstrip("AB")
+    if not numeral or any(letter not in ROMAN for letter in numeral):
+        return code
+    values = [ROMAN[letter] for letter in numeral]
+    number = sum(-value if later > value else value for value, later in zip(values, values[1:] + [0]))
+    suffix = code[len(numeral):]
+    return f"{number} {suffix}" if suffix else str(number)
+
+
 def _person(lang: str, flow: BoothFlow) -> str:
     """The name to read, how to say it, the transport and the birth, as the screen shows them."""
     person = flow.assignment
     if person is None:
         return ""
     aid = _t(lang, "name.reading_aid", aid=person.reading_aid) if person.reading_aid else ""
-    transport = _t(lang, "person.transport", transport=person.transport, number=person.list_number)
+    transport = _t(lang, "person.transport", transport=transport_said(person.transport), number=person.list_number)
     born = born_line(lang, person.birth_date or "", person.birth_place, person.sex)
     return sentences(person.display_name, aid, transport, born)
 

@@ -182,7 +182,7 @@ def test_the_name_screen_reads_out_the_person_in_their_grammar(tmp_path, collect
     name = flow.assignment.display_name
     assert name in said and f" {born} " in said
     assert said.index(name) < said.index(f" {born} "), "the name comes first: it is what the participant reads"
-    assert flow.assignment.transport in said
+    assert spoken.transport_said(flow.assignment.transport) in said
     flow.accept_name()
     assert name in words(flow, lang).spoken, "the sound check says the name once more before the countdown"
 
@@ -230,3 +230,8 @@ def test_the_thanks_screen_spells_the_withdrawal_code(tmp_path, collection):
 def test_an_unknown_screen_says_what_to_do(tmp_path, collection):
     with pytest.raises(KeyError, match="add it to exhibits.booth.spoken"):
         spoken.words("lobby", "en", make_flow(tmp_path, collection), contact=CONTACT)
+
+
+@pytest.mark.parametrize(("code", "said"), [("I", "1"), ("IV", "4"), ("IX", "9"), ("XXIIA", "22 A"), ("XXIIB", "22 B"), ("XXVI", "26"), ("Z", "Z")])
+def test_a_transport_is_said_as_a_number_not_as_letters(code, said):
+    assert spoken.transport_said(code) == said
