@@ -21,11 +21,16 @@ import pytest
 
 from kiosk.audit import Layout, audit, report
 
-pytestmark = [pytest.mark.gui, pytest.mark.slow]
+# Rendering every screen of three stations, plus the wall and the booth as a visitor with
+# large text and high contrast sees them, takes minutes on a loaded machine.
+pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 HARDCASES = Path(__file__).with_name("hardcases")
 SIZE = (1280, 800)  # the smallest screen the stations are made for: the hardest to fit
 LANGUAGES = ("nl", "fr", "en")
+# A visitor's settings (issue 17): screen "grid+settings" is the grid with large text and
+# high contrast both on (the one checks sizes, the other colours: together they cost one run).
+VARIANTS = {"settings": ("--large-text", "--high-contrast")}
 
 
 def _station(folder: Path, exhibit: str) -> Path:
@@ -60,10 +65,17 @@ def layouts(tmp_path_factory) -> dict[tuple[str, str, str], Layout]:
     _screenshot(booth, root / "booth-shots", "--screen", "all")
     for language in LANGUAGES:
         _screenshot(memorial, root / "memorial-shots", "--screen", "all", "--lang", language)
+    # As a visitor who switched large text or high contrast on sees them (issue 17).
+    for station, name in ((wall, "wall"), (booth, "booth")):
+        for variant, options in VARIANTS.items():
+            _screenshot(station, root / f"{name}-{variant}", "--screen", "all", *options, *(("--person", "hard-01") if name == "wall" else ()))
     found = {}
     for path in sorted(root.glob("*/*.json")):
         layout = Layout.read(path)
         screen = f"person:{path.stem.rsplit('-', 1)[0]}" if path.parent.name == "persons" else layout.screen
+        variant = path.parent.name.rsplit("-", 1)[-1]
+        if variant in VARIANTS:
+            screen = f"{screen}+{variant}"
         found[(layout.station, screen, layout.lang)] = layout
     return found
 
@@ -88,6 +100,17 @@ def test_every_screen_of_every_station_was_audited_in_three_languages(layouts):
             assert screens <= shown, f"{station} in {language}: no layout of {sorted(screens - shown)}"
     for layout in layouts.values():
         assert layout.size == SIZE and layout.items, f"{layout.station} {layout.screen}: an empty layout"
+
+
+def test_the_shell_s_own_screens_pass_with_every_setting_and_speak(layouts):
+    """The attract screen and the idle warning are the shell's (the exhibits' screens are
+    in the next test): with large text and high contrast and without, in three languages."""
+    shell = {key: layout for key, layout in layouts.items() if key[1].split("+")[0] in ("attract", "idle") and key[0] != "memorial"}
+    assert len(shell) == 2 * 2 * 3 * (1 + len(VARIANTS)), sorted(shell)  # the attract screen has no visit: shown as it is
+    findings = "\n".join(report(layout, found) for layout in shell.values() if (found := audit(layout)))
+    assert not findings, f"the layout audit found:\n{findings}"
+    for layout in shell.values():
+        assert layout.spoken and all(item.spoken for item in layout.items if item.touch), f"{layout.screen} {layout.lang}"
 
 
 @pytest.mark.parametrize("station", ["wall", "booth", "memorial"])

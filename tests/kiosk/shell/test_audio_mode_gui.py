@@ -115,3 +115,40 @@ def test_the_idle_end_of_a_visit_ends_audio_mode(station):
     clock.advance(app.session.answer_within_s)
     driver.wait_until(lambda: app.phase == "attract", what="the end of the visit")
     assert not app.audio_mode and not app.speech.speaker.playing()
+
+
+@pytest.mark.audio
+def test_audio_mode_is_heard_through_the_station_s_speaker(station, pulse, monkeypatch, tmp_path):
+    from exhibits.booth.quality import analyze
+    from hardware.audio.portaudio import SoundDeviceSpeaker
+    from harness.sound import read_wav
+
+    monkeypatch.setenv("PULSE_SINK", pulse.sink)
+    speaker = SoundDeviceSpeaker("pulse")
+    driver, app, _clock = station("wall", speaker=speaker)
+    with pulse.recording(tmp_path / "room.wav"):
+        driver.tap("audio")
+        driver.wait_until(speaker.playing, timeout=30, what="audio mode to speak")
+        driver.settle(2.5)
+        app.speech.hold()  # as the booth does when it starts to record: silence at once
+        assert not speaker.playing()
+    heard, rate = read_wav(tmp_path / "room.wav")
+    report = analyze(heard, rate)
+    assert report.speech_start_s is not None and report.verdict != "no_speech", report
+
+
+def test_the_on_screen_keyboard_names_every_key_it_shows(station):
+    from kiosk.shell.keyboard import OnScreenKeyboard
+
+    driver, app, _clock = station("booth")  # its first name and booking code are typed on it
+    driver.tap("attract")
+    keyboards = [w for screen in app.screens.screens for w in screen.walk(restrict=False) if isinstance(w, OnScreenKeyboard)]
+    keyboard = next(k for k in keyboards if not k.code)
+    keyboard.accented = True
+    controls = keyboard.controls(lambda key, **values: app.t("fr", key, **values))
+    driver.frames(2)
+    shown = {w.test_name for w in keyboard.walk(restrict=True) if getattr(w, "test_name", "").startswith("key-") and w.opacity > 0}
+    assert {control.id for control in controls} == shown
+    spoken = {control.id: control.spoken for control in controls}
+    assert spoken["key-É"] == "É, bouton" and spoken["key-layer"] == "Lettres sans accents, bouton"
+    assert spoken["key-backspace"] == "Effacer la dernière lettre, bouton"
