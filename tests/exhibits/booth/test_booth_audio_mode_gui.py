@@ -15,6 +15,7 @@ reading are silent by design), none while the participant reads, and the reading
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,42 +23,27 @@ import soundfile
 
 from exhibits.booth.quality import analyze
 from harness.sound import read_wav
-from kiosk.config import load_station_config, write_station_config
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.slow]
 
 ROOM = "room"  # the null sink the station speaks into; the microphone hears the "booth" sink
+HOLD_S = 0.3  # how long a finger holds a key
+
+
+def _on_pulse(text: str) -> str:
+    """station.toml's booth microphone and speaker on PulseAudio (the wall's speaker stays simulated)."""
+    return text.replace('microphone = "simulated"', 'microphone = "pulse"').replace('speaker = "simulated"', 'speaker = "pulse"', 1)
 
 
 @pytest.fixture
-def booth_station(display, pulse, tmp_path, monkeypatch):
-    from kiosk.collection import write_demo
-
+def booth_station(pulse, booth_app, monkeypatch):
     pulse.add_sink(ROOM, 1)
     # The station's sound goes to the room, its microphone hears the booth sink alone.
     monkeypatch.setenv("PULSE_SINK", ROOM)
     monkeypatch.setenv("PULSE_SOURCE", pulse.source)
-    write_demo(tmp_path / "collection", count=60, seed=11)
-    folder = tmp_path / "booth"
-    write_station_config(folder, exhibit="booth", station_id="booth-3", fullscreen=False, size=(1280, 800), collection="../collection")
-    toml = folder / "station.toml"
-    text = toml.read_text(encoding="utf-8")
-    text = text.replace('microphone = "default"', 'microphone = "pulse"').replace('speaker = "default"', 'speaker = "pulse"')
-    text = text.replace('controller = "none"', 'controller = "simulated"')
-    toml.write_text(text, encoding="utf-8")
-    config = load_station_config(toml)
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk booth audio mode test")
-    from kiosk.shell.app import StationApp
-    from kiosk.shell.driver import StationDriver
-    from kiosk.station import load_content
-
-    app = StationApp(config, load_content(config.collection_dir))
-    driver = StationDriver(app).start()
-    yield driver, app, config
-    driver.stop()
+    driver, app, config = booth_app("booth-3", controller="simulated", count=60, seed=11, edit=_on_pulse)
+    assert (config.booth.microphone, config.booth.speaker, config.booth.controller) == ("pulse", "pulse", "simulated")
+    return driver, app, config
 
 
 class Participant:
@@ -83,22 +69,25 @@ class Participant:
         self.driver.settle(0.3)
 
     def press_key(self, key: str, done, what: str) -> None:
-        """KEY (a tactile key, or "BUTTON" for the big button) until DONE: pressed again only
-        if the serial link dropped meanwhile (a loaded machine can starve its heartbeats),
-        as a visitor would press again."""
+        """KEY (a tactile key, or "BUTTON" for the big button) until DONE, held a third of a
+        second as a finger does; pressed again, as a visitor would, if the serial link
+        dropped meanwhile or nothing came of it for 8 s (a loaded machine can starve the
+        simulated board's thread through a whole press). Four presses without effect fail."""
         from hardware.controller.link import ControllerState
 
         controller = self.app.booth.controls.controller
         for _ in range(4):
             self.wait(lambda: controller.state is ControllerState.CONNECTED, "the controller's link")
             connections = controller.connections
-            self.board.press() if key == "BUTTON" else self.board.press_key(key)
+            self.board.press(HOLD_S) if key == "BUTTON" else self.board.press_key(key, HOLD_S)
             lost = []
+            pressed = time.monotonic()
 
             def settled() -> bool:
                 if done():
                     return True
-                if controller.connections != connections or controller.state is not ControllerState.CONNECTED:
+                link_dropped = controller.connections != connections or controller.state is not ControllerState.CONNECTED
+                if link_dropped or time.monotonic() - pressed > 8:
                     lost.append(True)
                     return True
                 return False

@@ -174,7 +174,7 @@ def test_without_a_controller_the_booth_works_by_touch(tmp_path, collection):
     assert booth.flow.step is Step.REVIEW
 
 
-def press_until(controller, key: str, arrived, hold_s: float = 0.1) -> None:
+def press_until(controller, key: str, arrived, hold_s: float = 0.3) -> None:
     """Press KEY until ARRIVED: a press is pressed again only if the serial link dropped
     meanwhile (a loaded machine can starve its heartbeats), as a visitor would press again."""
     for _ in range(4):
