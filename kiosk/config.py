@@ -166,6 +166,9 @@ class SyncSection(Section):
     invalid_retry_s: Annotated[float, Field(ge=1, le=86_400)] = 600
     # Longest the store may stay silent during one upload (connecting, sending, answering).
     upload_timeout_s: Annotated[float, Field(ge=1, le=3600)] = 60
+    # Issue 18Y: uploads sent at once. Each streams its take in 64 KiB pieces, so memory
+    # stays flat; more than 4 gains nothing on a store's two cores.
+    uploads_in_flight: Annotated[int, Field(ge=1, le=4)] = 3
 
     @field_validator("retry_max_s")
     @classmethod
@@ -303,6 +306,7 @@ retry_max_s = 300               # longest wait between retries
 invalid_retries = 6             # an intact take the store calls invalid (422): tries before a technician must look
 invalid_retry_s = 600           # wait between those tries
 upload_timeout_s = 60           # longest the store may stay silent during one upload
+uploads_in_flight = 3           # takes sent at once (1 to 4); each is streamed, memory stays flat
 
 [memorial]                      # used by memorial stations only
 {output_seen}output = {output}              # part of the multichannel output device's name, or "simulated"

@@ -11,10 +11,19 @@ is added for both; nothing else in the project spells these shapes out again.
 - `HeartbeatIn`, `HeartbeatOut`: `POST /api/v1/heartbeats`.
 - `VoiceOut`, `VoicesOut`: `GET /api/v1/voices`.
 - `HealthOut`, `RecordingOut`, `Problem`: the other answers.
-- The codes people type (withdrawal and booking codes): `CODE_ALPHABET`, `normalise_code`.
+- The codes people type (withdrawal and booking codes): `CODE_ALPHABET`, `normalise_code`,
+  and what travels of a withdrawal code instead of the code: `withdrawal_code_hash`.
 
 It imports nothing of the project but the configuration base, so either side can load it
 alone.
+
+Wire change of issue 18Y (for CONTRACT.md, "Recording upload"): the `metadata` part
+carries `withdrawal_code_hash` (64 lowercase hex: `withdrawal_code_hash` below, scrypt
+N=2^14 r=8 p=1 dklen=32 of the canonical code ABCD-2345, salted with the first 16 bytes
+of SHA-256("kazerne-dossin/withdrawal-code/v2/salt" NUL code)) instead of
+`withdrawal_code`; a hash that is not 64 lowercase hex is refused with 422. The store
+still takes `withdrawal_code` from booths of before and hashes it the same way; when
+both come, the hash is kept and the code dropped. Neither is kept in the stored metadata.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import hashlib
 import math
 import re
 import uuid
@@ -65,6 +75,31 @@ def normalise_code(text: str) -> str | None:
     if len(raw) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in raw):
         return None
     return f"{raw[:4]}-{raw[4:]}"
+
+
+# Issue 18Y: the withdrawal code's scrypt hash, computed by the booth, is what travels.
+# scrypt as OWASP's minimum for it (N=2^14, r=8: 16 MiB, about 40 ms); the salt is drawn
+# from the code itself, so that anyone holding the code finds the hash with one scrypt
+# and nobody else can learn the code from it faster than by trying codes one by one
+# (see `kiosk.central.codes` for the reasoning). Changing any of this is a new scheme:
+# a new domain string, and the store must still look up the old one.
+WITHDRAWAL_HASH_SCHEME = "scrypt-v2"
+_WITHDRAWAL_SALT_DOMAIN = b"kazerne-dossin/withdrawal-code/v2/salt\x00"
+WITHDRAWAL_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
+WITHDRAWAL_HASH_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def withdrawal_code_hash(code: str) -> str:
+    """What leaves the booth of a withdrawal code: hex scrypt, salted per code.
+
+    `code` is taken as a person typed it (case, spaces and dashes do not matter);
+    ValueError when it is not a code.
+    """
+    canonical = normalise_code(code)
+    if canonical is None:
+        raise ValueError("not a withdrawal code like ABCD-2345")
+    salt = hashlib.sha256(_WITHDRAWAL_SALT_DOMAIN + canonical.encode("ascii")).digest()[:16]
+    return hashlib.scrypt(canonical.encode("ascii"), salt=salt, **WITHDRAWAL_SCRYPT).hex()
 
 
 def _storable_text(value: str) -> str:
@@ -132,7 +167,10 @@ class UploadMetadata(BaseModel):
     size_bytes: Annotated[int, Field(ge=1, le=2**40)]
     consent: Consent
     quality: dict[str, Any]
+    # Issue 18Y: a booth sends `withdrawal_code_hash` (see `withdrawal_code_hash`) and
+    # never the code; the plain `withdrawal_code` is still taken from booths of before.
     withdrawal_code: Annotated[StorableText, Field(max_length=32)] | None = None
+    withdrawal_code_hash: Annotated[str, Field(pattern=WITHDRAWAL_HASH_PATTERN)] | None = None
     recording_id: uuid.UUID | None = None
 
     @field_validator("recorded_at")
@@ -155,8 +193,11 @@ class UploadMetadata(BaseModel):
 
 # The fields of an upload's metadata a station sends, and those that say what the audio
 # is. Named one by one, so a field a later sidecar gains never leaves the station unless
-# it is added here.
-UPLOAD_FIELDS = (*UploadMetadata.model_fields, "schema_version", "channels", "format", "subtype")
+# it is added here. Never the plain withdrawal code: only its hash leaves the booth.
+UPLOAD_FIELDS = tuple(
+    name for name in (*UploadMetadata.model_fields, "schema_version", "channels", "format", "subtype")
+    if name != "withdrawal_code"
+)
 
 
 class _Request(BaseModel):

@@ -236,15 +236,7 @@ class Speech:
 
     def say(self, text: str, language: str) -> None:
         """Say `text` now, cutting off what is being said; returns at once."""
-        if not text.strip():
-            return
-        with self._lock:
-            if self._closed or self._held:
-                return
-            self._generation += 1
-            generation = self._generation
-        self.speaker.stop()
-        self._requests.put(_Request(((text, language),), generation))
+        self.say_parts(((text, language),))
 
     def say_parts(self, parts: Iterable[tuple[str, str]]) -> None:
         """Say (text, language) parts one after the other, each in its own voice (the

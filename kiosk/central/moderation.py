@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, exists, func, select, update
 
-from kiosk.central.codes import withdrawal_code_hash
+from kiosk.central.codes import legacy_withdrawal_code_hash, withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
 from kiosk.central.recordings import AudioStore
@@ -196,7 +196,9 @@ def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
 
     Unprocessable when the text is not a code. The code is hashed once here (scrypt is
     slow on purpose), so a caller that shows the recording before withdrawing it passes
-    its id on to `withdraw_recording` rather than the code again.
+    its id on to `withdraw_recording` rather than the code again. Only when no recording
+    has that hash is it hashed once more the old way, for rows kept before issue 18Y
+    (see `kiosk.central.codes`): two scrypt runs at most, however many takes are stored.
     """
     canonical = normalise_code(code)
     if canonical is None:
@@ -204,6 +206,14 @@ def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
             "that is not a withdrawal code: eight letters and digits like ABCD-2345, as on the thank-you screen "
             "(no 0, O, 1, I, L or U)"
         )
+    for scheme in (withdrawal_code_hash, legacy_withdrawal_code_hash):  # the old scheme only when needed
+        found = _recording_with_code_hash(database, scheme(canonical))
+        if found is not None:
+            return found
+    return None
+
+
+def _recording_with_code_hash(database: Database, code_hash: str) -> dict[str, Any] | None:
     with database.read() as connection:
         row = connection.execute(
             select(
@@ -220,7 +230,7 @@ def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
             )
             .join(persons, persons.c.id == recordings.c.person_id)
             .join(transports, transports.c.id == persons.c.transport_id)
-            .where(recordings.c.withdrawal_code_hash == withdrawal_code_hash(canonical))
+            .where(recordings.c.withdrawal_code_hash == code_hash)
         ).first()
     return dict(row._mapping) if row is not None else None
 

@@ -10,7 +10,9 @@ found in place (content addressed) and the row written.
 Audio is kept by content, `audio/<sha256[:2]>/<sha256>.flac`, as rclone and Syncthing
 identify content by its hash: a file never changes once in place, and the same take
 sent twice is one file. Nothing that identifies the reader is kept; the withdrawal code
-the participant was given is kept only as a slow hash (see `kiosk.central.codes`).
+the participant was given is kept only as a slow hash (see `kiosk.central.codes`): a
+booth sends that hash and never the code (issue 18Y), and the code a booth of before
+still sends is hashed here and dropped.
 """
 
 from __future__ import annotations
@@ -135,8 +137,10 @@ class AudioStore:
             os.utime(final)
             return relative, False
         os.replace(received.path, final)
+        # The new name is what must survive a power cut. That the old one is gone from
+        # .incoming need not be durable (issue 18Y: one fsync less per upload): a name
+        # left there by a crash is the same file, and `prepare()` removes it at start.
         fsync_directory(folder)
-        fsync_directory(self.incoming)
         return relative, True
 
     def unplace(self, relative: str) -> None:
@@ -196,7 +200,7 @@ def store_recording(
     refusal or a full disk leaves neither file nor row. The temporary audio file is
     always gone when this returns or raises.
     """
-    kept = {key: value for key, value in document.items() if key != "withdrawal_code"}
+    kept = {key: value for key, value in document.items() if key not in ("withdrawal_code", "withdrawal_code_hash")}
     placed: str | None = None
     try:
         _check(station, recording_id, metadata, received)
@@ -211,7 +215,7 @@ def store_recording(
                 f"person_id {metadata.person_id!r} is not in the central store's collection: import the collection "
                 "the booth uses (`kiosk collection import`), then the booth sends the take again"
             )
-        code_hash = withdrawal_code_hash(metadata.withdrawal_code) if metadata.withdrawal_code else None
+        code_hash = _code_hash(metadata)
         with database.write() as connection:
             person = connection.execute(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
@@ -268,6 +272,15 @@ def store_recording(
         extra={"recording_id": str(recording_id), "station_id": station.station_id, "bytes": received.size_bytes},
     )
     return Stored(201, recording_id, "received", received.sha256, received.size_bytes, now)
+
+
+def _code_hash(metadata: UploadMetadata) -> str | None:
+    """The withdrawal code's hash as the booth sent it; a booth of before sends the code (one scrypt here)."""
+    if metadata.withdrawal_code_hash is not None:
+        return metadata.withdrawal_code_hash
+    if metadata.withdrawal_code is not None:
+        return withdrawal_code_hash(metadata.withdrawal_code)
+    return None
 
 
 def _referenced(database: Database, relative: str) -> bool:

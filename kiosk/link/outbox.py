@@ -22,6 +22,8 @@ Layout under `root` (the station's data folder / "takes"):
     orphans/<id>.flac         audio whose sidecar never appeared: never accepted, kept for a technician
     damaged/<id>.json|.flac   a sidecar whose audio is missing or does not match it
     .lock                     flock: writers share it, reconcile() takes it alone
+    .sending                  one byte-range lock per take: held by an upload from its last
+                              piece until its answer is recorded, and by a withdrawal
 
 A take is accepted if and only if `takes/<id>.json` exists and its audio matches the
 sha256 and size it records. Everything else is state that `reconcile()` (run at
@@ -40,6 +42,7 @@ import os
 import re
 import secrets
 import shutil
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +51,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kiosk.configbase import LANGUAGES, STATION_ID_PATTERN
-from kiosk.contract import AGE_BANDS, CODE_ALPHABET, CODE_LENGTH, UNDER_13, normalise_code
+from kiosk.contract import AGE_BANDS, CODE_ALPHABET, CODE_LENGTH, UNDER_13, normalise_code, withdrawal_code_hash
 from kiosk.errors import KioskError
 from kiosk.files import fsync_directory, write_durably
 
@@ -64,6 +67,7 @@ _FILE_MODE = 0o640  # a voice is personal data: not for every user of the machin
 _DIR_MODE = 0o750
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 PRUNED = "pruned"  # kiosk.link.prune keeps the sidecar of a take whose audio it removed here
+_SENDING_SLOTS = 2**40  # byte offsets of the sending locks: two takes share one by chance only
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ class Outbox:
         self.station_id = station_id
         self._paths = _Paths(self.root)
         self._lock_path = self.root / ".lock"
+        self._sending_path = self.root / ".sending"
         self._codes: set[str] | None = None  # withdrawal codes in use, read once when first needed
         try:
             self._make_dirs()
@@ -231,9 +236,10 @@ class Outbox:
         """Keep an encoded take durably; return only when it is on disk for good.
 
         `metadata` is the sidecar without its withdrawal code, which is drawn here so that
-        it names one take of this store only. The audio is written first, the sidecar
-        last: its appearance is the commit point. A disk that is full or failing raises
-        `KioskError` and leaves nothing behind.
+        it names one take of this store only, and hashed here once (scrypt, about 40 ms):
+        the upload carries that hash, never the code (`kiosk.central.codes`). The audio
+        is written first, the sidecar last: its appearance is the commit point. A disk
+        that is full or failing raises `KioskError` and leaves nothing behind.
         """
         recording_id = metadata["recording_id"]
         _check_id(recording_id)
@@ -245,6 +251,7 @@ class Outbox:
         sidecar = paths.takes / f"{recording_id}.json"
         with self._shared():
             metadata["withdrawal_code"] = self._new_withdrawal_code()
+            metadata["withdrawal_code_hash"] = withdrawal_code_hash(metadata["withdrawal_code"])
             try:
                 _write_durably(flac, paths.tmp / f"{recording_id}.flac.partial", audio)
                 _write_durably(_encode_json(metadata), paths.tmp / f"{recording_id}.json.partial", sidecar)
@@ -482,8 +489,44 @@ class Outbox:
         A take not yet sent is deleted (audio and sidecar, a crash halfway is finished
         by `reconcile()`), and its name goes back to the queue. A take already sent can
         only be withdrawn on the central store, which holds it now; this says so.
+
+        A take being uploaded at this moment (issue 18Y: several are in flight) is
+        never deleted here while the store keeps it: the withdrawal takes the take's
+        `sending` lock. Before the upload's last piece has gone, the withdrawal deletes
+        the take and the upload, finding it gone, breaks off, so the store keeps
+        nothing; after that, the withdrawal waits for the store's answer (at most
+        `[sync] upload_timeout_s`) and then says "sent" if the store kept it.
         """
         code = normalise_withdrawal_code(withdrawal_code)
+        found = self._withdraw(code, recording_id=None)
+        if found.status != "deleted" or found.recording_id is None:
+            return found
+        # Found and not sent: look again holding the take's sending lock, then delete.
+        with self.sending(found.recording_id):
+            done = self._withdraw(code, recording_id=found.recording_id)
+        if done.status == "deleted":
+            log.info("take withdrawn and deleted", extra={"recording_id": done.recording_id})
+        return done
+
+    @contextmanager
+    def sending(self, recording_id: str) -> Iterator[None]:
+        """Hold this take's sending lock: no withdrawal here decides on it meanwhile.
+
+        An open-file-description lock on one byte of `.sending` (the byte's offset comes
+        from the id), so threads of one process exclude each other as processes do, and
+        the kernel releases it when its holder dies.
+        """
+        _check_id(recording_id)
+        fd = os.open(self._sending_path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+        try:
+            offset = int(recording_id.replace("-", ""), 16) % _SENDING_SLOTS
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
+            yield
+        finally:
+            os.close(fd)  # the last descriptor of the lock's file description: released
+
+    def _withdraw(self, code: str, *, recording_id: str | None) -> Withdrawal:
+        """What withdrawing `code` does now; deletes only when `recording_id` (locked) is the take found."""
         paths = self._paths
         with self._shared():
             for withdrawn_id, record in self._read_all(paths.withdrawn):
@@ -502,27 +545,29 @@ class Outbox:
                     "not_found",
                     "No recording on this station has this code. Check the code, or ask at the central store.",
                 )
-            recording_id, metadata = match
+            found_id, metadata = match
             person_id = metadata.get("person_id")
-            if (paths.sent / f"{recording_id}.json").exists():
+            if (paths.sent / f"{found_id}.json").exists():
                 return Withdrawal(
                     "sent",
                     "This recording has already reached the central store: it must be withdrawn there.",
-                    recording_id=recording_id,
+                    recording_id=found_id,
                     person_id=person_id,
                 )
+            deleted = Withdrawal(
+                "deleted",
+                "The recording and its data are deleted from this station. The name can be read by someone else.",
+                recording_id=found_id,
+                person_id=person_id,
+            )
+            if recording_id != found_id:
+                return deleted  # not yet: the caller takes the sending lock and asks again
             # The marker first: from here on, a crash leaves a withdrawal that
             # reconcile() finishes, never audio that looks orphaned or damaged.
-            record = {"recording_id": recording_id, "withdrawal_code": code, "withdrawn_at": _iso(_utc(None))}
-            self._write_marker(record, paths.withdrawn / f"{recording_id}.json")
-            self._delete_take_files(recording_id)
-        log.info("take withdrawn and deleted", extra={"recording_id": recording_id})
-        return Withdrawal(
-            "deleted",
-            "The recording and its data are deleted from this station. The name can be read by someone else.",
-            recording_id=recording_id,
-            person_id=person_id,
-        )
+            record = {"recording_id": found_id, "withdrawal_code": code, "withdrawn_at": _iso(_utc(None))}
+            self._write_marker(record, paths.withdrawn / f"{found_id}.json")
+            self._delete_take_files(found_id)
+        return deleted
 
     def withdrawn_on_the_store(self, recording_id: str) -> bool:
         """Delete this station's copy of a take the central store says was withdrawn.

@@ -4,11 +4,19 @@ The booth keeps takes (`exhibits.booth.take_store`) and never talks to the netwo
 them; this process sends them, so a slow or absent central store can never make a
 participant wait. It runs as its own systemd service beside the station.
 
-A pass takes the due takes oldest first and uploads them one after the other. After an
-upload that got no usable answer it waits (exponential backoff, full jitter,
-`[sync] retry_first_s` doubling up to `retry_max_s`) and goes on with the next take; a
-new pass starts from the oldest again. So one take the store chokes on cannot hold the
-others back, and when the store is down the waits grow and the store is not hammered.
+A pass takes the due takes oldest first and keeps `[sync] uploads_in_flight` of them
+(default 3, at most 4) being sent at once, each streamed from disk, so memory stays flat
+(issue 18Y: one at a time, a booth's backlog waited on the store's every round trip).
+The first take of a pass goes alone, and only once the store has answered it do the
+others follow several at a time, so a store that is down or whose disk is full gets one
+upload, not several. Two takes of one name are never in flight together: the later
+waits for the earlier, as the store decides on the second take of a name by the first.
+After an upload that got no usable answer it waits (exponential backoff, full jitter,
+`[sync] retry_first_s` doubling up to `retry_max_s`), sends one take at a time until one
+gets an answer, and goes on with the next take; a new pass starts from the oldest again, after every
+upload of the last one has ended (so no take is ever in flight twice). So one take the
+store chokes on cannot hold the others back, and when the store is down the waits grow
+and the store is not hammered.
 
 - `run_forever()`: passes until `stop` is set (SIGTERM, SIGINT); when nothing is due
   it looks for new takes every `POLL_S`. It prunes at the end of the first pass and
@@ -33,10 +41,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from kiosk.link.leases import STATE_FILE as NAMES_FILE
-from kiosk.link.outbox import Outbox
+from kiosk.link.outbox import KeptTake, Outbox
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
 from kiosk.link.backoff import Backoff
@@ -137,28 +146,62 @@ class SyncRunner:
     # -- passes ----------------------------------------------------------------------
 
     def _pass(self, report: RunReport, *, give_up_after: int | None) -> bool:
-        """Upload the takes due now, once each; False when the store seems unreachable.
+        """Upload the takes due now, once each, several at once; False when the store seems unreachable.
 
         Uploads without a usable answer are counted in a row across passes, so a queue
-        shorter than `give_up_after` still ends a `--once` run.
+        shorter than `give_up_after` still ends a `--once` run. Returns only when every
+        upload it started has ended; an error of one (TokenRefused) is raised then.
         """
-        for take in self.uploader.due():
-            if self.stop.is_set():
-                return True
-            try:
-                outcome = self.uploader.upload(take)
-            except UploadStopped:
-                return True
-            report.note(outcome)
-            if outcome.kind not in ("unreachable", "disk_full"):
-                self.backoff.reset()
-                self._unanswered = 0
-                continue
-            self._unanswered += 1
-            if give_up_after is not None and (self._unanswered >= give_up_after or outcome.kind == "disk_full"):
-                return False  # a full disk takes nothing else either: no point sending the rest
-            self._sleep(self.backoff.next_delay())
-        return True
+        waiting = self.uploader.due()
+        limit = self.config.sync.uploads_in_flight
+        in_flight: dict[Future[Outcome], KeptTake] = {}
+        names_in_flight: set[str] = set()
+        dispatching, reachable, answered = True, True, False
+        fatal: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="upload") as pool:
+            while True:
+                # One take alone first, and again after an upload without an answer, until
+                # one gets through: a store that is down or full gets one upload, not several.
+                window = limit if answered and not self._unanswered else 1
+                while dispatching and waiting and len(in_flight) < window and not self.stop.is_set():
+                    take = next((t for t in waiting if _name_of(t) not in names_in_flight), None)
+                    if take is None:
+                        break  # the next ones wait for an earlier take of their name
+                    waiting.remove(take)
+                    names_in_flight.add(_name_of(take))
+                    in_flight[pool.submit(self.uploader.upload, take)] = take
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    names_in_flight.discard(_name_of(in_flight.pop(future)))
+                    try:
+                        outcome = future.result()
+                    except UploadStopped:
+                        dispatching = False
+                        continue
+                    except BaseException as error:  # TokenRefused, or a bug: the others end first
+                        fatal = fatal or error
+                        dispatching = False
+                        continue
+                    report.note(outcome)
+                    if outcome.kind not in ("unreachable", "disk_full"):
+                        self.backoff.reset()
+                        self._unanswered = 0
+                        answered = True
+                        continue
+                    self._unanswered += 1
+                    if give_up_after is not None and (self._unanswered >= give_up_after or outcome.kind == "disk_full"):
+                        # A full disk takes nothing else either: no point sending the rest.
+                        dispatching, reachable = False, False
+                        continue
+                    if dispatching:
+                        self._sleep(self.backoff.next_delay())  # uploads in flight go on meanwhile
+                if self.stop.is_set():
+                    dispatching = False
+        if fatal is not None:
+            raise fatal
+        return reachable
 
     def run_once(self) -> RunReport:
         """Upload until nothing is due or the store is unreachable; prune; report."""
@@ -238,3 +281,9 @@ class SyncRunner:
             prune(self.store, self.config.sync.keep_sent_days)
         except OSError:
             log.exception("pruning sent takes failed; they stay on disk")
+
+
+def _name_of(take: KeptTake) -> str:
+    """The name a take reads (its person), so two takes of one name are sent in order."""
+    person = take.metadata.get("person_id")
+    return f"person:{person}" if isinstance(person, str) else f"take:{take.recording_id}"

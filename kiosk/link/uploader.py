@@ -3,6 +3,15 @@
 One `PUT /api/v1/recordings/{id}` per take, oldest first, with a multipart body of two
 parts: `metadata` (JSON built from the take's sidecar) and `audio` (the FLAC, streamed
 from disk in 64 KiB pieces: a station never holds a whole take in memory to send it).
+The metadata carries the withdrawal code's hash, never the code (`kiosk.central.codes`).
+
+Several takes may be in flight at once (`kiosk.link.runner`, `[sync] uploads_in_flight`);
+`Uploader.upload` is safe to call from several threads. A take withdrawn on the station
+while it is being sent is never left on the store: the last piece of the body goes only
+under the take's sending lock (`Outbox.sending`) and only while its sidecar is still
+there, and that lock is held until the answer is recorded. A take withdrawn before its
+last piece went is broken off (the store, missing the closing boundary, keeps nothing);
+a withdrawal arriving after it waits for the answer and then finds the take sent.
 
 What each answer means for the take on the station:
 
@@ -36,6 +45,7 @@ switched off every night still gives up after `invalid_retries`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -48,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from kiosk.contract import UPLOAD_FIELDS
+from kiosk.contract import UPLOAD_FIELDS, withdrawal_code_hash
 from kiosk.files import read_json, write_json_atomically
 from kiosk.link.client import CentralClient, StoreDiskFull, StoreUnreachable, problem_code, problem_detail, token_refused
 from kiosk.link.outbox import KeptTake, Outbox
@@ -78,9 +88,45 @@ class UploadStopped(Exception):
     """The run was asked to stop while a body was being sent; the take stays queued."""
 
 
+class TakeWithdrawn(Exception):
+    """The participant withdrew the take while its body was being sent; it was broken off."""
+
+
+class SendingGate:
+    """The take's sending lock, taken just before the body's last piece (see the module docstring)."""
+
+    def __init__(self, store: Outbox, take: KeptTake):
+        self._store = store
+        self._take = take
+        self._held = contextlib.ExitStack()
+        self._holding = False
+
+    def close(self) -> None:
+        """Take the lock; TakeWithdrawn when the take is no longer accepted here."""
+        if not self._holding:
+            self._held.enter_context(self._store.sending(self._take.recording_id))
+            self._holding = True
+        if not self._take.sidecar_path.exists():
+            raise TakeWithdrawn("withdrawn on this station while it was being sent")
+
+    def release(self) -> None:
+        self._holding = False
+        self._held.close()
+
+
 def metadata_part(take: KeptTake) -> bytes:
-    """The `metadata` part: the protocol's fields of the sidecar, as JSON."""
+    """The `metadata` part: the protocol's fields of the sidecar, as JSON.
+
+    The withdrawal code stays here: only its hash goes (`kiosk.central.codes`). A take
+    kept before issue 18Y has no hash in its sidecar; it is computed now, once.
+    """
     document = {key: take.metadata[key] for key in METADATA_FIELDS if key in take.metadata}
+    code = take.metadata.get("withdrawal_code")
+    if "withdrawal_code_hash" not in document and isinstance(code, str):
+        try:
+            document["withdrawal_code_hash"] = withdrawal_code_hash(code)
+        except ValueError:
+            log.error("the take's withdrawal code is not a code; sent without it", extra={"recording_id": take.recording_id})
     return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
@@ -93,10 +139,18 @@ class MultipartBody:
     station shutting down does not wait for a slow upload to finish.
     """
 
-    def __init__(self, metadata: bytes, audio: BinaryIO, audio_name: str, should_stop: Callable[[], bool]):
+    def __init__(
+        self,
+        metadata: bytes,
+        audio: BinaryIO,
+        audio_name: str,
+        should_stop: Callable[[], bool],
+        before_tail: Callable[[], None] | None = None,
+    ):
         self.boundary = uuid.uuid4().hex
         self._audio = audio
         self._should_stop = should_stop
+        self._before_tail = before_tail
         self._head = (
             f"--{self.boundary}\r\n"
             'Content-Disposition: form-data; name="metadata"\r\n'
@@ -128,6 +182,8 @@ class MultipartBody:
                 break  # the file shrank while it was sent: the store will answer 422
             left -= len(piece)
             yield piece
+        if self._before_tail is not None:
+            self._before_tail()  # may raise: the body then ends without its closing boundary
         yield self._tail
 
 
@@ -175,7 +231,7 @@ class InvalidLedger:
 
 
 class Uploader:
-    """Uploads one take at a time and records the answer in the take store.
+    """Uploads takes and records the answers in the take store; several threads may share it.
 
     `clock` is wall-clock time (epoch seconds), since a 422 retry time must survive a
     restart; `stop` ends an upload in progress between two pieces of its body.
@@ -222,32 +278,39 @@ class Uploader:
             audio = take.audio_path.open("rb")
         except FileNotFoundError:
             return self._audio_missing(take)
-        with audio:
-            body = MultipartBody(metadata_part(take), audio, f"{rid}.flac", self.stop.is_set)
-            try:
-                self._renew_lease(take)
-                response = self.client.send(
-                    "PUT",
-                    f"/recordings/{rid}",
-                    content=iter(body),
-                    headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
-                    timeout_s=self.timeout_s,
-                )
-            except StoreUnreachable as error:
-                if self.stop.is_set():
-                    raise UploadStopped("the run is stopping") from error
-                if isinstance(error, StoreDiskFull):
-                    log.error("the central store's disk is full; the take stays queued", extra={"recording_id": rid, "problem": str(error)})
-                    return Outcome(rid, "disk_full", 507, str(error))
-                log.warning("upload failed, will retry", extra={"recording_id": rid, "problem": str(error)})
-                return Outcome(rid, "unreachable", None, str(error))
-        refused = response.status_code >= 300
-        return self._answer(
-            take,
-            response.status_code,
-            problem_detail(response) if refused else "",
-            code=problem_code(response) if refused else None,
-        )
+        gate = SendingGate(self.store, take)
+        try:
+            with audio:
+                body = MultipartBody(metadata_part(take), audio, f"{rid}.flac", self.stop.is_set, gate.close)
+                try:
+                    self._renew_lease(take)
+                    response = self.client.send(
+                        "PUT",
+                        f"/recordings/{rid}",
+                        content=iter(body),
+                        headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
+                        timeout_s=self.timeout_s,
+                    )
+                except TakeWithdrawn:
+                    log.info("a take withdrawn while it was being sent was broken off", extra={"recording_id": rid})
+                    return Outcome(rid, "gone", None, "withdrawn while it was being sent; the store kept nothing")
+                except StoreUnreachable as error:
+                    if self.stop.is_set():
+                        raise UploadStopped("the run is stopping") from error
+                    if isinstance(error, StoreDiskFull):
+                        log.error("the central store's disk is full; the take stays queued", extra={"recording_id": rid, "problem": str(error)})
+                        return Outcome(rid, "disk_full", 507, str(error))
+                    log.warning("upload failed, will retry", extra={"recording_id": rid, "problem": str(error)})
+                    return Outcome(rid, "unreachable", None, str(error))
+            refused = response.status_code >= 300
+            return self._answer(
+                take,
+                response.status_code,
+                problem_detail(response) if refused else "",
+                code=problem_code(response) if refused else None,
+            )
+        finally:
+            gate.release()  # after the answer is recorded: a withdrawal waiting now finds it sent
 
     def _renew_lease(self, take: KeptTake) -> None:
         """Renew the booth's lease on the take's name, if it holds one (see the module docstring).

@@ -117,6 +117,10 @@ class StationApp(App):
 
     def build(self):
         self.root_widget = Factory.StationRoot()
+        # Before the exhibit's screens, which may hold on to app.speech (the booth holds it while it records).
+        self.speech = self._make_speech()
+        self.guide = StationGuide(self, self.speech)
+        self._arrival = Clock.create_trigger(lambda _dt: self.guide.arrive())
         screens = self.root_widget.ids.screens
         attract = Factory.AttractScreen(name="attract")
         screens.add_widget(attract)
@@ -127,9 +131,6 @@ class StationApp(App):
         if hasattr(module, "attract_backdrop"):
             attract.ids.backdrop.add_widget(module.attract_backdrop(self))
         screens.current = "attract"
-        self.speech = self._make_speech()
-        self.guide = StationGuide(self, self.speech)
-        self._arrival = Clock.create_trigger(lambda _dt: self.guide.arrive())
         screens.bind(current=lambda *_: self._arrival())
         self.guide.bind_keys()
         # Cancelled when the app stops: a stopped app (a test, a screenshot) must not
@@ -223,8 +224,8 @@ class StationApp(App):
         if self.phase == Phase.ATTRACT.value:
             self.switch("audio", True)
             return
-        if self.phase == Phase.WARNING.value and action != navigation.SELECT:
-            self.still_here()
+        if self.phase == Phase.WARNING.value:
+            self.still_here()  # any key answers "Are you still there?"
             return
         self.session.touched()
         if action == navigation.AUDIO:

@@ -137,7 +137,7 @@ class StationGuide:
 
     def audio_started(self) -> None:
         """Audio mode was switched on: how it works, the languages offered (each in its
-        own voice), then the screen, with the focus on the visitor's language."""
+        own voice), then the screen; the focus starts before its first control."""
         words = self.words()
         self.guide.words = words
         parts = [(self.app.t(self.app.lang, "spoken.audio_on"), self.app.lang)]
@@ -161,15 +161,17 @@ class StationGuide:
         return True
 
     def control_at(self, x: float, y: float) -> str | None:
-        words = self.words()
-        found = None
-        for control in words.controls:
-            widget = self.widget(control.id)
+        """The control under (x, y) in window coordinates; of a row and its own button,
+        the button (the smaller box)."""
+        shown = self.shown_widgets()
+        found, smallest = None, float("inf")
+        for control in self.words().controls:
+            widget = shown.get(control.id)
             if widget is None:
                 continue
             wx, wy, ww, wh = window_box(widget)
-            if wx <= x <= wx + ww and wy <= y <= wy + wh:
-                found = control.id  # the last in reading order: the innermost, for a row and its button
+            if wx <= x <= wx + ww and wy <= y <= wy + wh and ww * wh < smallest:
+                found, smallest = control.id, ww * wh
         return found
 
     def navigate(self, action: str) -> None:
@@ -193,14 +195,20 @@ class StationGuide:
 
     # -- widgets -------------------------------------------------------------------------
 
-    def widget(self, control_id: str):
-        """The visible widget with test_name CONTROL_ID, or None."""
+    def shown_widgets(self) -> dict:
+        """test_name -> the visible widget of that name (the first in the tree), in one walk."""
         current = self.app.screens.current_screen
         root = self.app.root_widget.ids.idle_overlay if self.app.phase == "warning" else self.app.root_widget
+        shown: dict = {}
         for widget in root.walk(restrict=False):
-            if getattr(widget, "test_name", None) == control_id and is_shown(widget, current):
-                return widget
-        return None
+            name = getattr(widget, "test_name", None)
+            if name and name not in shown and is_shown(widget, current):
+                shown[name] = widget
+        return shown
+
+    def widget(self, control_id: str):
+        """The visible widget with test_name CONTROL_ID, or None."""
+        return self.shown_widgets().get(control_id)
 
     def press(self, control_id: str) -> None:
         press = getattr(self.app.screens.current_screen, "press", None)

@@ -31,6 +31,7 @@ from kivy.uix.textinput import TextInput
 from PIL import Image as PILImage
 
 from kiosk.audit import Item, Layout, blend, hex_colour
+from kiosk.shell.guide import window_box
 
 _RING = 3  # pixels outside a field's box where the colour around it is read
 
@@ -88,10 +89,8 @@ def _effective_opacity(widget) -> float:
 
 def _window_box(widget) -> tuple[float, float, float, float]:
     """x, y, w, h in window pixels, origin top left."""
-    x0, y0 = widget.to_window(widget.x, widget.y)
-    x1, y1 = widget.to_window(widget.right, widget.top)
-    height = Window.height
-    return min(x0, x1), height - max(y0, y1), abs(x1 - x0), abs(y1 - y0)
+    x, y, w, h = window_box(widget)
+    return x, Window.height - y - h, w, h
 
 
 def _clip_to(box, clip) -> tuple[float, float, float, float] | None:

@@ -18,8 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from central_support import SMALL_TRANSPORTS, LiveServer, Store, make_config, small_persons, write_collection
-from harness.tools import HarnessError
-from pg_cluster import PostgresCluster
+from pg_cluster import PostgresCluster, cluster_for_tests
 
 from kiosk.central.db import open_database
 from kiosk.central.importer import import_collection
@@ -32,16 +31,8 @@ def small_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except HarnessError as error:
-        cluster.stop()
-        pytest.fail(f"no PostgreSQL for the central store's tests: {error}", pytrace=False)
-    try:
+    with cluster_for_tests("the central store's tests") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,3 +155,20 @@ class PostgresCluster:
         ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+@contextmanager
+def cluster_for_tests(who: str) -> Iterator[PostgresCluster]:
+    """A started cluster for a pytest fixture, stopped afterwards; the test fails, saying why, without one."""
+    import pytest
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except HarnessError as error:
+        cluster.stop()
+        pytest.fail(f"no PostgreSQL for {who}: {error}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

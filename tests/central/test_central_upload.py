@@ -21,6 +21,7 @@ from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import open_database
 from kiosk.central.importer import import_collection
 from kiosk.central.leases import NameRules, claim
+from kiosk.central.moderation import recording_for_code
 from kiosk.central.schema import leases, persons, recordings
 from kiosk.central.stations import authenticate, enroll
 
@@ -293,6 +294,9 @@ def test_the_withdrawal_code_is_kept_only_hashed(booths: Booths):
     [row] = committed_rows(booths.store)
     assert row.withdrawal_code_hash == withdrawal_code_hash("HJKM-4567")
     assert "withdrawal_code" not in row.metadata
+    # A booth of before issue 18Y sends the code: staff still find the take by it.
+    assert recording_for_code(booths.store.database, "HJKM-4567")["id"] == uuid.UUID(rid)
+    assert recording_for_code(booths.store.database, "HJKM-4568") is None
     if booths.store.database.dialect == "sqlite":
         booths.store.database.dispose()
         stored = b"".join(p.read_bytes() for p in booths.store.config.folder.glob("central.sqlite3*"))

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_support import CentralServer, Station, enrolled_station, make_central, write_small_collection  # noqa: E402
+from sync_support import Central, CentralServer, Station, enrolled_station, make_central, write_small_collection  # noqa: E402
 
-from kiosk.central.config import CentralConfig  # noqa: E402
-from kiosk.central.db import Database  # noqa: E402
 
 FAST_SYNC = {"retry_first_s": 0.05, "retry_max_s": 0.5, "invalid_retry_s": 1, "heartbeat_s": 5}
 
@@ -28,17 +25,6 @@ FAST_SYNC = {"retry_first_s": 0.05, "retry_max_s": 0.5, "invalid_retry_s": 1, "h
 @pytest.fixture(scope="session")
 def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_small_collection(tmp_path_factory.mktemp("sync-collection") / "collection", count=80)
-
-
-@dataclass
-class Central:
-    config: CentralConfig
-    database: Database
-    server: CentralServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,10 +67,14 @@ def write_small_collection(folder: Path, count: int = 60) -> Path:
     return folder
 
 
-def make_central(folder: Path, collection: Path, *, max_upload_mb: float | None = None, **names: int) -> tuple[CentralConfig, Database]:
-    """A central store as `kiosk central init` writes it, the collection imported."""
+def make_central(
+    folder: Path, collection: Path, *, max_upload_mb: float | None = None, database_url: str | None = None, **names: int
+) -> tuple[CentralConfig, Database]:
+    """A central store as `kiosk central init` writes it (another database if given), the collection imported."""
     target = write_central_config(folder)
     text = target.read_text(encoding="utf-8")
+    if database_url is not None:
+        text = text.replace('url = "sqlite:///central.sqlite3"', f'url = "{database_url}"')
     settings: dict[str, object] = dict(names)
     if max_upload_mb is not None:
         settings["max_upload_mb"] = max_upload_mb
@@ -91,6 +96,20 @@ class CentralServer(LiveServer):
         from kiosk.central.api import create_app
 
         super().__init__(create_app(config, database))
+
+
+@dataclass
+class Central:
+    """A central store under test: its config, its database, the live server; `recorder` if one sits in front."""
+
+    config: CentralConfig
+    database: Database
+    server: LiveServer
+    recorder: Any = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
 
 @dataclass

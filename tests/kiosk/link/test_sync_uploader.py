@@ -22,6 +22,7 @@ from sync_support import keep_takes
 
 from exhibits.booth.take_store import TakeStore
 from kiosk.config import StationConfig
+from kiosk.contract import withdrawal_code_hash
 from kiosk.link.client import CentralClient, TokenRefused
 from kiosk.link.runner import GIVE_UP_AFTER, SyncRunner
 from kiosk.link.uploader import METADATA_FIELDS, InvalidLedger, Uploader, UploadStopped
@@ -89,12 +90,30 @@ def test_201_marks_sent_after_a_request_exactly_as_the_contract_says(takes, tmp_
     assert set(body) == {"metadata", "audio"}
     assert body["audio"] == take.audio_path.read_bytes()
     metadata = json.loads(body["metadata"])
-    for key in ("person_id", "station_id", "recorded_at", "duration_s", "sample_rate", "sha256", "size_bytes", "consent", "quality", "withdrawal_code"):
+    for key in ("person_id", "station_id", "recorded_at", "duration_s", "sample_rate", "sha256", "size_bytes", "consent", "quality", "withdrawal_code_hash"):
         assert metadata[key] == take.metadata[key]
     assert set(metadata) <= set(METADATA_FIELDS)
+    # Issue 18Y: the code's scrypt hash travels, never the code.
+    code = take.metadata["withdrawal_code"]
+    assert "withdrawal_code" not in metadata and metadata["withdrawal_code_hash"] == withdrawal_code_hash(code)
+    assert code.encode() not in request.content and code.replace("-", "").encode() not in request.content
     assert hashlib.sha256(body["audio"]).hexdigest() == metadata["sha256"]
     assert takes.counts() == {"queued": 2, "sent": 1, "failed": 0}
     assert json.loads((takes.root / "sent" / f"{take.recording_id}.json").read_text())["status"] == 201
+
+
+def test_a_take_kept_before_the_hash_was_kept_sends_the_hash_of_its_code_and_never_the_code(takes, tmp_path):
+    take = takes.queued()[0]
+    old_sidecar = {key: value for key, value in take.metadata.items() if key != "withdrawal_code_hash"}
+    take.sidecar_path.write_text(json.dumps(old_sidecar, indent=2))  # as the booth kept it before issue 18Y
+    [take] = [queued for queued in takes.queued() if queued.recording_id == take.recording_id]
+    seen: list[httpx.Request] = []
+    outcome = uploader_for(takes, answering(201, seen=seen), tmp_path).upload(take)
+    assert outcome.kind == "sent"
+    metadata = json.loads(parts(seen[0])["metadata"])
+    code = old_sidecar["withdrawal_code"]
+    assert metadata["withdrawal_code_hash"] == withdrawal_code_hash(code) and "withdrawal_code" not in metadata
+    assert code.encode() not in seen[0].content
 
 
 class PieceCounter(httpx.BaseTransport):

@@ -104,6 +104,15 @@ def test_settings_switch_the_look_and_end_with_the_visit(station):
     assert driver.find("idle-body", visible=False).font_size == pytest.approx(normal_size)
 
 
+def test_a_key_answers_are_you_still_there(station):
+    driver, app, clock = station("wall")
+    driver.key("Down")
+    clock.advance(app.session.warn_after_s)
+    driver.wait_until(lambda: app.phase == "warning", what="the idle warning")
+    driver.key("Down")
+    assert app.phase == "active" and app.audio_mode
+
+
 def test_the_idle_end_of_a_visit_ends_audio_mode(station):
     driver, app, clock = station("booth")
     driver.tap("audio")
@@ -152,3 +161,49 @@ def test_the_on_screen_keyboard_names_every_key_it_shows(station):
     spoken = {control.id: control.spoken for control in controls}
     assert spoken["key-É"] == "É, bouton" and spoken["key-layer"] == "Lettres sans accents, bouton"
     assert spoken["key-backspace"] == "Effacer la dernière lettre, bouton"
+
+
+def test_a_screen_gives_its_words_and_may_press_and_go_back_itself(station):
+    """The API the exhibits' screens use (kiosk.shell.guide): screen_words(), press(), back(),
+    app.words_changed()."""
+    from kiosk.accessibility import Control, ScreenWords
+    from kiosk.shell.widgets import StationScreen
+
+    class Example(StationScreen):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.pressed, self.backs, self.ready = [], 0, False
+
+        def screen_words(self):
+            controls = [Control("example-first", "Eerste, knop")]
+            if self.ready:
+                controls.append(Control("example-second", "Tweede, knop"))
+            return ScreenWords("example", "Een voorbeeld. Twee knoppen.", tuple(controls))
+
+        def press(self, control_id):
+            self.pressed.append(control_id)
+            return True
+
+        def back(self):
+            self.backs += 1
+            return self.backs == 1  # the second time: nowhere to go back to
+
+    driver, app, _clock = station("wall")
+    driver.tap("audio")
+    example = Example(name="example")
+    app.screens.add_widget(example)
+    app.screens.current = "example"
+    driver.wait_until(lambda: app.guide.guide.words.screen == "example", what="the arrival")
+    driver.wait_until(lambda: app.speech.cache.has("Een voorbeeld. Twee knoppen.", "nl"), timeout=30, what="the arrival words")
+    driver.key("Down")
+    assert app.guide.guide.focus == "example-first"
+    example.ready = True
+    app.words_changed()
+    assert app.guide.guide.focus == "example-first" and app.guide.guide.words.control("example-second")
+    driver.key("Down")
+    driver.key("Return")
+    assert example.pressed == ["example-second"], "the screen's own press"
+    driver.key("Escape")
+    assert example.backs == 1 and app.guide.guide.focus == "example-second"
+    driver.key("Escape")
+    assert app.guide.guide.focus == "start-over" and app.phase == "active", "one key never ends a visit by itself"
