@@ -11,6 +11,8 @@ bounce, no sound. Names are drawn whole under the face, in full contrast.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 
 from kivy.animation import Animation
 from kivy.clock import Clock
@@ -52,38 +54,76 @@ class Face(BoxLayout):
     """One face and the name beneath it."""
 
 
+class FaceTimes:
+    """When each place's face changes next, on an injected clock (plain Python)."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self._due: dict[int, float] = {}
+
+    def start(self, places: int) -> None:
+        """All faces are there at once; they change at different moments of one cycle."""
+        cycle = FADE_S * 2 + STAY_S
+        now = self.clock()
+        self._due = {number: now + (number + 1) * cycle / (places + 1) for number in range(places)}
+
+    def due(self) -> list[int]:
+        """The places whose face begins to fade now (each is then not due until `shown`)."""
+        now = self.clock()
+        fading = [number for number, when in self._due.items() if now >= when]
+        for number in fading:
+            del self._due[number]
+        return fading
+
+    def shown(self, number: int) -> None:
+        """A new face came in at NUMBER: it fades in, stays, then changes again."""
+        self._due[number] = self.clock() + FADE_S + STAY_S
+
+    @property
+    def waiting(self) -> int:
+        return len(self._due)
+
+
 class SlotPortraits(FloatLayout):
-    def __init__(self, people: list[tuple[str, str]], seed: int | None = None, **kwargs):
+    """The faces in their places. When a face changes follows CLOCK (the station's injected
+    clock, `FaceTimes`): on a clock that stands still (`kiosk screenshot`) no face is ever
+    caught halfway through a fade, so pictures and their layout audit are the same every time."""
+
+    def __init__(self, people: list[tuple[str, str]], seed: int | None = None, clock: Callable[[], float] = time.monotonic, **kwargs):
         """PEOPLE: (display name, portrait path) of persons with a photograph."""
         super().__init__(**kwargs)
         self.people = people
         self.random = random.Random(seed)
+        self.times = FaceTimes(clock)
         self._faces: dict[int, Face] = {}
-        self._events: list = []
+        self._places: list = []
+        self._ticker = Clock.schedule_interval(self._tick, 0.25)
         self.bind(size=self._reset, pos=self._reset)
 
     def stop(self) -> None:
         """No more changes (the app stops: nothing may act on it afterwards)."""
+        self._ticker.cancel()
         self.people = []
         self._reset()
 
     def _reset(self, *_args) -> None:
-        for event in self._events:
-            event.cancel()
-        self._events = []
         for face in self._faces.values():
             Animation.cancel_all(face)
             self.remove_widget(face)
         self._faces = {}
+        self._places = []
+        self.times.start(0)
         if not self.people:
             return
-        places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
-        cycle = FADE_S * 2 + STAY_S
-        for number, place in enumerate(places):
+        self._places = slots(self.width, self.height, dp(SIDE_DP), dp(FACE_DP[1] + NAME_DP), dp(GAP_DP))
+        for number, place in enumerate(self._places):
             # Already there when a visitor walks up; they change at different moments.
             self._show(number, place, settled=True)
-            first = (number + 1) * cycle / (len(places) + 1)
-            self._events.append(Clock.schedule_once(lambda _dt, n=number, p=place: self._cycle(n, p), first))
+        self.times.start(len(self._places))
+
+    def _tick(self, _dt) -> None:
+        for number in self.times.due():
+            self._cycle(number, self._places[number])
 
     def _cycle(self, number: int, place) -> None:
         face = self._faces.get(number)
@@ -92,7 +132,7 @@ class SlotPortraits(FloatLayout):
 
         def next_face(*_args) -> None:
             self._show(number, place, settled=False)
-            self._events.append(Clock.schedule_once(lambda _dt: self._cycle(number, place), FADE_S + STAY_S))
+            self.times.shown(number)
 
         fade = Animation(opacity=0, duration=FADE_S)
         fade.bind(on_complete=lambda *_: (self.remove_widget(face), next_face()))

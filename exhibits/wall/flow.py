@@ -43,6 +43,7 @@ class Result:
     born: str  # the year, or ""
     place: str
     transport: str
+    sex: str = ""  # f, m or "" (not given): the grammar of what audio mode says
 
 
 class Searcher(Protocol):
@@ -144,7 +145,7 @@ class WallFlow:
         for hit in hits:
             facts = self.wall.facts(hit.person_id)
             born = facts.birth_date[:4] if facts.birth_date else ""
-            results.append(Result(hit.person_id, facts.display_name, born, facts.birth_place, hit.transport))
+            results.append(Result(hit.person_id, facts.display_name, born, facts.birth_place, hit.transport, facts.sex))
         self.results = results
         self._changed()
 

@@ -181,6 +181,8 @@ class PortraitGrid(Widget):
     ):
         self._index = index
         self._name_of = name_of
+        # Audio mode's words for what the grid draws itself (layout items by name): set by the wall.
+        self.spoken_names: Callable[[], dict[str, str]] | None = None
         self._names: OrderedDict[str, tuple] = OrderedDict()  # person_id -> (texture, Caption)
         self._name_rects: list[Rectangle] = []
         self._measurers: dict[float, object] = {}
@@ -233,6 +235,7 @@ class PortraitGrid(Widget):
             padding=self._relayout,
             background_color=self._on_background_color,
             placeholder_color=lambda *_: self._paint_placeholder(),
+            name_color=lambda *_: self.restyle(),
         )
         self._loader = _PageLoader(index, read_page, self._page_decoded)
         self._touch_key = f"portrait-grid-{self.uid}"
@@ -247,6 +250,11 @@ class PortraitGrid(Widget):
         grid = cls(require_thumbs(collection, cache), **kwargs)
         grid.show([person.person_id for person in collection.persons])
         return grid
+
+    def restyle(self) -> None:
+        """Draw the names again (a new colour, or a new text size for the visit)."""
+        self._geometry = ()
+        self._relayout()
 
     def close(self) -> None:
         """Stop the page thread; the grid draws nothing new afterwards."""
@@ -640,6 +648,18 @@ class PortraitGrid(Widget):
             rect.size = (self.cell_width, shown)
             x += self._pitch_x
 
+    def faces_in_view(self) -> list[int]:
+        """Indexes of the faces wholly in view, in reading order (a face cut by the view's
+        edge is seen in part, not yet to be read or pressed)."""
+        columns = int(self.columns)
+        first_row = max(0, int((self.scroll - self.padding) // self._pitch_y))
+        shown = []
+        for row in range(first_row, first_row + self._rows_in_pool):
+            if self._cuts(row) != (0.0, 0.0):
+                continue
+            shown.extend(index for index in range(row * columns, (row + 1) * columns) if index < len(self._tiles))
+        return shown
+
     def layout_items(self, to_item) -> list:
         """For the layout audit: the grid (one touch surface), and each face wholly in view
         with its name, as a visitor sees them now."""
@@ -649,38 +669,34 @@ class PortraitGrid(Widget):
             wx, wy = self.to_window(x, y)
             return (wx, Window.height - (wy + h), w, h)
 
-        items = [to_item("portrait-grid", "other", box(self.x, self.y, self.width, self.height), touch=True)]
+        spoken = self.spoken_names() if self.spoken_names is not None else {}
+        items = [to_item("portrait-grid", "other", box(self.x, self.y, self.width, self.height), touch=True, spoken=spoken.get("portrait-grid"))]
         columns = int(self.columns)
-        first_row = max(0, int((self.scroll - self.padding) // self._pitch_y))
-        for row in range(first_row, first_row + self._rows_in_pool):
-            if self._cuts(row) != (0.0, 0.0):
-                continue  # a face cut by the view's edge: seen in part, not yet to be read
-            for column in range(columns):
-                index = row * columns + column
-                if index >= len(self._tiles):
-                    break
-                person_id = self.person_ids[index]
-                x = self.x + self._left + column * self._pitch_x
-                face_top = self.top + self.scroll - self.padding - row * self._pitch_y
-                items.append(to_item(f"face-{person_id}", "image", box(x, face_top - self.cell_height, self.cell_width, self.cell_height), touch=True))
-                if self._shows_names and self._cuts(row, self.cell_height, self.name_height) == (0.0, 0.0):
-                    shaped = self.name_caption(person_id)
-                    widths = [self._measure(line, shaped.size) for line in shaped.lines]
-                    line_height = self._extents("Ág", shaped.size)[1]
-                    needs = (max(widths, default=0.0), _NAME_TOP + line_height * len(shaped.lines))
-                    name_box = box(x, face_top - self.cell_height - self.name_height, self.cell_width, self.name_height)
-                    items.append(
-                        to_item(
-                            f"name-{person_id}",
-                            "text",
-                            name_box,
-                            text=" ".join(shaped.lines).replace("- ", "-"),
-                            needs=needs,
-                            colour=tuple(c * 255 for c in self.name_color[:3]),
-                            alpha=self.name_color[3],
-                            text_px=shaped.size,
-                        )
+        for index in self.faces_in_view():
+            row, column = divmod(index, columns)
+            person_id = self.person_ids[index]
+            x = self.x + self._left + column * self._pitch_x
+            face_top = self.top + self.scroll - self.padding - row * self._pitch_y
+            name = f"face-{person_id}"
+            items.append(to_item(name, "image", box(x, face_top - self.cell_height, self.cell_width, self.cell_height), touch=True, spoken=spoken.get(name)))
+            if self._shows_names and self._cuts(row, self.cell_height, self.name_height) == (0.0, 0.0):
+                shaped = self.name_caption(person_id)
+                widths = [self._measure(line, shaped.size) for line in shaped.lines]
+                line_height = self._extents("Ág", shaped.size)[1]
+                needs = (max(widths, default=0.0), _NAME_TOP + line_height * len(shaped.lines))
+                name_box = box(x, face_top - self.cell_height - self.name_height, self.cell_width, self.name_height)
+                items.append(
+                    to_item(
+                        f"name-{person_id}",
+                        "text",
+                        name_box,
+                        text=" ".join(shaped.lines).replace("- ", "-"),
+                        needs=needs,
+                        colour=tuple(c * 255 for c in self.name_color[:3]),
+                        alpha=self.name_color[3],
+                        text_px=shaped.size,
                     )
+                )
         return items
 
     def _want_pages(self) -> None:

@@ -17,6 +17,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from exhibits.wall.browse import Filter, Wall
+from exhibits.wall import spoken
 from exhibits.wall.flow import Screen, WallFlow
 from kiosk.collection.places import place_name
 from kiosk.errors import KioskError
@@ -67,7 +68,13 @@ class DecadeButton(TouchButton):
 
 
 class WallScreen(StationScreen):
-    pass
+    def back(self) -> bool:
+        """Escape (the keypad's back key) goes back to the faces, as the Back button does."""
+        wall = App.get_running_app().wall
+        if wall is None or self.name == "grid":
+            return False  # the shell puts the focus on "start over"
+        wall.go("grid")
+        return True
 
 
 class PortraitWall:
@@ -84,7 +91,11 @@ class PortraitWall:
         self.grid = grid
         self.view = WallView()
         self._shown: list[str] | None = None
+        self._letters_known: list[str] | None = None
+        self._last_said: tuple | None = None  # (screen, (query, filter, count)) last shown
+        self._faces_said: list[int] = []
         grid.bind(on_select=lambda _grid, person_id: flow.open_person(person_id))
+        grid.spoken_names = self._grid_spoken
         flow.subscribe(self._show)
         self._show(flow.screen, switch=False)
 
@@ -99,6 +110,51 @@ class PortraitWall:
     @property
     def voices(self):
         return self.flow.voices  # exhibits.wall.voices.WallVoices
+
+    # -- what audio mode says (exhibits.wall.spoken) ---------------------------------------
+
+    def grid_words(self):
+        flow = self.flow
+        in_view = self.grid.faces_in_view()
+        faces = [flow.wall.facts(self.grid.person_ids[index]) for index in in_view]
+        more = bool(in_view) and in_view[-1] < len(self.grid.person_ids) - 1
+        return spoken.grid_words(self.app.lang, count=len(flow.shown), chosen_filter=flow.filter, letters=self._letters(), faces=faces, more=more)
+
+    def more_faces(self) -> None:
+        """The next faces at the top of the view (audio mode's "more faces": a keypad cannot swipe)."""
+        in_view = self.grid.faces_in_view()
+        if not in_view or in_view[-1] >= len(self.grid.person_ids) - 1:
+            return
+        self.grid.scroll_to(in_view[-1] + 1)
+        self.faces_moved()
+        if getattr(self.app, "audio_mode", False):
+            shown = self.grid.faces_in_view()
+            self.app.speech.say(spoken.faces_shown(self.app.lang, shown[0] + 1, shown[-1] + 1, len(self.grid.person_ids)), self.app.lang)
+
+    def _letters(self) -> list[str]:
+        if self._letters_known is None:
+            self._letters_known = self.wall.letters()
+        return self._letters_known
+
+    def _grid_spoken(self) -> dict[str, str]:
+        """The grid's own items (layout_items) by name: the surface and the faces in view."""
+        named = {control.id: control.spoken for control in self.grid_words().controls if control.id.startswith("face-")}
+        named["portrait-grid"] = spoken.portraits_words(self.app.lang)
+        return named
+
+    def search_words(self, keyboard):
+        lang = self.app.lang
+        results = [spoken.result_words(lang, result) for result in self.flow.results]
+        keys = keyboard.controls(lambda key, **values: self.app.t(lang, key, **values))
+        return spoken.search_words(lang, query=self.flow.query, results=results, keys=keys)
+
+    def person_words(self):
+        flow = self.flow
+        return spoken.person_words(self.app.lang, flow.person, has_voice=flow.has_voice, hearing=flow.hearing.value)
+
+    def transports_words(self):
+        counts = self.wall.collection.counts()
+        return spoken.transports_words(self.app.lang, [(t.code, t.departed, counts[t.code]) for t in self.wall.transports()])
 
     def _show(self, screen: Screen, switch: bool = True) -> None:
         flow, view = self.flow, self.view
@@ -127,9 +183,34 @@ class PortraitWall:
         view.person = flow.person
         view.has_voice = flow.has_voice
         view.hearing = flow.hearing.value
+        self._tell_audio_mode(screen)
         # The attract screen belongs to the shell: a new visitor's flow waits behind it.
         if switch and self.app.screens.current != "attract" and self.app.screens.current != screen.value:
             self.app.screens.current = screen.value
+
+    def _tell_audio_mode(self, screen: Screen) -> None:
+        """The guide hears of new words on the screen; in audio mode a press that changed
+        what the screen shows (a key typed, a filter chosen) is answered aloud."""
+        flow, app = self.flow, self.app
+        now = (flow.query, flow.filter, len(flow.results) if screen is Screen.SEARCH else len(flow.shown))
+        before, self._last_said = self._last_said, (screen, now)
+        words_changed = getattr(app, "words_changed", None)
+        if words_changed is None or before is None:
+            return
+        words_changed()
+        if before[0] is screen and getattr(app, "audio_mode", False) and app.screens.current == screen.value:
+            said = spoken.after_change(app.lang, screen.value, before[1], now)
+            if said:
+                app.speech.say(said, app.lang)
+
+    def faces_moved(self) -> None:
+        """The grid scrolled: other faces are in view, so other controls."""
+        shown = self.grid.faces_in_view()
+        if shown != self._faces_said:
+            self._faces_said = shown
+            words_changed = getattr(self.app, "words_changed", None)
+            if words_changed is not None and self.app.screens.current == "grid":
+                words_changed()
 
     # -- what a touch asks ---------------------------------------------------------------
 
@@ -163,6 +244,10 @@ class PortraitWall:
     def hear(self) -> None:
         from kivy.clock import Clock
 
+        speech = getattr(self.app, "speech", None)
+        if speech is not None:
+            speech.stop()  # audio mode's voice and the reader's share the speaker: the reader's wins
+
         def report(person_id: str, hearing) -> None:
             # From the worker thread: the page changes on Kivy's thread.
             Clock.schedule_once(lambda _dt: self.flow.heard(person_id, hearing))
@@ -179,37 +264,107 @@ class PortraitWall:
 
 
 class UnavailableScreen(WallScreen):
-    pass
+    def screen_words(self):
+        return spoken.unavailable_words(App.get_running_app().lang)
 
 
 class GridScreen(WallScreen):
     more_below = BooleanProperty(False)  # the grid goes on below the view: the cue shows
 
     def follow(self, grid) -> None:
+        from kivy.clock import Clock
+
         def update(*_args) -> None:
             self.more_below = grid.scroll < grid.max_scroll - 1
 
+        faces_moved = Clock.create_trigger(lambda _dt: App.get_running_app().wall.faces_moved(), 0.2)
         grid.bind(scroll=update, max_scroll=update)
+        grid.bind(scroll=lambda *_: faces_moved(), size=lambda *_: faces_moved())
         update()
 
     def forget(self) -> None:
         App.get_running_app().wall.forget()
 
+    def screen_words(self):
+        return App.get_running_app().wall.grid_words()
+
+    def press(self, control_id: str) -> bool:
+        """Audio mode presses a face (drawn by the grid, not a widget): open the person;
+        the cue that the grid goes on: the next faces."""
+        if control_id.startswith("face-"):
+            App.get_running_app().wall.open_person(control_id[len("face-") :])
+            return True
+        if control_id == "scroll-cue":
+            App.get_running_app().wall.more_faces()
+            return True
+        return False
+
+    def control_box(self, control_id: str):
+        """Where the focus ring goes for a face: its cell and name, in window coordinates."""
+        if not control_id.startswith("face-"):
+            return None
+        grid = App.get_running_app().wall.grid
+        try:
+            x, y, width, height = grid.cell_at(grid.index_of(control_id[len("face-") :]))
+        except LookupError:
+            return None
+        return x, y - grid.name_height, width, height + grid.name_height  # the face and its name
+
 
 class SearchScreen(WallScreen):
-    pass
+    def screen_words(self):
+        return App.get_running_app().wall.search_words(self.ids.keyboard)
+
+    def press(self, control_id: str) -> bool:
+        """A result opens the person, also when it is scrolled out of the list's view."""
+        if control_id.startswith("result-"):
+            App.get_running_app().wall.open_person(control_id[len("result-") :])
+            return True
+        return False
+
+    def reveal(self, control_id: str) -> None:
+        """A result the focus reached below or above the list's view is scrolled into it
+        (its row is drawn on the next frame, where the ring finds it)."""
+        results = self.ids.results
+        names = [row["test_name"] for row in results.data]
+        if control_id not in names or results.height <= 0:
+            return
+        row_height = results.children[0].default_size[1] if results.children else results.height
+        content = row_height * len(names)
+        if content <= results.height:
+            return
+        top = names.index(control_id) * row_height  # from the list's top
+        shown_top = (1 - results.scroll_y) * (content - results.height)
+        if top < shown_top:
+            shown_top = top
+        elif top + row_height > shown_top + results.height:
+            shown_top = top + row_height - results.height
+        results.scroll_y = 1 - shown_top / (content - results.height)
 
 
 class PersonScreen(WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
-    name_size = NumericProperty("52sp")
+    name_size = NumericProperty("52dp")
+
+    def on_kv_post(self, _base_widget) -> None:
+        App.get_running_app().bind(text_scale=lambda *_: self.fit_name(self.ids.person_name))
+
+    def on_page(self, *_args) -> None:
+        """Another person: their page is read from its top."""
+        lines = self.ids.get("page_lines")
+        if lines is not None:
+            lines.scroll_y = 1
 
     def fit_name(self, label) -> None:
         """The name as large as it can be drawn whole in two lines, no word wider than the column."""
         from kivy.core.text import Label as CoreLabel
-        from kivy.metrics import sp
+        from kivy.metrics import dp
 
-        largest, smallest = sp(52), sp(28)
+        # In dp, not sp: the name is large already, and large text (which grows sp) needs
+        # the room for the lines below it.
+        # With large text the lines below grow: the name gives them some of its room.
+        large = App.get_running_app().text_scale > 1
+        largest, smallest = (dp(40) if large else dp(52)), dp(28)
         size = largest
         while size > smallest and label.width > 0:
             one_line = CoreLabel(text="Ág", font_name=label.font_name, font_size=size)
@@ -220,8 +375,11 @@ class PersonScreen(WallScreen):
             wrapped.render()
             if longest._internal_size[0] <= label.width and wrapped._internal_size[1] <= 2.5 * one_line._internal_size[1]:
                 break
-            size -= sp(2)
+            size -= dp(2)
         self.name_size = size
+
+    def screen_words(self):
+        return App.get_running_app().wall.person_words()
 
     def on_leave(self, *_args) -> None:
         wall = App.get_running_app().wall
@@ -230,6 +388,15 @@ class PersonScreen(WallScreen):
 
 
 class TransportsScreen(WallScreen):
+    def screen_words(self):
+        return App.get_running_app().wall.transports_words()
+
+    def reveal(self, control_id: str) -> None:
+        """A transport the focus reached out of the list's view is scrolled into it."""
+        row = next((row for row in self.ids.transports.children if row.test_name == control_id), None)
+        if row is not None:
+            self.ids.transports.parent.scroll_to(row, padding=0, animate=False)
+
     def on_kv_post(self, _base_widget) -> None:
         wall = App.get_running_app().wall
         counts = wall.wall.collection.counts()
@@ -246,7 +413,8 @@ def build_screens(app) -> list:
     from kiosk.collection import load_collection
 
     try:
-        collection = load_collection(app.station.collection_dir)
+        # Read once per process, at start (kiosk.station.load_content): here only when the app was given none.
+        collection = getattr(app.content, "collection", None) or load_collection(app.station.collection_dir)
     except KioskError as error:
         # Out of order, soberly, rather than a crash loop in front of visitors.
         log.error("wall has no collection", extra={"problem": error.message, "hint": error.hint})
@@ -271,10 +439,35 @@ def build_screens(app) -> list:
     app.bind(on_stop=lambda *_: voices.close())
     _report_devices(app, voices)
     app.wall = PortraitWall(app, WallFlow(wall, index, clock=app.clock, voices=voices), grid)
+    _follow_the_visit(app, grid)
     screen = GridScreen(name="grid")
     screen.ids.grid_holder.add_widget(grid)
     screen.follow(grid)
     return [screen, SearchScreen(name="search"), PersonScreen(name="person"), TransportsScreen(name="transports")]
+
+
+def _follow_the_visit(app, grid) -> None:
+    """The grid draws itself: high contrast and large text (kiosk.shell.palette) reach it here."""
+    palette = app.palette
+
+    def colours(*_args) -> None:
+        grid.background_color = palette.background
+        grid.name_color = palette.text
+
+    name_height, name_sizes = grid.name_height, list(grid.name_sizes)
+
+    def text_size(*_args) -> None:  # names in sp grow: their band under the face grows too
+        scale = app.text_scale
+        grid.name_height = name_height * scale
+        # The longest names (one word wider than the face) may still take the smallest size they had.
+        grid.name_sizes = name_sizes + [size / scale for size in name_sizes if size / scale < name_sizes[-1]]
+        grid.restyle()
+
+    palette.bind(background=colours, text=colours)
+    app.bind(text_scale=text_size)
+    colours()
+    if app.text_scale != 1:
+        text_size()
 
 
 STATUS_EVERY_S = 5.0
@@ -334,6 +527,6 @@ def attract_backdrop(app):
     from exhibits.wall.attract import SlotPortraits, people_with_portraits
 
     people = people_with_portraits(app.wall.wall.collection) if app.wall else []
-    backdrop = SlotPortraits(people)
+    backdrop = SlotPortraits(people, clock=app.clock)
     app.bind(on_stop=lambda *_: backdrop.stop())
     return backdrop

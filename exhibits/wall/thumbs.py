@@ -17,7 +17,9 @@ photograph. Two persons naming the same file share its tile too.
 A build is keyed by what the tiles depend on, not by file names:
 - a page's file name is a hash of its tiles' sources (each image's name, size in bytes and
   mtime) and of the tile geometry, so an unchanged page is never drawn again, and a
-  replaced photograph (new mtime or size) redraws only its page. A photograph added in
+  replaced photograph (new mtime or size) redraws only its page. The sizes and mtimes are
+  those the collection's check took (`Collection.portrait_signatures`, from the station's
+  image index, kiosk.collection.imagefacts): a start stats each photograph once. A photograph added in
   the middle of the list moves the tiles after it, so their pages are drawn again: new
   photographs come once a year, and a full build takes seconds (bench/wall.py);
 - the index's key hashes every person's id and tile source (derived from persons.csv and
@@ -40,7 +42,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,7 +171,7 @@ class _Source:
 
     name: str
     """Stable name in keys: "portraits/<file>" or "silhouette/<band>"."""
-    path: Path
+    path: Path | str
     fallback: Path
     """Drawn instead when PATH cannot be read: the silhouette for the person's age."""
     signature: tuple[int, int]
@@ -185,9 +187,9 @@ class _PagePlan:
     """(x, y, source) for each tile on the page."""
 
 
-def _signature(path: Path) -> tuple[int, int]:
+def _signature(path: Path | str) -> tuple[int, int]:
     try:
-        status = path.stat()
+        status = os.stat(path)
     except OSError:
         return (-1, -1)
     return (status.st_size, status.st_mtime_ns)
@@ -204,8 +206,10 @@ def _page_plan(sources: Sequence[_Source], columns: int) -> _PagePlan:
     return _PagePlan(f"{PAGE_PREFIX}{digest.hexdigest()[:32]}{PAGE_SUFFIX}", page_width, rows * height, tiles)
 
 
-def _plan(collection: Collection, page_grid: tuple[int, int]) -> tuple[str, list[_PagePlan], dict[str, Tile]]:
-    """The pages to have and every person's tile on them, and the key of the whole."""
+def _plan(
+    collection: Collection, page_grid: tuple[int, int]
+) -> tuple[str, list[_PagePlan], Callable[[], dict[str, Tile]]]:
+    """The key of the whole, the pages to have, and every person's tile on them (when asked)."""
     columns, rows = page_grid
     per_page = columns * rows
     silhouettes = {band: silhouette_path(band) for band in AGE_BANDS}
@@ -214,27 +218,34 @@ def _plan(collection: Collection, page_grid: tuple[int, int]) -> tuple[str, list
     pages: list[list[_Source]] = [silhouette_sources]
     slot_of: dict[str, tuple[int, int]] = {s.name: (SILHOUETTE_PAGE, i) for i, s in enumerate(silhouette_sources)}
     person_source: list[tuple[str, str]] = []
-    portraits_root = collection.root / "portraits"
+    # The signatures the collection's check took (from its image index): no second stat.
+    checked = collection.portrait_signatures
+    portraits_dir = f"{collection.root / 'portraits'}{os.sep}"
     for person in collection.persons:
-        band = collection.age_band_of(person)
-        portrait = collection.portrait_path(person)
-        if portrait is None:
-            person_source.append((person.person_id, f"silhouette/{band}"))
+        if not person.portrait:
+            person_source.append((person.person_id, f"silhouette/{collection.age_band_of(person)}"))
             continue
-        name = f"portraits/{portrait.relative_to(portraits_root).as_posix()}"
+        name = f"portraits/{person.portrait}"
         if name not in slot_of:
+            band = collection.age_band_of(person)
+            portrait = portraits_dir + person.portrait  # a str: 20,000 Path objects cost a start 0.1 s
+            signature = checked.get(person.portrait) or _signature(portrait)
             if len(pages) == 1 or len(pages[-1]) == per_page:
                 pages.append([])
-            pages[-1].append(_Source(name, portrait, silhouettes[band], _signature(portrait)))
+            pages[-1].append(_Source(name, portrait, silhouettes[band], tuple(signature)))
             slot_of[name] = (len(pages) - 1, len(pages[-1]) - 1)
         person_source.append((person.person_id, name))
 
     plans = [_page_plan(sources, columns) for sources in pages]
-    width, height = TILE_SIZE
-    tiles: dict[str, Tile] = {}
-    for person_id, name in person_source:
-        page, slot = slot_of[name]
-        tiles[person_id] = Tile(page, (slot % columns) * width, (slot // columns) * height, width, height)
+
+    def tiles() -> dict[str, Tile]:
+        # Only when the index is written: an up-to-date start reads them from the index.
+        width, height = TILE_SIZE
+        placed: dict[str, Tile] = {}
+        for person_id, name in person_source:
+            page, slot = slot_of[name]
+            placed[person_id] = Tile(page, (slot % columns) * width, (slot // columns) * height, width, height)
+        return placed
 
     digest = hashlib.sha256(f"{FORMAT_VERSION}\n".encode())
     for plan in plans:
@@ -252,13 +263,14 @@ def prepare_thumbs(
 ) -> ThumbReport:
     """Make FOLDER hold the thumbnails of COLLECTION, drawing only the pages it lacks.
 
-    Returns at once (after a stat of every image) when the folder is up to date. Pages are
+    Returns at once when the folder is up to date: the images' signatures are those the
+    collection's check took (a stat of each image only for a collection without them). Pages are
     drawn in WORKERS processes (default: every core) when there are more than a few.
     """
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     with _build_lock(folder):
-        key, plans, tiles = _plan(collection, page_grid)
+        key, plans, place_tiles = _plan(collection, page_grid)
         current = ThumbIndex.read(folder)
         if current is not None and current.key == key and current.pages_present():
             return ThumbReport(current, 0, len(plans), 0, (), time.perf_counter() - started, index_written=False)
@@ -269,6 +281,7 @@ def prepare_thumbs(
         if missing:
             fsync_directory(folder)
         pages = tuple(Page(plan.file, plan.width, plan.height) for plan in plans)
+        tiles = place_tiles()
         _write_index(folder, key, pages, tiles)
         index = ThumbIndex(folder, key, TILE_SIZE, pages, MappingProxyType(tiles))
         _remove_stale_pages(folder, {page.file for page in pages})
@@ -285,8 +298,43 @@ def prepare_thumbs(
     )
 
 
+def current_thumbs(collection: Collection, folder: Path, *, page_grid: tuple[int, int] = PAGE_GRID) -> ThumbIndex | None:
+    """The thumbnails in FOLDER if they are those of COLLECTION, else None; reads only,
+    writes nothing, takes no lock (a look at a live station's folder)."""
+    key, _plans, _tiles = _plan(collection, page_grid)
+    current = ThumbIndex.read(folder)
+    if current is not None and current.key == key and current.pages_present():
+        return current
+    return None
+
+
+def _borrow(collection: Collection, live: Path, workers: int | None) -> ThumbIndex | None:
+    try:
+        if not (live / INDEX_FILE).exists():
+            return prepare_thumbs(collection, live, workers=workers).index
+    except OSError as error:
+        log.warning("the station's thumbnails cannot be built, drawn privately", extra={"path": str(live), "problem": str(error)})
+        return None
+    borrowed = current_thumbs(collection, live)
+    if borrowed is None:
+        log.warning("the station's thumbnails are of another collection, drawn privately", extra={"path": str(live)})
+    return borrowed
+
+
 def require_thumbs(collection: Collection, folder: Path, *, workers: int | None = None) -> ThumbIndex:
-    """`prepare_thumbs` for a station: the index, or a KioskError a technician can act on."""
+    """`prepare_thumbs` for a station: the index, or a KioskError a technician can act on.
+
+    FOLDER a link to a station's own thumbnails (a picture of that station, `kiosk
+    screenshot`: drawing them again takes seconds): they are read, never written; built
+    there only when the station has none at all (it would draw the same at its next
+    start). Of another collection, they are left alone: the link is replaced by a folder
+    of its own, drawn anew.
+    """
+    if folder.is_symlink():
+        borrowed = _borrow(collection, folder.resolve(), workers)
+        if borrowed is not None:
+            return borrowed
+        folder.unlink()
     try:
         return prepare_thumbs(collection, folder, workers=workers).index
     except OSError as error:

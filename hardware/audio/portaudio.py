@@ -311,7 +311,13 @@ def _playable(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """`samples` as a float32 array of shape (frames, channels), checked for playing."""
     if sample_rate <= 0:
         raise ValueError(f"sample rate must be positive, not {sample_rate}")
-    data = np.asarray(samples, dtype=np.float32)
+    samples = np.asarray(samples)
+    if np.issubdtype(samples.dtype, np.integer):
+        # 16-bit samples (speech from espeak-ng, a WAV read as int16) at full scale 1.0:
+        # taken as they are, 32,767 would be clipped into a square wave at full volume.
+        data = samples.astype(np.float32) / float(-np.iinfo(samples.dtype).min)
+    else:
+        data = samples.astype(np.float32, copy=False)
     if data.ndim == 1:
         data = data[:, np.newaxis]
     if data.ndim != 2:

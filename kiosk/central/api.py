@@ -32,11 +32,14 @@ The description is served at /openapi.json.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
@@ -51,13 +54,15 @@ from kiosk.central.deps import AudioDep, DatabaseDep, NameRulesDep, UploadLimitD
 from kiosk.central.disk import disk_state, refuse_when_full
 from kiosk.central.errors import Refusal
 from kiosk.central.bookings import WrongCodes, is_booking_code
-from kiosk.central.leases import NameRules, claim, held_by, release, renew
+from kiosk.central.leases import Lease, NameRules, claim, held_by, release, renew
 from kiosk.central.health_routes import health_router
 from kiosk.central.metrics import StoreMetrics, read_metrics_token
 from kiosk.central.moderation import approved_voices, voice_audio, voices_version
 from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
 from kiosk.central.status import central_status
+from kiosk.central.codes import token_hash
 from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
+from kiosk.central.tokens import TokenEnded
 from kiosk.central.uploads import check_declared_length, receive_upload
 from kiosk.contract import (
     ClaimIn,
@@ -99,41 +104,58 @@ def _answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _bearer = HTTPBearer(auto_error=False, description="The station's token from `kiosk central enroll`.")
 
 
-def current_station(
+async def current_station(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Station:
-    """The station whose token came with the request, or 401 (with WWW-Authenticate)."""
-    station = authenticate(request.app.state.database, credentials.credentials if credentials else None)
+    """The station whose token came with the request, read from the database; or 401 (with WWW-Authenticate)."""
+    database = request.app.state.database
+    station = await run_in_threadpool(authenticate, database, credentials.credentials if credentials else None)
     if station is None:
-        raise HTTPException(
-            401,
-            "no valid station token: send Authorization: Bearer TOKEN with the token from `kiosk central enroll`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise TokenEnded()
     return station
 
 
 StationDep = Annotated[Station, Depends(current_station)]
 
 
+def _may(station: Station, right: Right) -> Station:
+    if not station.may(right):
+        roles = ", ".join(role for role, rights in ROLE_RIGHTS.items() if right in rights)
+        raise Refusal(
+            f"station {station.station_id!r} is enrolled as a {station.role}; only {roles} tokens may do this "
+            f"(`kiosk central enroll --role ROLE {station.station_id}` gives it another role)",
+            status=403,
+            code="wrong_role",
+        )
+    return station
+
+
 def station_with(right: Right) -> Any:
     """A dependency: the station whose token came with the request, if its role has `right`; else 403."""
-    roles = ", ".join(role for role, rights in ROLE_RIGHTS.items() if right in rights)
 
-    def allowed(station: StationDep) -> Station:
-        if not station.may(right):
-            raise Refusal(
-                f"station {station.station_id!r} is enrolled as a {station.role}; only {roles} tokens may do this "
-                f"(`kiosk central enroll --role ROLE {station.station_id}` gives it another role)",
-                status=403,
-                code="wrong_role",
-            )
-        return station
+    async def allowed(station: StationDep) -> Station:
+        return _may(station, right)
 
     return Depends(allowed)
 
 
-BoothDep = Annotated[Station, station_with("lease")]
+async def booth_station(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Station:
+    """For the lease routes: the booth whose token came with the request, from the process's
+    map of known tokens (`kiosk.central.tokens`); the lease operations check it again in
+    their own transaction, so a token revoked by another process is refused at once."""
+    database = request.app.state.database
+    token = credentials.credentials if credentials else None
+    station = database.tokens.get(token_hash(token)) if token else None
+    if station is None:
+        station = await run_in_threadpool(authenticate, database, token)
+    if station is None:
+        raise TokenEnded()
+    return _may(station, "lease")
+
+
+BoothDep = Annotated[Station, Depends(booth_station)]
 UploaderDep = Annotated[Station, station_with("upload")]
 ReaderDep = Annotated[Station, station_with("voices")]
 ReporterDep = Annotated[Station, station_with("heartbeat")]
@@ -182,6 +204,11 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
         database.now, limit=config.bookings.wrong_code_limit, window_s=config.bookings.wrong_code_window_s
     )
 
+    # The booths' routes first: a request is matched against the routes in this order,
+    # and the lease routes are the ones asked most.
+    app.add_exception_handler(Refusal, _refused)
+    app.include_router(router)
+
     from kiosk.central.booking_api import booking_router  # /api/v1/bookings, for the booking system
 
     app.include_router(booking_router(config, database), prefix=API)
@@ -190,8 +217,6 @@ def create_app(config: CentralConfig, database: Database | None = None) -> FastA
 
     mount_staff(app, config, database, audio)
 
-    app.add_exception_handler(Refusal, _refused)
-    app.include_router(router)
     app.include_router(health_router(API, current_station, _answers(401)))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -203,7 +228,9 @@ router = APIRouter()
 async def _refused(request: Request, refusal: Refusal) -> JSONResponse:
     if request.url.path.startswith(f"{API}/recordings/"):
         request.app.state.metrics.count_upload_error(refusal.status)
-    headers = {"Connection": "close"} if refusal.close_connection else None
+    headers = {"Connection": "close"} if refusal.close_connection else {}
+    if refusal.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(refusal.problem(), status_code=refusal.status, headers=headers)
 
 
@@ -261,8 +288,18 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
     return stored.to_json()
 
 
+# The lease routes' database work runs on these threads, handed over with asyncio's own
+# executor call: FastAPI's thread pool (anyio's) costs several times more per request,
+# and a booth asks for names and gives them back all day (bench/central_claims.py).
+_LEASE_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="kiosk-leases")
+
+
+async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_LEASE_THREADS, partial(function, *args, **kwargs))
+
+
 @router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
-def post_leases(
+async def post_leases(
     database: DatabaseDep, rules: NameRulesDep, body: ClaimIn, station: BoothDep, request: Request
 ) -> Any:
     """Lease names to this booth: the next waiting, a match, or a booking; an empty list when none fits.
@@ -271,7 +308,15 @@ def post_leases(
     most of them; a booked name goes only to its code. Wrong booking codes are limited
     per station ([bookings] wrong_code_limit per wrong_code_window_s, then 429).
     """
-    wrong_codes: WrongCodes = request.app.state.wrong_codes
+    if body.how == "next":
+        return _leases_answer(await _in_thread(claim, database, station, rules, how="next", count=body.count))
+    return await _in_thread(_claim_otherwise, database, rules, body, station, request.app.state.wrong_codes)
+
+
+def _claim_otherwise(
+    database: Database, rules: NameRules, body: ClaimIn, station: Station, wrong_codes: WrongCodes
+) -> JSONResponse:
+    """A match or a booking (with the wrong codes counted)."""
     if body.how == "booking":
         wrong_codes.check(station.station_id)
     taken = claim(
@@ -287,19 +332,29 @@ def post_leases(
     )
     if body.how == "booking" and not taken and not is_booking_code(database, body.code):
         wrong_codes.wrong(station.station_id)
-    return {"leases": [lease.to_json() for lease in taken]}
+    return _leases_answer(taken)
+
+
+def _leases_answer(taken: list[Lease]) -> JSONResponse:
+    """`LeasesOut` as FastAPI would write it from the model, without validating our own answer again."""
+    leases = []
+    for lease in taken:
+        document = lease.to_json()
+        document["expires_at"] = document["expires_at"].replace("+00:00", "Z")
+        leases.append(document)
+    return JSONResponse({"leases": leases})
 
 
 @router.get(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403), tags=["names"])
-def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
+async def get_leases(database: DatabaseDep, station: BoothDep) -> Any:
     """The names this booth holds now (after a restart, to take them up again or give them back)."""
-    return {"leases": [lease.to_json() for lease in held_by(database, station)]}
+    return _leases_answer(await _in_thread(held_by, database, station))
 
 
 @router.delete(f"{API}/leases/{{lease_id}}", status_code=204, responses=_answers(401, 403, 404), tags=["names"])
-def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) -> Response:
+async def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) -> Response:
     """Give a name back to the queue; giving back an ended lease again is harmless."""
-    release(database, station, lease_id)
+    await _in_thread(release, database, station, lease_id)
     return Response(status_code=204)
 
 
@@ -309,9 +364,9 @@ def delete_lease(database: DatabaseDep, lease_id: uuid.UUID, station: BoothDep) 
     responses=_answers(401, 403, 404, 410),
     tags=["names"],
 )
-def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: BoothDep) -> Any:
+async def renew_lease(database: DatabaseDep, rules: NameRulesDep, lease_id: uuid.UUID, station: BoothDep) -> Any:
     """Hold a name another [names] lease_s from now."""
-    return renew(database, station, rules, lease_id).to_json()
+    return (await _in_thread(renew, database, station, rules, lease_id)).to_json()
 
 
 @router.post(f"{API}/heartbeats", response_model=HeartbeatOut, responses=_answers(401, 403, 422), tags=["stations"])

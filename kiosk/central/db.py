@@ -12,6 +12,11 @@ How each database keeps that promise:
 - PostgreSQL runs writers at once; claims lock the person rows they hand out with
   `FOR UPDATE SKIP LOCKED` (see `kiosk.central.leases`).
 
+Most of the store speaks SQLAlchemy Core through `write()` and `read()`. The booths' most
+frequent requests (a claim of the next name, a give-back) instead run SQL text on the
+driver's own connection (`driver_write`), prepared once per connection, with the same
+locks: building SQLAlchemy statements for them cost more than the database did.
+
 The schema is brought up to date by the Alembic migrations shipped in this package,
 every time a database is opened (`open_database`), so a new version of the store never
 runs on an old schema.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -35,12 +41,16 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from kiosk.central.config import CentralConfig
+from kiosk.central.tokens import KnownTokens
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+KEPT_CONNECTIONS = 16  # PostgreSQL connections `Database.driver_write` keeps, at most
+IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
+KEPT_IDLE_S = 10.0  # one unused this long is checked by the pool again before use
 _READ_ONLY = "kiosk_read_only"
 # An arbitrary key: two stores starting at once on one PostgreSQL migrate one after the other.
 _MIGRATION_LOCK_KEY = 0x4B696F736B  # "Kiosk"
@@ -68,6 +78,10 @@ class Database:
         # handler, which sleeps up to 100 ms between tries; writers in other processes
         # (an import, an enrolment) still wait through the busy timeout.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._sqlite_writers: dict[bool, Any] = {}  # driver_write's connections on SQLite, by durable
+        self._kept: list[tuple[Any, float]] = []  # and on PostgreSQL: (connection, last used)
+        # The station tokens this process has seen (kiosk.central.tokens).
+        self.tokens = KnownTokens()
 
     @property
     def dialect(self) -> str:
@@ -86,6 +100,76 @@ class Database:
             yield connection
 
     @contextmanager
+    def driver_write(self, *, durable: bool = True) -> Iterator[Any]:
+        """A write transaction on the driver's own connection: yields a DBAPI cursor.
+
+        For the few statements the store runs for every booth request (a claim, a
+        give-back), written as SQL text: the driver prepares each text once per
+        connection and keeps it (sqlite3's statement cache; psycopg prepares a statement
+        it has run five times), so they cost no statement building in Python. The
+        transaction starts, commits and rolls back as `write()`'s does (on SQLite:
+        this process's writer lock, then BEGIN IMMEDIATE). On SQLite, where this
+        process writes one transaction at a time anyway, they use a connection kept
+        for them, taken from the pool once.
+
+        `durable=False` commits without waiting for the disk (SQLite: a connection with
+        synchronous=NORMAL; PostgreSQL: synchronous_commit off for this transaction):
+        a power cut may undo that transaction, and what came after it, never what came
+        before, and the database stays whole. Only for changes whose loss does no harm
+        (a name given back stays held until its lease ends); never for anything a
+        station is told it holds or has sent.
+        """
+        if self._writer is None:
+            raw = self._kept_connection()
+            connection = raw.driver_connection
+            try:
+                # psycopg's pipeline: statements whose answers are not read yet go to the
+                # server together (BEGIN with the first one, COMMIT with the last ones).
+                with connection.pipeline(), _committed(connection) as cursor:
+                    if not durable:
+                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    yield cursor
+            finally:
+                if connection.broken or connection.closed or connection.info.transaction_status != IDLE:
+                    raw.invalidate()  # lost, or in a state unknown: never used again
+                else:
+                    self._keep_connection(raw)
+            return
+        with self._writer:
+            raw = self._sqlite_writers.get(durable)
+            if raw is None:
+                raw = self._sqlite_writers[durable] = self.engine.raw_connection()
+                if not durable:
+                    raw.cursor().execute("PRAGMA synchronous=NORMAL")
+            try:
+                with _committed(raw, "BEGIN IMMEDIATE") as cursor:
+                    yield cursor
+            except sqlite3.Error:
+                # A connection in an unknown state is never used again.
+                del self._sqlite_writers[durable]
+                raw.invalidate()
+                raise
+
+    def _kept_connection(self) -> Any:
+        """A pooled connection for `driver_write` on PostgreSQL, from the few this process keeps.
+
+        Kept ones skip the pool's check on every checkout (a round trip of its own); one
+        unused for `KEPT_IDLE_S` goes back to the pool and a checked one comes instead.
+        """
+        while self._kept:
+            raw, used = self._kept.pop()
+            if time.monotonic() - used < KEPT_IDLE_S:
+                return raw
+            raw.close()
+        return self.engine.raw_connection()
+
+    def _keep_connection(self, raw: Any) -> None:
+        if len(self._kept) < KEPT_CONNECTIONS:
+            self._kept.append((raw, time.monotonic()))
+        else:
+            raw.close()
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads; on SQLite it does not wait for writers."""
         with self.engine.connect() as connection:
@@ -94,7 +178,29 @@ class Database:
                 yield connection
 
     def dispose(self) -> None:
+        while self._sqlite_writers:
+            # Closed, not returned: the pool never hands out a connection set to commit without waiting.
+            self._sqlite_writers.popitem()[1].invalidate()
+        while self._kept:
+            self._kept.pop()[0].close()
         self.engine.dispose()
+
+
+@contextmanager
+def _committed(raw: Any, begin: str | None = None) -> Iterator[Any]:
+    """A cursor on the DBAPI connection `raw`, in a transaction committed at the end, rolled back on error."""
+    cursor = raw.cursor()
+    try:
+        if begin is not None:
+            cursor.execute(begin)
+        try:
+            yield cursor
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+    finally:
+        cursor.close()
 
 
 def create_database_engine(url: URL) -> Engine:

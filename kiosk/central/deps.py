@@ -3,6 +3,8 @@
 `create_app` (kiosk.central.api) puts the store's parts on `app.state` once; the API's and
 the staff pages' routes, defined at module level, receive them with `Depends`, so a
 route says in its signature what it uses and a test can override any of them.
+They are `async`: FastAPI runs a plain `def` dependency in its thread pool, a thread
+hop per dependency per request for reading an attribute.
 """
 
 from __future__ import annotations
@@ -17,23 +19,23 @@ from kiosk.central.leases import NameRules
 from kiosk.central.recordings import AudioStore
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     return request.app.state.database
 
 
-def audio_store(request: Request) -> AudioStore:
+async def audio_store(request: Request) -> AudioStore:
     return request.app.state.audio
 
 
-def central_config(request: Request) -> CentralConfig:
+async def central_config(request: Request) -> CentralConfig:
     return request.app.state.config
 
 
-def name_rules(request: Request) -> NameRules:
+async def name_rules(request: Request) -> NameRules:
     return request.app.state.rules
 
 
-def upload_limit(request: Request) -> int:
+async def upload_limit(request: Request) -> int:
     return request.app.state.upload_limit
 
 

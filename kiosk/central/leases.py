@@ -23,6 +23,14 @@ waiting, and a row another claim has just taken is re-checked (and dropped) when
 lock is won. A partial unique index allows one lease per person that is not ended, as
 a last guard. Lease rows are changed only while their person's row is locked.
 
+A booth asks for a name and gives one back many times an hour, sixteen booths at once:
+those two are one short write transaction each, written as SQL text the database driver
+prepares once (`_SQL`, run through `Database.driver_write`), with the station's token
+checked inside it (`kiosk.central.tokens`). Their log lines ("names leased", "name given
+back") are DEBUG: the leases table keeps the same record (which booth, which name, how,
+from when to when, why it ended), and two JSON lines per name cost the store as much
+CPU as the transactions.
+
 Leases bind uploads (`upload_allowed`): a booth uploads a name while it holds the name's
 lease, or while no other booth holds it and the name has no approved voice. A booth
 that was offline past its lease's end therefore still uploads when nobody took the
@@ -32,19 +40,22 @@ name meanwhile, and is refused ("name_taken_elsewhere") when another booth did.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from kiosk.central.bookings import create_booking, live_booking_person
+from kiosk.central.codes import same_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
-from kiosk.central.matching import Wish, best_match, next_waiting
+from kiosk.central.matching import Wish, best_match
 from kiosk.central.schema import leases, persons, recordings, stations, transports
 from kiosk.central.stations import Station
+from kiosk.central.tokens import TokenEnded
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +124,14 @@ def claim(
     queue nearly empty; "match" and "booking" give one. A booth whose hand is full gets
     `Conflict`: it must give names back (or let them expire) first.
     """
+    if how == "next":
+        taken = _claim_next(database, station, rules, count)
+        if taken:
+            log.debug("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
+        return taken
     with database.write() as connection:
         # Claims of one booth take turns, so two at once cannot both fill its last place.
-        connection.execute(select(stations.c.id).where(stations.c.id == station.id).with_for_update()).scalar()
+        _check_token(database, station, _station_row(connection, station, lock=True))
         # The time is read once the locks are held, so leases follow each other in time
         # in the order they were really handed out.
         now = database.now()
@@ -126,13 +142,8 @@ def claim(
                 return _leases(connection, [held])
         room = rules.hand_size - _live_count(connection, station, now)
         if room <= 0:
-            raise Conflict(
-                f"this booth already holds {rules.hand_size} names, as many as [names] hand_size allows: "
-                "give names back (DELETE /api/v1/leases/ID) or let them expire"
-            )
-        if how == "next":
-            chosen = next_waiting(connection, now, min(count, room))
-        elif how == "match":
+            raise _hand_full(rules)
+        if how == "match":
             found = best_match(connection, now, Wish(first_name, birthday, age))
             chosen = [found[0]] if found else []
         elif how == "booking":
@@ -142,8 +153,171 @@ def claim(
         lease_ids = _take(connection, station, chosen, how, now, expires)
         taken = _leases(connection, lease_ids)
     if taken:
-        log.info("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
+        log.debug("names leased", extra={"station_id": station.station_id, "how": how, "count": len(taken)})
     return taken
+
+
+class _Statements:
+    """The claim's and the give-back's SQL for one database, and how its driver takes values.
+
+    Texts are written with `:name` parameters (sqlite3's style) and turned into
+    `%(name)s` for psycopg once, here, so each is one fixed text the driver prepares once.
+    """
+
+    def __init__(self, dialect: str, texts: dict[str, str]):
+        self.dialect = dialect
+        if dialect == "postgresql":
+            texts = {name: re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", text) for name, text in texts.items()}
+        self.__dict__.update(texts)
+
+    def moment(self, value: datetime) -> Any:
+        """A moment as the column holds it: naive UTC text on SQLite (as `UTCDateTime` writes it)."""
+        if self.dialect == "sqlite":
+            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return value
+
+    def key(self, value: uuid.UUID) -> Any:
+        """A lease id as the column holds it: 32 hex digits on SQLite (as SQLAlchemy's `Uuid` writes it)."""
+        return value.hex if self.dialect == "sqlite" else value
+
+
+_CHOSEN = """p.id, p.person_id, p.surname, p.given_names, p.list_number, p.birth_date, p.birth_place,
+    p.fictional, p.sex, t.code"""
+_SQL = {
+    "sqlite": _Statements(
+        "sqlite",
+        {
+            # The whole claim holds SQLite's write lock: the booth's row and its live leases at once.
+            "station": "SELECT token_hash, revoked_at, (SELECT count(*) FROM leases "
+            "WHERE station_id = :station AND ended_at IS NULL AND expires_at > :now) FROM stations WHERE id = :station",
+            # The same terms as the partial index ix_persons_waiting, so SQLite reads it in queue order.
+            "next_waiting": f"SELECT {_CHOSEN}, p.held_until "
+            "FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
+            "WHERE p.active = 1 AND p.voiced = 0 AND (p.held_until IS NULL OR p.held_until <= :now) "
+            "AND (p.booked = 0 OR p.booked_until <= :now) ORDER BY p.queue_order LIMIT :count",
+            "end_expired": "UPDATE leases SET ended_at = :now, end_reason = 'expired' "
+            "WHERE person_id = :person AND ended_at IS NULL",
+            "hold": "UPDATE persons SET held_until = :expires WHERE id = :person",
+            "add": "INSERT INTO leases (id, person_id, station_id, how, created_at, expires_at) "
+            "VALUES (:id, :person, :station, :how, :now, :expires)",
+            # The usual give-back in one statement: the booth's own open lease, its token
+            # still the station's. Anything else (a refusal, a lease ended already) goes
+            # through `own_lease` to say which.
+            "give_back_own": "UPDATE leases SET ended_at = :now, end_reason = 'released' "
+            "WHERE id = :lease AND station_id = :station AND ended_at IS NULL AND EXISTS ("
+            "SELECT 1 FROM stations WHERE id = :station AND revoked_at IS NULL "
+            "AND (:token_hash = '' OR token_hash = :token_hash)) RETURNING person_id",
+            "own_lease": "SELECT s.token_hash, s.revoked_at, l.person_id, l.station_id, l.ended_at "
+            "FROM stations AS s LEFT JOIN leases AS l ON l.id = :lease WHERE s.id = :station",
+            "free": "UPDATE persons SET held_until = NULL WHERE id = :person",
+        },
+    ),
+    "postgresql": _Statements(
+        "postgresql",
+        {
+            # Claims of one booth take turns on its row, so two at once cannot both fill its last place.
+            "station": "SELECT token_hash, revoked_at FROM stations WHERE id = :station FOR UPDATE",
+            # Counted in the statement that chooses, which starts after the booth's row is
+            # locked, so it sees the booth's previous claim; rows chosen beyond the room left
+            # are unlocked at commit, never leased.
+            "next_waiting": f"""WITH live AS (
+                SELECT count(*) AS n FROM leases
+                WHERE station_id = :station AND ended_at IS NULL AND expires_at > :now
+            )
+            SELECT live.n, c.* FROM live LEFT JOIN (
+                SELECT {_CHOSEN}, p.queue_order FROM persons AS p JOIN transports AS t ON t.id = p.transport_id
+                WHERE p.active AND NOT p.voiced AND (p.held_until IS NULL OR p.held_until <= :now)
+                AND (NOT p.booked OR p.booked_until <= :now)
+                ORDER BY p.queue_order LIMIT :count FOR UPDATE OF p SKIP LOCKED
+            ) AS c ON true ORDER BY c.queue_order""",
+            # Ending a lease and holding the person touch two tables: one statement.
+            "hold": """WITH ended AS (
+                UPDATE leases SET ended_at = :now, end_reason = 'expired'
+                WHERE person_id = :person AND ended_at IS NULL
+            ) UPDATE persons SET held_until = :expires WHERE id = :person""",
+            "add": "INSERT INTO leases (id, person_id, station_id, how, created_at, expires_at) "
+            "VALUES (:id, :person, :station, :how, :now, :expires)",
+            "own_lease": "SELECT s.token_hash, s.revoked_at, l.person_id, l.station_id, l.ended_at "
+            "FROM stations AS s LEFT JOIN leases AS l ON l.id = :lease WHERE s.id = :station",
+            "lock_person": "SELECT id FROM persons WHERE id = :person FOR UPDATE",
+            "give_back": """WITH ended AS (
+                UPDATE leases SET ended_at = :now, end_reason = 'released'
+                WHERE id = :lease AND ended_at IS NULL RETURNING person_id
+            ) UPDATE persons SET held_until = NULL WHERE id IN (SELECT person_id FROM ended)""",
+        },
+    ),
+}
+
+
+def _check_token(database: Database, station: Station, row: Any) -> None:
+    """TokenEnded unless the station's row (token_hash, revoked_at), read in this transaction,
+    still holds the token the station proved itself with (see `kiosk.central.tokens`).
+
+    A Station made without its token's hash (a caller in this process that holds it
+    already) is checked for revocation only.
+    """
+    token_hash, revoked_at = (row[0], row[1]) if row is not None else (None, None)
+    if row is None or revoked_at is not None or (station.token_hash and not same_hash(token_hash, station.token_hash)):
+        if station.token_hash:
+            database.tokens.forget(token_hash=station.token_hash)
+        raise TokenEnded()
+
+
+def _claim_next(database: Database, station: Station, rules: NameRules, count: int) -> list[Lease]:
+    """"next", as one transaction of prepared statements (the module docstring)."""
+    sql = _SQL[database.dialect]
+    postgresql = sql.dialect == "postgresql"
+    with database.driver_write() as cursor:
+        # On SQLite the write lock is held already: the time is read under it. On
+        # PostgreSQL the booth's row is locked by the first statement and the names by
+        # the second, sent together (psycopg's pipeline): the time is read before both,
+        # which can only make a lease end a little earlier and a name look held a
+        # little longer, never the other way round.
+        now = database.now()
+        at = {"station": station.id, "now": sql.moment(now), "count": min(count, rules.hand_size)}
+        cursor.execute(sql.station, at)
+        if postgresql:
+            choosing = cursor.connection.cursor()
+            choosing.execute(sql.next_waiting, at)
+        row = cursor.fetchone()
+        _check_token(database, station, row)
+        if postgresql:
+            rows = choosing.fetchall()
+            room = rules.hand_size - rows[0][0]
+            chosen = [row[1:] for row in rows if row[1] is not None]
+        else:
+            room = rules.hand_size - row[2]
+            chosen = []
+            if room > 0:
+                cursor.execute(sql.next_waiting, at | {"count": min(count, room)})
+                chosen = cursor.fetchall()
+        if room <= 0:
+            raise _hand_full(rules)
+        expires = now + timedelta(seconds=rules.lease_s)
+        taken = []
+        values = at | {"how": "next", "expires": sql.moment(expires)}
+        for person, person_id, surname, given, number, born, place, fictional, sex, transport, held in chosen[:room]:
+            lease_id = uuid.uuid4()
+            one = values | {"person": person, "id": sql.key(lease_id)}
+            if not postgresql and held is not None:
+                # Only a person held once has a lease to end (held_until is set with every lease).
+                cursor.execute(sql.end_expired, one)
+            cursor.execute(sql.hold, one)
+            cursor.execute(sql.add, one)
+            taken.append(
+                Lease(
+                    lease_id, person_id, expires, "next", surname, given, transport, number, born, place,
+                    bool(fictional), sex or "",
+                )
+            )
+        return taken
+
+
+def _hand_full(rules: NameRules) -> Conflict:
+    return Conflict(
+        f"this booth already holds {rules.hand_size} names, as many as [names] hand_size allows: "
+        "give names back (DELETE /api/v1/leases/ID) or let them expire"
+    )
 
 
 def _live_count(connection: Connection, station: Station, now: datetime) -> int:
@@ -269,6 +443,7 @@ def held_by(database: Database, station: Station) -> list[Lease]:
     """The station's live leases: what a booth that restarted still holds."""
     now = database.now()
     with database.read() as connection:
+        _check_token(database, station, _station_row(connection, station))
         ids = list(
             connection.execute(
                 select(leases.c.id).where(
@@ -277,6 +452,12 @@ def held_by(database: Database, station: Station) -> list[Lease]:
             ).scalars()
         )
         return _leases(connection, ids)
+
+
+def _station_row(connection: Connection, station: Station, *, lock: bool = False) -> Any:
+    """The station's (token_hash, revoked_at), its row locked if `lock` (PostgreSQL)."""
+    query = select(stations.c.token_hash, stations.c.revoked_at).where(stations.c.id == station.id)
+    return connection.execute(query.with_for_update() if lock else query).first()
 
 
 def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) -> Any:
@@ -291,15 +472,49 @@ def _own_lease(connection: Connection, station: Station, lease_id: uuid.UUID) ->
 
 
 def release(database: Database, station: Station, lease_id: uuid.UUID) -> None:
-    """Give a name back to the queue. Releasing an ended lease again changes nothing."""
-    with database.write() as connection:
-        lease = _own_lease(connection, station, lease_id)
-        if lease.ended_at is not None:
-            return
-        now = database.now()
-        connection.execute(update(leases).where(leases.c.id == lease_id).values(ended_at=now, end_reason="released"))
-        connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=None))
-    log.info("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+    """Give a name back to the queue. Releasing an ended lease again changes nothing.
+
+    One transaction of prepared statements (the module docstring), committed without
+    waiting for the disk: a power cut may undo it, and the name then stays held until
+    its lease ends (never held twice), while the next claim need not wait for a second
+    disk write per name.
+    """
+    with database.driver_write(durable=False) as cursor:
+        given_back = _give_back(database, cursor, station, lease_id)
+    if given_back:
+        log.debug("name given back", extra={"station_id": station.station_id, "lease_id": str(lease_id)})
+
+
+def _give_back(database: Database, cursor: Any, station: Station, lease_id: uuid.UUID) -> bool:
+    """End the station's lease `lease_id` if it is open; whether it was. Refusals as `release` says."""
+    sql = _SQL[database.dialect]
+    given = {
+        "lease": sql.key(lease_id),
+        "station": station.id,
+        "token_hash": station.token_hash,
+        "now": sql.moment(database.now()),
+    }
+    if sql.dialect == "sqlite":
+        cursor.execute(sql.give_back_own, given)
+        row = cursor.fetchone()
+        if row is not None:
+            cursor.execute(sql.free, {"person": row[0]})
+            return True
+    cursor.execute(sql.own_lease, given)
+    row = cursor.fetchone()
+    _check_token(database, station, row)
+    _, _, person, owner, ended_at = row
+    if person is None:
+        raise NotFound("no such lease")
+    if owner != station.id:
+        raise Forbidden("this lease belongs to another station")
+    if ended_at is not None or sql.dialect == "sqlite":
+        return False  # on SQLite, `give_back_own` found the lease ended already
+    # The person's row first, as every lease change does (the module docstring); both
+    # statements go with the commit (psycopg's pipeline).
+    cursor.execute(sql.lock_person, {"person": person})
+    cursor.execute(sql.give_back, given)
+    return True
 
 
 def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid.UUID) -> Lease:
@@ -309,6 +524,7 @@ def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid
     since (it is then still the person's one open lease); otherwise `Gone`.
     """
     with database.write() as connection:
+        _check_token(database, station, _station_row(connection, station))
         lease = _own_lease(connection, station, lease_id)
         if lease.ended_at is not None:
             raise Gone(f"this lease has ended ({lease.end_reason}); ask for a name again")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -48,11 +48,17 @@ HEARTBEAT_DAYS = 30
 
 @dataclass(frozen=True)
 class Station:
-    """A station that proved who it is: its row id, its station id and its role."""
+    """A station that proved who it is: its row id, its station id and its role.
+
+    `token_hash` is the hash of the token it proved itself with, for the operations that
+    check, inside their own transaction, that this token is still the station's
+    (`kiosk.central.tokens`); empty when the caller made the Station itself.
+    """
 
     id: int
     station_id: str
     role: str = "booth"
+    token_hash: str = field(default="", repr=False, compare=False)
 
     def may(self, right: str) -> bool:
         return right in ROLE_RIGHTS.get(self.role, frozenset())
@@ -119,6 +125,9 @@ def enroll(database: Database, station_id: str, role: str = "booth") -> str:
                 .where(stations.c.id == existing)
                 .values(token_hash=hashed, token_issued_at=now, revoked_at=None, role=role)
             )
+    if existing is not None:
+        # The old token, known to this process, ends now (other processes: kiosk.central.tokens).
+        database.tokens.forget(station_row=existing)
     log.info("station enrolled", extra={"station_id": station_id, "role": role, "replaced": existing is not None})
     return token
 
@@ -154,12 +163,18 @@ def revoke(database: Database, station_id: str) -> int:
                 update(leases).where(leases.c.id == lease.id).values(ended_at=now, end_reason="released")
             )
             connection.execute(update(persons).where(persons.c.id == lease.person_id).values(held_until=None))
+    # Refused from this process's next request on (other processes: kiosk.central.tokens).
+    database.tokens.forget(station_row=station)
     log.info("station token revoked", extra={"station_id": station_id, "leases_released": len(held)})
     return len(held)
 
 
 def authenticate(database: Database, token: str | None) -> Station | None:
-    """The station this token belongs to, or None for no token, an unknown or a revoked one."""
+    """The station this token belongs to, or None for no token, an unknown or a revoked one.
+
+    Reads the database; the station found is kept in `database.tokens`, and an ended
+    token is forgotten there.
+    """
     if not token:
         return None
     hashed = token_hash(token)
@@ -170,8 +185,11 @@ def authenticate(database: Database, token: str | None) -> Station | None:
             )
         ).first()
     if row is None or not same_hash(row.token_hash, hashed):
+        database.tokens.forget(token_hash=hashed)
         return None
-    return Station(row.id, row.station_id, row.role)
+    station = Station(row.id, row.station_id, row.role, token_hash=hashed)
+    database.tokens.keep(hashed, station)
+    return station
 
 
 def record_heartbeat(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import click
@@ -81,6 +82,10 @@ def _device_choices(exhibit: str) -> dict[str, tuple[str, list[str]]]:
     return {"output": choose("output", seen)}
 
 
+STARTED_AFTER_S = 1.0
+"""After the app's start: the start's memory is settled (kiosk.station.started)."""
+
+
 @click.command()
 @click.argument("station_toml", type=click.Path(path_type=Path))
 @click.option("--windowed", is_flag=True, help="A window of the configured size instead of full screen (for development).")
@@ -103,9 +108,12 @@ def run(station_toml: Path, windowed: bool) -> None:
         run_memorial(config, windowed=windowed)
         return
     from kiosk.shell import prepare_kivy
-    from kiosk.station import load_content
+    from kiosk.station import COLLECTION_HANDED_ON, image_index, load_content, start_quietly, started
 
-    content = load_content(config.collection_dir)
+    start_quietly()
+    # Read once here; the wall's screens take it from the content (app.content.collection).
+    # The booth's screens still read their own: it keeps only the summary, never two copies.
+    content = load_content(config.collection_dir, images=image_index(config.data_dir), keep=config.station.exhibit in COLLECTION_HANDED_ON)
     prepare_kivy(
         width=config.display.width,
         height=config.display.height,
@@ -115,4 +123,10 @@ def run(station_toml: Path, windowed: bool) -> None:
     )
     from kiosk.shell.app import StationApp
 
-    StationApp(config, content).run()
+    app = StationApp(config, content)
+    # Counted from on_start, when the app is built and its first frame comes; the timer's
+    # thread touches no widget, only the interpreter's collector.
+    settle = threading.Timer(STARTED_AFTER_S, started)
+    settle.daemon = True
+    app.bind(on_start=lambda *_args: settle.start())
+    app.run()

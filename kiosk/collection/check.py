@@ -12,14 +12,12 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
-
-from PIL import Image, UnidentifiedImageError
 
 from kiosk.collection.layout import (
     FICTIONAL_COLUMN,
@@ -30,6 +28,7 @@ from kiosk.collection.layout import (
     TRANSPORT_COLUMNS,
     TRANSPORTS_FILE,
 )
+from kiosk.collection.imagefacts import ImageFactsIndex
 from kiosk.collection.model import FATES, NO_EXTRA, SEXES, Collection, PartialDate, Person, Transport
 from kiosk.errors import KioskError
 
@@ -118,9 +117,13 @@ def check_collection(root: Path | str) -> CheckReport:
     return _Reader(Path(root)).read()[0]
 
 
-def load_collection(root: Path | str) -> Collection:
-    """The whole collection, or a KioskError naming the first problems and their total."""
-    report, collection = _Reader(Path(root)).read()
+def load_collection(root: Path | str, *, images: ImageFactsIndex | None = None) -> Collection:
+    """The whole collection, or a KioskError naming the first problems and their total.
+
+    IMAGES: an index of the portraits' facts (a station's), so that only portraits new or
+    changed since it was written are opened; without one every portrait is opened.
+    """
+    report, collection = _Reader(Path(root), images).read()
     if collection is None:
         shown = report.problem_lines(limit=10)
         raise KioskError(
@@ -134,12 +137,13 @@ def load_collection(root: Path | str) -> Collection:
 
 @dataclass
 class _Table:
-    """One CSV file read into rows, with the physical line where each row starts."""
+    """One CSV file's header, and its rows with the physical line where each row starts."""
 
     header: dict[str, int] = field(default_factory=dict)
     width: int = 0
     """Fields in the header line; every row must have as many."""
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    rows: Iterable[tuple[int, list[str]]] = ()
+    """Read once, as they are iterated."""
 
 
 class _Row:
@@ -162,8 +166,10 @@ class _Row:
 class _Reader:
     """One reading of one folder: the problems found, and what is needed to find more."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, images: ImageFactsIndex | None = None):
         self.root = root
+        self.images = images or ImageFactsIndex(None)
+        self.portrait_signatures: Mapping[str, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.problem_count = 0
         self.transports_listed = False
@@ -173,6 +179,8 @@ class _Reader:
         self.person_lines: dict[str, int] = {}
         self.list_lines: dict[tuple[str, int], int] = {}
         self.portraits_to_open: list[tuple[int, str]] = []
+        self.shared_texts: dict[str, str] = {}
+        self.dates: dict[str, PartialDate] = {}
 
     def problem(self, file: str, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
@@ -207,7 +215,7 @@ class _Reader:
         )
         if not report.valid:
             return report, None
-        return report, Collection(self.root, tuple(transports), tuple(persons))
+        return report, Collection(self.root, tuple(transports), tuple(persons), self.portrait_signatures)
 
     # -- files -------------------------------------------------------------------------
 
@@ -223,33 +231,34 @@ class _Reader:
         except OSError as error:
             self.problem(name, None, None, f"cannot read the file: {error.strerror}")
             return None
-        table = _Table()
         text = _Text(self, name)
-        header_read = False
+        records = self.records(name, handle, text)
+        header = next(records, None)
+        if text.unreadable:
+            records.close()
+            return None
+        if header is None:
+            self.problem(name, None, None, f"empty file: the first line must be the header {','.join(required)}")
+            return None
+        fields = header[1]
+        # The rows are read as they are used, never all held at once: 25,000 rows of
+        # strings next to the persons made from them doubled a station's memory at start.
+        return _Table(self.read_header(name, fields, required), len(fields), (record for record in records if record[1]))
+
+    def records(self, name: str, handle: BinaryIO, text: _Text) -> Iterator[tuple[int, list[str]]]:
+        """(line where it starts, fields) of every record of the file, the header first."""
         with handle:
+            reader = csv.reader(text.lines(_physical_lines(handle)))
             try:
-                reader = csv.reader(text.lines(_physical_lines(handle)))
                 start = 1
                 for fields in reader:
-                    if not header_read:
-                        header_read = True
-                        table.header = self.read_header(name, fields, required)
-                        table.width = len(fields)
-                    elif fields:
-                        table.rows.append((start, fields))
+                    yield start, fields
                     start = reader.line_num + 1
             except csv.Error as error:
                 self.problem(name, reader.line_num, None, f"cannot be read as CSV from here on: {error}")
             except OSError as error:
                 self.problem(name, None, None, f"cannot read the file: {error.strerror}")
-                return None
         text.summarise()
-        if text.unreadable:
-            return None
-        if not header_read:
-            self.problem(name, None, None, f"empty file: the first line must be the header {','.join(required)}")
-            return None
-        return table
 
     def read_header(self, name: str, fields: list[str], required: tuple[str, ...]) -> dict[str, int]:
         names = [f.strip() for f in fields]
@@ -395,7 +404,9 @@ class _Reader:
         birth_date: PartialDate | None = None
         if row["birth_date"]:
             try:
-                birth_date = PartialDate.parse(row["birth_date"])
+                # Dates repeat (twins, and a year alone for many): parsed and held once each.
+                text = row["birth_date"]
+                birth_date = self.dates.get(text) or self.dates.setdefault(text, PartialDate.parse(text))
             except ValueError as error:
                 problem("birth_date", f"bad date: {error}")
             else:
@@ -424,16 +435,18 @@ class _Reader:
         if fictional is None:
             problem(FICTIONAL_COLUMN, f"{FICTIONAL_COLUMN} {row[FICTIONAL_COLUMN]!r} must be yes, no or empty")
 
+        # Families share names, transports and places: one string each, not one per row.
+        shared = self.shared_texts.setdefault
         return Person(
             person_id=person_id,
-            surname=surname,
-            given_names=given_names,
+            surname=shared(surname, surname),
+            given_names=shared(given_names, given_names),
             birth_date=birth_date,
-            birth_place=row["birth_place"],
-            sex=sex,  # type: ignore[arg-type]  # checked against SEXES above
-            transport=code,
+            birth_place=shared(row["birth_place"], row["birth_place"]),
+            sex=shared(sex, sex),  # type: ignore[arg-type]  # checked against SEXES above
+            transport=shared(code, code),
             list_number=list_number,
-            fate=fate,  # type: ignore[arg-type]  # checked against FATES above
+            fate=shared(fate, fate),  # type: ignore[arg-type]  # checked against FATES above
             portrait=portrait,
             fictional=bool(fictional),
             extra=extra,
@@ -451,14 +464,13 @@ class _Reader:
             return frozenset()
 
     def check_images(self) -> None:
-        """Each named file must open as an image; only its header is read (Image.open is lazy)."""
-        folder = self.root / PORTRAITS_DIR
+        """Each named file must open as an image; only its header is read (Image.open is
+        lazy), and only when the image index does not know the file as it is now."""
+        report = self.images.read(self.root / PORTRAITS_DIR, (file_name for _line, file_name in self.portraits_to_open))
+        self.portrait_signatures = report.signatures
         for line, file_name in self.portraits_to_open:
-            try:
-                with Image.open(folder / file_name) as image:
-                    image.size  # noqa: B018 - the header is parsed by open; size proves it
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-                reason = "not an image Pillow can read" if isinstance(error, UnidentifiedImageError) else str(error)
+            reason = report.problems.get(file_name)
+            if reason is not None:
                 self.problem(
                     PERSONS_FILE,
                     line,

@@ -199,14 +199,26 @@ class Person:
 class Collection:
     """A whole, checked collection: build it with `load_collection`, never half-filled."""
 
-    __slots__ = ("_lists", "_transport_index", "by_id", "fictional", "persons", "root", "transports")
+    __slots__ = ("_lists", "_transport_index", "by_id", "fictional", "persons", "portrait_signatures", "root", "transports")
 
-    def __init__(self, root: Path, transports: tuple[Transport, ...], persons: tuple[Person, ...]):
+    def __init__(
+        self,
+        root: Path,
+        transports: tuple[Transport, ...],
+        persons: tuple[Person, ...],
+        portrait_signatures: Mapping[str, tuple[int, int]] | None = None,
+    ):
         self.root = root
         self.transports = transports
         """In the order of transports.csv."""
         self.persons = persons
         """In the order of persons.csv."""
+        self.portrait_signatures: Mapping[str, tuple[int, int]] = MappingProxyType(
+            portrait_signatures if isinstance(portrait_signatures, dict) else dict(portrait_signatures or {})
+        )
+        """Portrait file name -> (size in bytes, mtime in ns) when the collection was
+        checked: the wall's thumbnails compare them instead of stat-ing every file again.
+        A file missing here is stat-ed when it is needed."""
         self.fictional = any(p.fictional for p in persons)
         """True when the persons carry the demo collection's mark: say so on screen."""
         self.by_id: Mapping[str, Person] = MappingProxyType({p.person_id: p for p in persons})

@@ -166,10 +166,10 @@ class StationGuide:
         shown = self.shown_widgets()
         found, smallest = None, float("inf")
         for control in self.words().controls:
-            widget = shown.get(control.id)
-            if widget is None:
+            box = self.box(control.id, shown)
+            if box is None:
                 continue
-            wx, wy, ww, wh = window_box(widget)
+            wx, wy, ww, wh = box
             if wx <= x <= wx + ww and wy <= y <= wy + wh and ww * wh < smallest:
                 found, smallest = control.id, ww * wh
         return found
@@ -191,6 +191,8 @@ class StationGuide:
             if not (callable(back) and back()) and self.guide.words.control("start-over") is not None:
                 self.guide.focus = None
                 self.guide.touch("start-over")
+        if action in (navigation.PREVIOUS, navigation.NEXT):
+            self._reveal()
         self.app.focus_moved()
 
     # -- widgets -------------------------------------------------------------------------
@@ -229,8 +231,26 @@ class StationGuide:
         """Where the ring goes: the focused control's box in window coordinates, or None."""
         if not (self.app.audio_mode or self.keys_used) or self.guide.focus is None:
             return None
-        widget = self.widget(self.guide.focus)
-        return window_box(widget) if widget is not None else None
+        return self.box(self.guide.focus)
+
+    # A screen may name controls that are not widgets of their own (the wall's faces, drawn
+    # by its grid) or not in view (a result scrolled out of its list): it then gives
+    # `control_box(control_id)` (window coordinates, or None) and `reveal(control_id)`
+    # (scroll it into view), both optional.
+
+    def box(self, control_id: str, shown: dict | None = None) -> tuple[float, float, float, float] | None:
+        """The control's box in window coordinates: its widget's (among SHOWN, if given), or
+        the screen's word for it."""
+        widget = (shown if shown is not None else self.shown_widgets()).get(control_id)
+        if widget is not None:
+            return window_box(widget)
+        control_box = getattr(self.app.screens.current_screen, "control_box", None)
+        return control_box(control_id) if self.app.phase != "warning" and callable(control_box) else None
+
+    def _reveal(self) -> None:
+        reveal = getattr(self.app.screens.current_screen, "reveal", None)
+        if self.app.phase != "warning" and callable(reveal) and self.guide.focus is not None:
+            reveal(self.guide.focus)
 
     # -- keys ----------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,14 @@ from kiosk.errors import KioskError
 from kiosk.shell import prepare_kivy
 from kiosk.clock import ManualClock
 from kiosk.session import Settings
-from kiosk.station import load_content
+from kiosk.station import COLLECTION_HANDED_ON, SHARED_CACHES, image_index, load_content, start_quietly, started
+
+log = logging.getLogger(__name__)
+
+DRAWN_TIMEOUT_S = 30.0
+"""At most this long for a screen's pictures to arrive (a page that cannot be read never does)."""
+STEADY_FRAMES_AT_MOST = 60
+"""A screen that changes on every frame (a level meter, a count) is pictured after this many."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,19 @@ def render(
                 f"use one of {', '.join(config.station.languages)} or add it to [station] languages",
             )
     width, height = config.display.width, config.display.height
-    content = load_content(config.collection_dir)
+    live_data = config.data_dir
+    start_quietly()
+    # The station's own image index, read and never written: a picture opens no portrait
+    # the station has already checked.
+    content = load_content(config.collection_dir, images=image_index(live_data, read_only=True), keep=config.station.exhibit in COLLECTION_HANDED_ON)
     # A copy of the station on simulated devices, a throwaway data folder and no central
     # store: a picture must never record from, play through, or write to the real station,
     # nor lease names, upload or send heartbeats with its token (its names come from the
     # collection, as on a station on its own).
     scratch = tempfile.TemporaryDirectory(prefix="kiosk-screenshot-")
+    for cache in SHARED_CACHES:
+        # The station's own, read only (exhibits.wall.thumbs.require_thumbs follows the link).
+        (Path(scratch.name) / cache).symlink_to((live_data / cache).resolve(), target_is_directory=True)
     config = config.model_copy(
         update={
             "data": config.data.model_copy(update={"dir": scratch.name}),
@@ -77,6 +93,7 @@ def render(
         app = StationApp(config, content, clock=clock)
         written = []
         with StationDriver(app) as driver:
+            started(collect=False)
             names = app.screen_names()
             if every_screen_into is not None:
                 shots = [
@@ -90,10 +107,7 @@ def render(
                 show(app, clock, shot.screen, shot.language, person)
                 if visit is not None:
                     app.show_settings(visit)
-                driver.settle(0.6)
-                # Frames as well as time: on a loaded machine 0.6 s may be two frames, and
-                # a layout that depends on a measured text settles over a few.
-                driver.frames(6)
+                wait_drawn(driver, app)
                 png = driver.screenshot(shot.out)
                 written.append(png)
                 if layout:
@@ -106,6 +120,7 @@ def render(
 
 def show(app, clock: ManualClock, screen: str, language: str, person: str | None = None) -> None:
     """Put APP in the state a visitor would see SCREEN in LANGUAGE."""
+    app.screens.transition.duration = 0  # a picture has no time for a fade
     app.finish()
     if screen == "attract":
         app.lang = language
@@ -117,7 +132,6 @@ def show(app, clock: ManualClock, screen: str, language: str, person: str | None
         return
     from kiosk.shell.app import EXHIBIT_MODULES
 
-    app.screens.transition.duration = 0
     module = importlib.import_module(EXHIBIT_MODULES[app.exhibit])
     if screen != app.first_screen and hasattr(module, "stage"):
         # The exhibit walks its flow to that screen (with the person asked for, if any).
@@ -129,3 +143,46 @@ def show(app, clock: ManualClock, screen: str, language: str, person: str | None
             module.stage(app, screen, clock)
     else:
         app.screens.current = screen
+
+
+def wait_drawn(driver, app) -> None:
+    """Frames until the screen is drawn whole, then return at once (no fixed wait).
+
+    Whole: no screen transition running, every picture in view uploaded (a widget with
+    `pages_in_view` and `loaded_pages`, the wall's grid, has all its pages), and one frame
+    drawn after that with every widget where and as it was in the frame before, so a
+    layout that measures its text (a name fitted to two lines) has settled.
+    """
+    deadline = time.monotonic() + DRAWN_TIMEOUT_S
+    previous = None
+    frames_waited = 0
+    while True:
+        driver.frames(1)
+        if app.screens.transition.is_active or not _pictures_arrived(app):
+            if time.monotonic() > deadline:
+                log.warning("pictures still missing: the screenshot shows placeholders", extra={"screen": app.screens.current})
+                return
+            continue
+        state = _drawn_state(app)
+        if state == previous:
+            return
+        previous = state
+        frames_waited += 1
+        if frames_waited >= STEADY_FRAMES_AT_MOST:
+            return
+
+
+def _pictures_arrived(app) -> bool:
+    for widget in app.root_widget.walk(restrict=True):
+        wanted = getattr(widget, "pages_in_view", None)
+        if wanted is not None and not set(wanted) <= set(getattr(widget, "loaded_pages", ())):
+            return False
+    return True
+
+
+def _drawn_state(app) -> list:
+    """Where every widget is and what it says: equal in two frames, the layout has settled."""
+    return [
+        (type(widget).__name__, tuple(widget.pos), tuple(widget.size), widget.opacity, getattr(widget, "text", None), tuple(getattr(widget, "texture_size", ())))
+        for widget in app.root_widget.walk(restrict=True)
+    ]

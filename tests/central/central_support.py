@@ -152,6 +152,31 @@ class LiveServer:
         self._socket.close()
 
 
+def lease_rule_breaks(database: Database) -> dict[str, int]:
+    """What breaks the leases' rules in the database now (all zero when none): persons with
+    two open leases, persons held with no open lease, open leases whose person is held
+    until another moment than the lease's end."""
+    from sqlalchemy import func, select
+
+    from kiosk.central.schema import leases, persons
+
+    is_open = leases.c.ended_at.is_(None)
+    with database.read() as connection:
+        twice = select(leases.c.person_id).where(is_open).group_by(leases.c.person_id).having(func.count() > 1)
+        open_twice = connection.execute(select(func.count()).select_from(twice.subquery())).scalar()
+        held_without_lease = connection.execute(
+            select(func.count())
+            .select_from(persons)
+            .where(persons.c.held_until.is_not(None), ~persons.c.id.in_(select(leases.c.person_id).where(is_open)))
+        ).scalar()
+        held_otherwise = connection.execute(
+            select(func.count())
+            .select_from(leases.join(persons, leases.c.person_id == persons.c.id))
+            .where(is_open, persons.c.held_until.is_distinct_from(leases.c.expires_at))
+        ).scalar()
+    return {"open_twice": open_twice, "held_without_lease": held_without_lease, "held_otherwise": held_otherwise}
+
+
 def flac_bytes(seconds: float = 0.5, frequency: float = 220.0, rate: int = 48_000) -> bytes:
     """A short tone as FLAC, like a booth's take (any audio will do for the store)."""
     t = np.arange(int(seconds * rate)) / rate

@@ -30,8 +30,8 @@ from typing import Any
 
 import httpx
 import pytest
-from central_support import flac_bytes, make_config, write_collection
-from sqlalchemy import func, select
+from central_support import flac_bytes, lease_rule_breaks, make_config, write_collection
+from sqlalchemy import select, update
 
 from kiosk.central.api import create_app
 from kiosk.central.db import Database, open_database
@@ -247,30 +247,9 @@ def check_database(run: Run) -> None:
         stored = {
             str(row.id): row for row in connection.execute(select(leases.c.id, persons.c.person_id).join(persons))
         }
-        open_twice = connection.execute(
-            select(leases.c.person_id)
-            .where(leases.c.ended_at.is_(None))
-            .group_by(leases.c.person_id)
-            .having(func.count() > 1)
-        ).all()
-        open_leases = connection.execute(
-            select(persons.c.held_until, leases.c.expires_at)
-            .join(leases, leases.c.person_id == persons.c.id)
-            .where(leases.c.ended_at.is_(None))
-        ).all()
-        held_without_lease = connection.execute(
-            select(func.count())
-            .select_from(persons)
-            .where(
-                persons.c.held_until.is_not(None),
-                ~persons.c.id.in_(select(leases.c.person_id).where(leases.c.ended_at.is_(None))),
-            )
-        ).scalar()
     for holding in run.holdings:
         assert stored[holding.lease_id].person_id == holding.person_id
-    assert open_twice == []
-    assert all(row.held_until == row.expires_at for row in open_leases)
-    assert held_without_lease == 0
+    assert lease_rule_breaks(run.database) == {"open_twice": 0, "held_without_lease": 0, "held_otherwise": 0}
 
 
 def test_sixteen_booths_never_hold_one_name_at_once(crowd: Run):
@@ -294,6 +273,22 @@ def test_the_overlap_check_sees_a_double_lease():
     second = Holding("booth-2", "b", "p", 1.0, 3.0)
     later = Holding("booth-3", "c", "p", 3.0, 4.0)
     assert overlaps([first, second, later]) == [(first, second)]
+
+
+def test_the_database_check_sees_names_held_against_the_rules(store):
+    database = store.database
+    station = authenticate(database, enroll(database, "booth-1"))
+    first, second = claim(database, station, NameRules(), how="next", count=2)
+    assert lease_rule_breaks(database) == {"open_twice": 0, "held_without_lease": 0, "held_otherwise": 0}
+    release(database, station, second.lease_id)
+    with database.write() as connection:
+        connection.execute(update(persons).where(persons.c.person_id == first.person_id).values(held_until=None))
+        connection.execute(
+            update(persons)
+            .where(persons.c.person_id == second.person_id)
+            .values(held_until=datetime(2999, 1, 1, tzinfo=timezone.utc))
+        )
+    assert lease_rule_breaks(database) == {"open_twice": 0, "held_without_lease": 1, "held_otherwise": 1}
 
 
 @pytest.mark.slow

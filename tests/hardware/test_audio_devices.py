@@ -376,3 +376,14 @@ def test_the_speaker_stops_when_asked(pulse, monkeypatch, tmp_path):
         time.sleep(0.5)
     heard, heard_rate = read_wav(tmp_path / "after.wav")
     assert loudest_window_dbfs(heard, heard_rate) < QUIET
+
+
+def test_integer_samples_are_played_at_their_own_loudness():
+    """espeak-ng's speech is 16-bit: played as floats unscaled it would be a clipped roar."""
+    from hardware.audio.portaudio import _playable
+
+    played = _playable(np.array([16384, -32768, 0], dtype=np.int16), 22050)
+    assert played.dtype == np.float32 and played.shape == (3, 1)
+    assert played[:, 0].tolist() == [0.5, -1.0, 0.0]
+    floats = np.array([0.25, -0.5], dtype=np.float32)
+    assert _playable(floats, 22050)[:, 0].tolist() == [0.25, -0.5], "floats are full scale already"

@@ -77,3 +77,13 @@ def tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def folder_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every entry under FOLDER, links not followed: path -> (size, mtime_ns), the folder's
+    own mtime as "."; equal before and after, nothing in it was written."""
+    entries = {".": (0, folder.lstat().st_mtime_ns)}
+    for path in folder.rglob("*"):
+        status = path.lstat()
+        entries[str(path.relative_to(folder))] = (status.st_size, status.st_mtime_ns)
+    return entries

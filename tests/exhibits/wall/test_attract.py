@@ -28,3 +28,24 @@ def test_no_places_where_the_screen_is_too_narrow_for_columns(display):
     from exhibits.wall.attract import slots
 
     assert slots(800, 600, 300, 284, 24) == []
+
+
+def test_faces_change_only_when_the_station_s_clock_says(display):
+    """On a clock that stands still (kiosk screenshot) no face fades; when it moves on, each
+    place changes at its own moment, then waits a whole fade and stay again."""
+    from exhibits.wall.attract import FADE_S, STAY_S, FaceTimes
+    from kiosk.clock import ManualClock
+
+    clock = ManualClock(100.0)
+    times = FaceTimes(clock)
+    times.start(4)
+    assert times.due() == [] and times.waiting == 4, "the clock stood still"
+    clock.advance((2 * FADE_S + STAY_S) / 5)
+    assert times.due() == [0] and times.due() == [], "the first place, once"
+    clock.advance(3 * (2 * FADE_S + STAY_S) / 5)
+    assert times.due() == [1, 2, 3]
+    times.shown(0)
+    clock.advance(FADE_S + STAY_S - 0.1)
+    assert times.due() == []
+    clock.advance(0.2)
+    assert times.due() == [0]

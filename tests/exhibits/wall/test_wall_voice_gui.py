@@ -74,6 +74,9 @@ def test_an_approved_voice_is_heard_when_the_visitor_asks(wall_with_store):
     driver.settle(0.3)
     hear = driver.find("person-hear")
     assert hear.opacity == 1 and not hear.disabled
+    words = app.screens.current_screen.screen_words()  # audio mode offers the voice first
+    assert words.controls[0].id == "person-hear" and words.controls[0].spoken.startswith(app.t(app.lang, "wall.say.hear"))
+    assert app.t(app.lang, "wall.say.voice_offered") in words.spoken
     driver.tap("person-hear")
     speaker = wall.voices.speaker
     driver.wait_until(lambda: len(speaker.played) == 1, 15, "the name to be played")
@@ -93,6 +96,8 @@ def test_a_name_without_an_approved_voice_offers_the_booth_quietly(wall_with_sto
     hear = driver.find("person-hear", visible=False)
     assert hear.opacity == 0 and hear.disabled
     assert driver.find("person-voice").text == app.t(app.lang, "person.no_voice")
+    words = app.screens.current_screen.screen_words()
+    assert [c.id for c in words.controls] == ["back"] and app.t(app.lang, "person.no_voice") in words.spoken
 
 
 def test_a_withdrawn_voice_is_no_longer_offered(wall_with_store):
