@@ -3,7 +3,8 @@
 A technician in a dark gallery runs one command and reads one line per check: the
 configuration, the microphone (it listens while the technician speaks), the speaker
 (the booth's, the wall's, or the memorial's loudspeakers: a soft tone on each with
-`play`), the booth controller, the disk, the clock, the central store and this
+`play`), the booth controller (and its tactile keys), espeak-ng's voice for each
+language the station offers (audio mode speaks with it), the disk, the clock, the central store and this
 station's token, and the queue of takes to send. A device named "simulated", "default"
 or "pulse" fails on any station `kiosk demo` did not make ([station] demo = true). Each
 check says "ok", or what is wrong and what to do; one that cannot run because an
@@ -73,7 +74,7 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = Fals
     except KioskError as error:
         return [Check("config", FAIL, error.message, error.hint)] + [
             Check(name, SKIPPED, "not checked: the configuration must be right first")
-            for name in ("microphone", "speaker", "controller", "disk", "clock", "central", "token", "sync_queue")
+            for name in ("microphone", "speaker", "controller", "speech", "disk", "clock", "central", "token", "sync_queue")
         ]
     checks = [check_config(config)]
     booth = config.station.exhibit == "booth"
@@ -85,6 +86,7 @@ def run_checks(station_toml: str | Path, *, say: Say = _quiet, play: bool = Fals
     else:
         checks.append(check_memorial_output(config, play, say))
     checks.append(check_controller(config) if booth else _not_a_booth("controller"))
+    checks.append(check_speech(config) if config.station.exhibit != "memorial" else Check("speech", SKIPPED, "not a touch station: the memorial has no audio mode"))
     checks.append(check_disk(config.data_dir))
     health = _central_health(config)
     checks.append(check_clock(health))
@@ -337,7 +339,39 @@ def check_controller(config: StationConfig) -> Check:
                      "check the port's permissions (the station's user must be in the dialout group) and the cable")
     if info.protocol_version != protocol.PROTOCOL_VERSION:
         return Check("controller", FAIL, f"{port} speaks protocol {info.protocol_version}, this station {protocol.PROTOCOL_VERSION}", flash)
-    return Check("controller", OK, f"{port} answered in {seconds * 1000:.0f} ms: firmware {info.firmware_version} on {info.board}, protocol {info.protocol_version}")
+    answered = f"{port} answered in {seconds * 1000:.0f} ms: firmware {info.firmware_version} on {info.board}, protocol {info.protocol_version}"
+    if not info.has_tactile_keys:
+        # The booth still works (by touch, the button starts and stops), but a participant
+        # who cannot see the screen has no way through it.
+        return Check("controller", WARN, f"{answered}; it has no tactile keys (previous, next, select), so audio mode can only be used by touch",
+                     f"{flash}: firmware 1.1 or later, with the three keys wired to GP10, GP11 and GP12 (hardware/PROTOCOL.md, \"Wiring\")")
+    return Check("controller", OK, f"{answered}, with its tactile keys (previous, next, select)")
+
+
+# -- speech --------------------------------------------------------------------------------
+
+
+SPEECH_TEST = {"nl": "Elke naam telt", "fr": "Chaque nom compte", "en": "Every name counts"}
+
+
+def check_speech(config: StationConfig) -> Check:
+    """espeak-ng speaks each language the station offers: audio mode needs it (nothing
+    is played; the words are only made)."""
+    from kiosk.speech import SpeechCache, SpeechUnavailable, voice_for
+
+    cache = SpeechCache(None)  # made fresh, never from the station's cache: espeak-ng itself is checked
+    spoken = []
+    for language in config.station.languages:
+        try:
+            made = cache.get(SPEECH_TEST[language], language)
+        except SpeechUnavailable as error:
+            return Check("speech", FAIL, f"audio mode cannot speak {language}: {error.message}", error.hint)
+        if made.seconds < 0.3 or not np.any(made.samples):
+            return Check("speech", FAIL, f"espeak-ng's voice {voice_for(language)} made no sound for {language}",
+                         "reinstall espeak-ng-data (apt-get install --reinstall espeak-ng-data); `espeak-ng -v "
+                         f"{voice_for(language)} test` must speak")
+        spoken.append(f"{language} ({voice_for(language)}, {made.seconds:.1f} s)")
+    return Check("speech", OK, f"espeak-ng speaks {', '.join(spoken)}")
 
 
 # -- disk, clock, central store ----------------------------------------------------------------

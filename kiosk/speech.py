@@ -312,7 +312,8 @@ class Speech:
                     # its own stop() may have come just before this play().
                     if not self._current(request.generation):
                         break
-                    self.speaker.play(spoken.samples, spoken.sample_rate)
+                    # Speakers take floats in [-1, 1] (hardware.audio.api): int16 as is would clip.
+                    self.speaker.play(spoken.samples.astype(np.float32) / 32768.0, spoken.sample_rate)
                     if not self._current(request.generation):
                         self.speaker.stop()
                         break

@@ -54,11 +54,12 @@ def make_controller(config: StationConfig):
     return controller_named(config.booth.controller, pty_path=config.data_dir / "controller.pty", station_version=__version__)
 
 
-def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, controller=None):
-    """The controller tied to the flow: lights follow the steps, the button starts and stops."""
+def make_controls(config: StationConfig, flow: BoothFlow, *, on_presence=None, on_key=None, controller=None):
+    """The controller tied to the flow: lights follow the steps, the button starts and stops,
+    the tactile keys go to ON_KEY (audio mode's guide)."""
     from exhibits.booth.controls import BoothControls
 
-    return BoothControls(flow, controller or make_controller(config), on_presence=on_presence)
+    return BoothControls(flow, controller or make_controller(config), on_presence=on_presence, on_key=on_key)
 
 
 def make_store(config: StationConfig):

@@ -4,7 +4,8 @@ An observer of `BoothFlow`, so the flow stays the one place that knows the steps
 every step the lights are set from `LIGHTS` (the "on air" light outside the door only
 while a name is being recorded), and `pump()` turns what happened at the controller
 into what a touch would have done. The booth works the same without a controller;
-the button only adds a way to start and stop.
+the button only adds a way to start and stop, and the tactile keys a way through the
+screens for a participant who cannot see them (audio mode).
 
 `pump()` runs on the booth's own thread (the screen's tick), never on the serial
 thread, so the flow is only ever touched from one thread.
@@ -17,9 +18,12 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from exhibits.booth.flow import BoothFlow, Step
+from hardware.controller import protocol
 from hardware.controller.link import Controller, ControllerEvent, ControllerState
 
 log = logging.getLogger(__name__)
+
+NAV_KEYS = tuple(key.lower() for key in protocol.NAV_KEYS)  # the ControllerEvent kinds of the tactile keys
 
 
 class Lights(NamedTuple):
@@ -52,10 +56,21 @@ def lights_for(step: Step) -> Lights:
 class BoothControls:
     """Connects one booth's flow to its controller."""
 
-    def __init__(self, flow: BoothFlow, controller: Controller, *, on_presence: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        flow: BoothFlow,
+        controller: Controller,
+        *,
+        on_presence: Callable[[], None] | None = None,
+        on_key: Callable[[str], None] | None = None,
+    ):
         self.flow = flow
         self.controller = controller
         self.on_presence = on_presence
+        # The tactile keys ("prev", "next", "select") go to audio mode's guide, which
+        # moves the focus through the screen and presses what has it; the big button
+        # keeps its own meaning (start and end the reading) whatever has the focus.
+        self.on_key = on_key
         self._started = flow.clock()
         self._missing = False
         flow.subscribe(self._show)
@@ -88,6 +103,11 @@ class BoothControls:
                 self._button()
             elif event.kind == "presence" and event.present and self.on_presence is not None:
                 self.on_presence()  # someone came in: wake the screen, as a touch would
+            elif event.kind in NAV_KEYS:
+                if self.on_key is not None:
+                    self.on_key(event.kind)
+                else:
+                    log.info("tactile key pressed", extra={"key": event.kind, "acted": False})
         return events
 
     def _watch(self) -> None:

@@ -42,6 +42,15 @@ class NotNow(RuntimeError):
     tap that came after the step moved on. The touch is ignored; nothing is wrong."""
 
 
+class Hush(Protocol):
+    """The station's speech as the booth needs it (kiosk.speech.Speech): silent from the
+    countdown to the end of the reading, so the microphone hears only the participant."""
+
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
 class TakeKeeper(Protocol):
     """Where an accepted take goes: the booth's `TakeStore` (`exhibits.booth.take_store`)."""
 
@@ -72,6 +81,8 @@ class Step(enum.Enum):
 # Steps during which the participant is speaking or waiting, not touching: the station's
 # idle timeout must not ask "are you still there?" then.
 HANDS_FREE = {Step.SOUND_CHECK, Step.COUNTDOWN, Step.RECORDING}
+# Steps during which nothing may be spoken: the microphone is about to record, or records.
+SILENT = {Step.COUNTDOWN, Step.RECORDING}
 # Steps where "start over" is not offered: it would cut into a reading, or could not help.
 NO_START_OVER = {Step.COUNTDOWN, Step.RECORDING, Step.OUT_OF_ORDER}
 
@@ -208,6 +219,7 @@ class BoothFlow:
         timing: Timing = Timing(),
         max_takes: int = 3,
         default_language: str = "nl",
+        speech: Hush | None = None,
     ):
         self.clock = clock
         self.names = names
@@ -218,6 +230,7 @@ class BoothFlow:
         self.timing = timing
         self.max_takes = max_takes
         self.default_language = default_language
+        self.speech = speech  # audio mode's voice; `hush()` connects it later
         # Wrong booking codes at this booth, kept across participants: codes cannot be
         # guessed at the screen (the store limits them per station too).
         self.wrong_codes = WrongCodes(clock)
@@ -247,8 +260,26 @@ class BoothFlow:
     def subscribe(self, listener: Callable[[Step], None]) -> None:
         self._listeners.append(listener)
 
+    def hush(self, speech: Hush | None) -> None:
+        """SPEECH (the station's audio mode voice) stops when the countdown starts and
+        comes back once the reading is over, whatever ends it."""
+        self.speech = speech
+        if speech is not None:
+            self._quiet_for(self.step)
+
+    def _quiet_for(self, step: Step) -> None:
+        if self.speech is None:
+            return
+        if step in SILENT:
+            self.speech.hold()
+        else:
+            self.speech.release()
+
     def _go(self, step: Step) -> None:
         self.step = step
+        # Before anyone hears of the new step: a screen's words must not be said
+        # once the countdown has begun.
+        self._quiet_for(step)
         self._step_started = self.clock()
         log.info("booth step", extra={"step": step.value})
         for listener in list(self._listeners):

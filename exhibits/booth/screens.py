@@ -100,7 +100,20 @@ def grouped(code: str) -> str:
 
 
 class BoothScreen(StationScreen):
-    pass
+    def screen_words(self):
+        """What audio mode says here (exhibits.booth.spoken), for the flow as it is now."""
+        from exhibits.booth.spoken import Typing, words
+
+        app = App.get_running_app()
+        keyboard = self.ids.get("code") or self.ids.get("first")
+        typing = Typing(
+            typed=getattr(self, "typed", "") or getattr(self, "first_name", ""),
+            keyboard=keyboard.controls(lambda key, **values: app.t(app.lang, key, **values)) if keyboard is not None else (),
+            day=int(getattr(self, "day", 0)),
+            month=int(getattr(self, "month", 0)),
+            age=int(getattr(self, "age", 0)),
+        )
+        return words(self.name, app.lang, app.booth.flow, contact=app.station.booth.contact, typing=typing)
 
 
 class BoothWelcomeScreen(BoothScreen):
@@ -117,6 +130,11 @@ class MatchScreen(BoothScreen):
     month = NumericProperty(0)
     age = NumericProperty(0)  # "my age"; 0: not given (exhibits.booth.flow.step_age)
     first_name = StringProperty("")  # as typed, without spaces around it
+
+    def on_first_name(self, *_args) -> None:
+        App.get_running_app().words_changed()  # "find a name" may have become available
+
+    on_day = on_month = on_age = on_first_name
 
     def step(self, which: str, by: int) -> None:
         if which == "age":
@@ -156,7 +174,9 @@ class Booth:
     def __init__(self, app, flow: BoothFlow, controls=None):
         self.app = app
         self.flow = flow
-        self.controls = controls  # exhibits.booth.controls.BoothControls: button and lights
+        self.controls = controls  # exhibits.booth.controls.BoothControls: button, keys and lights
+        if controls is not None:
+            controls.on_key = self.key
         self.view = BoothView(flow)
         flow.subscribe(self._on_step)
         self._status_written = float("-inf")
@@ -164,6 +184,9 @@ class Booth:
         app.bind(on_stop=lambda *_: self.close())
 
     def start(self) -> None:
+        # Audio mode's voice (made by the app after the screens) is silent from the
+        # countdown to the end of the reading.
+        self.flow.hush(self.app.speech)
         self.flow.start()
         if self.controls is not None:
             self.controls.start()
@@ -191,10 +214,22 @@ class Booth:
             self.flow.device_failed(error)
         self.view.refresh()
 
+    def key(self, key: str) -> None:
+        """A tactile key of the controller ("prev", "next", "select"): audio mode's guide
+        moves the focus or presses what has it, as the wall's keypad does."""
+        self.app.navigate(key)
+
     def _on_step(self, step: Step) -> None:
         self.view.refresh()
         self.app.start_over_offered = self.flow.can_start_over
         screens = self.app.screens
+        if screens.current == step.value:
+            # The same screen again (a wrong booking code): its words changed, and what
+            # it now says (the notice) is said, since no new screen will say it.
+            self.app.words_changed()
+            if self.app.audio_mode and self.flow.notice:
+                self.app.speech.say(self.app.t(self.app.lang, f"notice.{self.flow.notice}"), self.app.lang)
+            return
         if step is Step.WELCOME:
             if screens.current != "attract":
                 screens.current = "welcome"

@@ -83,9 +83,14 @@ def _milliseconds() -> int:
 class PtyControllerSimulator:
     """Runs the firmware on a pty pair in a thread; `link` is the port the station opens."""
 
-    def __init__(self, link: Path | str, *, on_change: Callable[[str, object], None] | None = None):
+    def __init__(
+        self, link: Path | str, *, on_change: Callable[[str, object], None] | None = None, features: str | None = None
+    ):
+        """FEATURES: what the board names in its HELLO ("" for a board without the
+        tactile keys, as firmware 1.0 was); by default the firmware's own."""
         self.link = Path(link)
         self.on_change = on_change
+        self.features = features
         self.board = SimulatedBoard(on_change)
         self.firmware: Firmware | None = None
         self.received = bytearray()  # everything the station sent, for tests
@@ -196,7 +201,8 @@ class PtyControllerSimulator:
         with self._lock:
             self._master, self._slave = master, slave
             self.board = SimulatedBoard(self.on_change)
-            self.firmware = Firmware(self.board, _milliseconds())
+            features = {} if self.features is None else {"features": self.features}
+            self.firmware = Firmware(self.board, _milliseconds(), **features)
         self.link.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.link.with_name(self.link.name + ".new")
         temporary.unlink(missing_ok=True)

@@ -225,10 +225,12 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
         if kind == "other" and not isinstance(widget, ButtonBehavior):
             continue  # a container: it draws nothing a visitor reads or touches
         box = _window_box(widget)
+        hidden = 0.0
         if clip is not None:
             shown = _clip_to(box, clip)
             if shown is None:
                 continue  # scrolled out of its view
+            hidden = box[3] - shown[3]  # a text's rest in a scrolling view is read by scrolling
             box = shown  # cut by a scrolling view: what is seen of it
         name = getattr(widget, "test_name", "") or None
         enabled = not widget.disabled
@@ -241,21 +243,24 @@ def take_layout(app, station: str, screen: str, lang: str, png: Path) -> Layout:
                 items.append(_text_item(to_item, widget, f"{name}-text" if name else None, "text", box, opacity, enabled, False, spoken))
             continue
         if isinstance(widget, Label) and (widget.text or kind == "button"):
-            items.append(_text_item(to_item, widget, name, kind, box, opacity, enabled, touch, spoken))
+            items.append(_text_item(to_item, widget, name, kind, box, opacity, enabled, touch, spoken, hidden))
         else:
             items.append(to_item(name, kind, box, enabled=enabled, touch=touch, spoken=spoken))
     return Layout(station=station, screen=screen, lang=lang, size=size, items=items, spoken=words.spoken if words is not None else "")
 
 
-def _text_item(to_item, label: Label, name, kind, box, opacity, enabled, touch, spoken) -> Item:
+def _text_item(to_item, label: Label, name, kind, box, opacity, enabled, touch, spoken, hidden: float = 0.0) -> Item:
     rgba = label.disabled_color if label.disabled else label.color
     colour = tuple(channel * 255 for channel in rgba[:3])
+    needs = text_needs(label)
+    if needs is not None and hidden > 0:
+        needs = (needs[0], max(0.0, needs[1] - hidden))  # only what is in view must fit it
     return to_item(
         name,
         kind,
         box,
         text=label.text or None,
-        needs=text_needs(label),
+        needs=needs,
         colour=colour,
         alpha=rgba[3] * opacity,
         text_px=float(label.font_size),

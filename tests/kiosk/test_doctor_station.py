@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -123,13 +124,14 @@ def test_a_healthy_booth_passes_every_check(gallery_booth, speaking, devices):
     code, report, stderr = doctor(toml, env=devices)
     checks = by_name(report)
     assert {name: c["status"] for name, c in checks.items()} == {
-        "config": "ok", "microphone": "ok", "speaker": "ok", "controller": "ok", "disk": "ok",
+        "config": "ok", "microphone": "ok", "speaker": "ok", "controller": "ok", "speech": "ok", "disk": "ok",
         "clock": "ok", "central": "ok", "token": "ok", "sync_queue": "ok",
     }, report
     assert code == 0 and report["ok"]
     assert "speak into the microphone now" in stderr
     assert "heard you at" in checks["microphone"]["detail"]
-    assert f"firmware {FIRMWARE_VERSION}" in checks["controller"]["detail"]
+    assert f"firmware {FIRMWARE_VERSION}" in checks["controller"]["detail"] and "tactile keys" in checks["controller"]["detail"]
+    assert checks["speech"]["detail"].startswith("espeak-ng speaks nl (nl, ") and "fr (fr-be, " in checks["speech"]["detail"]
     assert "of the central store" in checks["clock"]["detail"]
 
 
@@ -173,6 +175,30 @@ def test_a_controller_that_does_not_answer(booth):
     code, report, _ = doctor(toml)
     check = by_name(report)["controller"]
     assert code == 1 and "answers nothing" in check["detail"] and "flash" in check["fix"]
+
+
+def test_a_controller_without_tactile_keys_is_named_with_what_to_do(tmp_path, booth):
+    toml, controller = booth
+    controller.stop()
+    with PtyControllerSimulator(controller.link, features=""):  # a board as firmware 1.0 made it
+        code, report, _ = doctor(toml)
+    check = by_name(report)["controller"]
+    assert check["status"] == "warn" and "has no tactile keys" in check["detail"], check
+    assert "firmware 1.1 or later" in check["fix"] and "GP10, GP11 and GP12" in check["fix"]
+
+
+def test_without_espeak_ng_the_doctor_says_audio_mode_cannot_speak(tmp_path, booth):
+    toml, _controller = booth
+    bare = tmp_path / "bin"  # a PATH with everything the station needs but espeak-ng
+    bare.mkdir()
+    for program in ("timedatectl", "df"):
+        found = shutil.which(program)
+        if found:
+            (bare / program).symlink_to(found)
+    code, report, _ = doctor(toml, env=dict(os.environ, PATH=str(bare)))
+    check = by_name(report)["speech"]
+    assert check["status"] == "fail" and check["detail"].startswith("audio mode cannot speak nl: espeak-ng is not installed"), check
+    assert "apt-get install espeak-ng" in check["fix"] and code != 0
 
 
 def test_wrong_token(booth):

@@ -73,8 +73,9 @@ class Firmware:
     """The controller's behaviour. Call `feed()` with bytes from the station and `poll()`
     every few milliseconds; send what `take_output()` returns."""
 
-    def __init__(self, board, now_ms):
+    def __init__(self, board, now_ms, features=FEATURES):
         self.board = board
+        self.features = features  # what HELLO names; a test's older board names none
         self.reader = protocol.FrameReader()
         self.sequence = protocol.Sequence()
         self.button = Debounced(DEBOUNCE_MS)
@@ -96,7 +97,10 @@ class Firmware:
         self._output += protocol.encode(self.sequence.next(), kind, *args)
 
     def _hello(self):
-        self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD, FEATURES)
+        if self.features:
+            self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD, self.features)
+        else:
+            self._send(protocol.HELLO, protocol.PROTOCOL_VERSION, FIRMWARE_VERSION, BOARD)
 
     def take_output(self):
         data = bytes(self._output)

@@ -412,3 +412,41 @@ def test_a_device_fault_is_not_a_double_tap(tmp_path, collection, spoken_name, m
     assert booth.flow.step is Step.OUT_OF_ORDER
     assert booth.flow.assignment is not None, "the participant keeps their name"
     monkeypatch.undo()
+
+
+def test_speech_stops_when_the_countdown_starts_and_comes_back_after_the_reading(tmp_path, collection, spoken_name):
+    import time
+
+    from kiosk.speech import Speech, SpeechCache
+
+    booth = Booth(tmp_path, collection, spoken_name)
+    voice = SimulatedSpeaker()  # the station's speech (real espeak-ng), apart from "listen back"
+    speech = Speech(voice, SpeechCache(tmp_path / "speech"))
+    try:
+        booth.flow.hush(speech)
+        booth.to_name()
+        booth.flow.accept_name()
+        speech.say("Als je klaar bent, druk dan op de grote knop. Dan volgt een kort aftellen.", "nl")
+        deadline = time.monotonic() + 20
+        while not voice.playing():
+            assert time.monotonic() < deadline, "speech never started"
+            time.sleep(0.01)
+        booth.flow.ready()  # the countdown starts: what is being said stops at once
+        assert not voice.playing() and speech.held
+        speech.say("Dit mag de microfoon niet horen", "nl")
+        booth.run(5, until=Step.RECORDING)
+        assert booth.flow.step is Step.RECORDING and speech.held
+        booth.run(12, until=Step.REVIEW)
+        assert booth.flow.step is Step.REVIEW and not speech.held, "speech comes back once the reading is over"
+        assert len(voice.played) == 1, "nothing was said between the countdown and the review"
+        speech.say("Beluister je opname", "nl")
+        deadline = time.monotonic() + 20
+        while len(voice.played) < 2:
+            assert time.monotonic() < deadline, "speech did not come back"
+            time.sleep(0.01)
+        booth.flow.try_again()
+        assert speech.held
+        booth.flow.device_lost("microphone")  # out of order mid-countdown: the booth may speak again
+        assert not speech.held
+    finally:
+        speech.close()

@@ -43,7 +43,7 @@ def collection(tmp_path_factory):
 
 
 class Booth:
-    def __init__(self, tmp_path, collection, controller):
+    def __init__(self, tmp_path, collection, controller, on_key=None):
         self.clock = ManualClock(10.0)
         self.microphone = SimulatedMicrophone(None, RATE, blocksize=BLOCK, realtime=False, clock=self.clock)
         store = TakeStore(tmp_path / "takes", "booth-1")
@@ -57,7 +57,7 @@ class Booth:
             timing=Timing(countdown_s=3, max_recording_s=12),
         )
         self.visits = 0
-        self.controls = BoothControls(self.flow, controller, on_presence=self._visit)
+        self.controls = BoothControls(self.flow, controller, on_presence=self._visit, on_key=on_key)
         self.flow.start()
         self.controls.start()
 
@@ -172,3 +172,52 @@ def test_without_a_controller_the_booth_works_by_touch(tmp_path, collection):
     booth.run(3.1)
     booth.flow.stop()
     assert booth.flow.step is Step.REVIEW
+
+
+def press_until(controller, key: str, arrived, hold_s: float = 0.3) -> None:
+    """Press KEY until ARRIVED: a press is pressed again only if the serial link dropped
+    meanwhile (a loaded machine can starve its heartbeats), as a visitor would press again."""
+    for _ in range(4):
+        connections = controller.connections
+        wait_for(lambda: controller.state is ControllerState.CONNECTED, "the controller", timeout=15)
+        controller.simulator.press_key(key, hold_s=hold_s)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if arrived():
+                return
+            if controller.connections != connections or controller.state is not ControllerState.CONNECTED:
+                break  # the link dropped: this press is lost, press again
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"the {key} key never arrived, though the link stayed up")
+    raise AssertionError(f"the {key} key was lost four times")
+
+
+def test_the_tactile_keys_go_to_audio_mode_and_the_button_keeps_its_meaning(tmp_path, collection, controller):
+    keys: list[str] = []
+    booth = Booth(tmp_path, collection, controller, on_key=keys.append)
+    wait_for(lambda: controller.state is ControllerState.CONNECTED, "the controller")
+    assert controller.info.has_tactile_keys
+    for count, key in enumerate(("NEXT", "NEXT", "PREV", "SELECT"), start=1):
+        press_until(controller, key, lambda: booth.controls.pump() is not None and len(keys) >= count)
+    assert keys == ["next", "next", "prev", "select"]
+    assert booth.flow.step is Step.WELCOME, "a key moves audio mode's focus; the flow itself did not move"
+
+    press_until(controller, "SELECT", lambda: booth.controls.pump() is not None and len(keys) >= 5, hold_s=0.8)  # held: acts once
+    time.sleep(0.3)
+    booth.controls.pump()
+    assert keys[4:] == ["select"]
+
+    booth.to_sound_check()
+    controller.simulator.press()  # the big button still starts the reading, whatever has the focus
+    booth.pump_until(Step.COUNTDOWN)
+    assert keys[4:] == ["select"]
+
+
+def test_without_audio_mode_a_tactile_key_changes_nothing(tmp_path, collection, controller):
+    booth = Booth(tmp_path, collection, controller)
+    wait_for(lambda: controller.state is ControllerState.CONNECTED, "the controller")
+    booth.to_sound_check()
+    seen: list[str] = []
+    press_until(controller, "SELECT", lambda: seen.extend(event.kind for event in booth.controls.pump()) or "select" in seen)
+    assert booth.flow.step is Step.SOUND_CHECK
