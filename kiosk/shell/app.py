@@ -258,7 +258,11 @@ class StationApp(App):
             from hardware.devices import speaker_named
 
             speaker = speaker_named(self.speech_speaker_setting())
-        return Speech(speaker, SpeechCache(self.station.data_dir / "speech"), on_problem=self._speech_problem)
+        # Memory only: what audio mode says includes what a visitor typed (a first name,
+        # a booking code, a search) and the booth's withdrawal code, which must not stay on
+        # the station's disk after the visit. A screen's words are made ahead on arrival
+        # (`prepare`), so a restart costs one synthesis per text, not a wait.
+        return Speech(speaker, SpeechCache(None), on_problem=self._speech_problem)
 
     @staticmethod
     def _speech_problem(error: Exception) -> None:

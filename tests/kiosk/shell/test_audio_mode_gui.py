@@ -39,6 +39,9 @@ def test_the_audio_control_on_attract_starts_the_visit_in_audio_mode_and_speaks(
     # The languages are offered each in its own voice, one after the other.
     driver.wait_until(lambda: _said(app, "spoken.choose_language", "fr"), timeout=60, what="the offer in French")
     assert driver.find("audio").selected
+    assert app.speech.cache.folder is None and not (app.station.data_dir / "speech").exists(), (
+        "what is spoken (typed names, codes) is kept in memory only, never on the station's disk"
+    )
 
 
 def test_in_audio_mode_a_first_touch_speaks_a_control_and_a_second_presses_it(station):
