@@ -277,8 +277,13 @@ class StationApp(App):
     def _tick(self, _dt) -> None:
         self.session.tick()
         self.seconds_left = math.ceil(self.session.seconds_left())
+        self.follow_focus()
+
+    def follow_focus(self) -> None:
+        """Put the ring where the focused control is now: it may have moved (a transition,
+        a scroll, a layout that grew with large text)."""
         if self.focus_box or self.guide.guide.focus is not None:
-            self.focus_moved()  # the focused control may have moved (a transition, a scroll)
+            self.focus_moved()
 
     def _on_phase(self, phase: Phase) -> None:
         self.phase = phase.value

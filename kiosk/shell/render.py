@@ -151,7 +151,8 @@ def wait_drawn(driver, app) -> None:
     Whole: no screen transition running, every picture in view uploaded (a widget with
     `pages_in_view` and `loaded_pages`, the wall's grid, has all its pages), and one frame
     drawn after that with every widget where and as it was in the frame before, so a
-    layout that measures its text (a name fitted to two lines) has settled.
+    layout that measures its text (a name fitted to two lines) has settled. The focus ring
+    follows its control on every frame, and is part of what must have settled.
     """
     deadline = time.monotonic() + DRAWN_TIMEOUT_S
     previous = None
@@ -163,6 +164,7 @@ def wait_drawn(driver, app) -> None:
                 log.warning("pictures still missing: the screenshot shows placeholders", extra={"screen": app.screens.current})
                 return
             continue
+        app.follow_focus()
         state = _drawn_state(app)
         if state == previous:
             return
@@ -182,7 +184,7 @@ def _pictures_arrived(app) -> bool:
 
 def _drawn_state(app) -> list:
     """Where every widget is and what it says: equal in two frames, the layout has settled."""
-    return [
+    return [tuple(app.focus_box)] + [
         (type(widget).__name__, tuple(widget.pos), tuple(widget.size), widget.opacity, getattr(widget, "text", None), tuple(getattr(widget, "texture_size", ())))
         for widget in app.root_widget.walk(restrict=True)
     ]
