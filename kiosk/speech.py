@@ -33,12 +33,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-import soundfile
-
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from hardware.audio.api import Speaker
 
 log = logging.getLogger(__name__)
@@ -98,6 +97,10 @@ def espeak_wav(text: str, voice: str, words_per_minute: int) -> bytes:
 
 
 def _decode(wav: bytes) -> Spoken:
+    # numpy and soundfile (18 MB) when the first words are made, not at every station's start.
+    import numpy as np
+    import soundfile
+
     samples, rate = soundfile.read(io.BytesIO(wav), dtype="int16", always_2d=False)
     if samples.ndim > 1:
         samples = samples[:, 0]
@@ -171,7 +174,7 @@ class SpeechCache:
             return _decode(path.read_bytes())
         except FileNotFoundError:
             return None
-        except (OSError, RuntimeError, soundfile.LibsndfileError) as error:
+        except (OSError, RuntimeError, _libsndfile_error()) as error:
             # A file cut short by a power cut: make it again rather than fail.
             log.warning("speech cache file unreadable, made again", extra={"file": str(path), "problem": str(error)})
             path.unlink(missing_ok=True)
@@ -190,6 +193,12 @@ class SpeechCache:
             os.replace(temporary, self.folder / f"{key}.wav")
         except OSError as error:  # a full disk: speech still works from memory
             log.warning("speech cache not written", extra={"folder": str(self.folder), "problem": str(error)})
+
+
+def _libsndfile_error() -> type[Exception]:
+    import soundfile
+
+    return soundfile.LibsndfileError
 
 
 def voice_for(language: str) -> str:
@@ -227,10 +236,18 @@ class Speech:
         self._lock = threading.Lock()
         self._closed = False
         self.last_problem: Exception | None = None
-        self._speaker_thread = threading.Thread(target=self._speak_loop, name="speech", daemon=True)
-        self._prepare_thread = threading.Thread(target=self._prepare_loop, name="speech prepare", daemon=True)
-        self._speaker_thread.start()
-        self._prepare_thread.start()
+        # Started by the first words asked for (`_start`): a visitor who only looks costs
+        # no threads, and a station's start stays single-threaded (a first thumbnail build forks).
+        self._speaker_thread: threading.Thread | None = None
+        self._prepare_thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        """The worker threads, once (called holding `_lock`, not after `close`)."""
+        if self._speaker_thread is None:
+            self._speaker_thread = threading.Thread(target=self._speak_loop, name="speech", daemon=True)
+            self._prepare_thread = threading.Thread(target=self._prepare_loop, name="speech prepare", daemon=True)
+            self._speaker_thread.start()
+            self._prepare_thread.start()
 
     # -- what screens call -------------------------------------------------------------
 
@@ -247,6 +264,7 @@ class Speech:
         with self._lock:
             if self._closed or self._held:
                 return
+            self._start()
             self._generation += 1
             generation = self._generation
         self.speaker.stop()
@@ -275,9 +293,15 @@ class Speech:
 
     def prepare(self, texts: Iterable[tuple[str, str]]) -> None:
         """Make these (text, language) pairs ahead of time, in the background."""
-        for text, language in texts:
-            if text.strip():
-                self._preparing.put((text, language))
+        texts = [(text, language) for text, language in texts if text.strip()]
+        if not texts:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._start()
+        for item in texts:
+            self._preparing.put(item)
 
     def close(self) -> None:
         with self._lock:
@@ -286,8 +310,9 @@ class Speech:
         self._requests.put(None)
         self._preparing.put(None)
         self.speaker.stop()
-        self._speaker_thread.join(timeout=SYNTHESIS_TIMEOUT_S + 1)
-        self._prepare_thread.join(timeout=SYNTHESIS_TIMEOUT_S + 1)
+        for thread in (self._speaker_thread, self._prepare_thread):
+            if thread is not None:
+                thread.join(timeout=SYNTHESIS_TIMEOUT_S + 1)
 
     # -- inside --------------------------------------------------------------------------
 
@@ -313,7 +338,7 @@ class Speech:
                     if not self._current(request.generation):
                         break
                     # Speakers take floats in [-1, 1] (hardware.audio.api): int16 as is would clip.
-                    self.speaker.play(spoken.samples.astype(np.float32) / 32768.0, spoken.sample_rate)
+                    self.speaker.play(spoken.samples.astype("float32") / 32768.0, spoken.sample_rate)
                     if not self._current(request.generation):
                         self.speaker.stop()
                         break

@@ -19,8 +19,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import soundfile
-
 from hardware.audio.api import DeviceError, Speaker
 from kiosk.errors import KioskError
 from kiosk.link.client import CentralClient, StoreUnreachable
@@ -103,6 +101,8 @@ class WallVoices:
         self.speaker.stop()
 
     def _play(self, person_id: str, request: int, report: Callable[[Hearing], None]) -> None:
+        import soundfile  # when a visitor first asks to hear a name, not at the wall's start
+
         try:
             if self._client_factory is None:
                 path = self.catalogue.audio(None, person_id)

@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 
 from kiosk import __version__
 from kiosk.config import StationConfig
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:  # httpx (with rich and pygments, 14 MB) only once a station talks to its store
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ class CentralClient:
         self.base_url = base_url.rstrip("/")
         self.station_id = station_id
         self.token_file = str(token_file)
+        import httpx
+
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -170,6 +174,8 @@ class CentralClient:
         """
         if timeout_s is not None:
             kwargs["timeout"] = timeout_s
+        import httpx
+
         try:
             response = self._http.request(method, f"{API}{path}", **kwargs)
         except httpx.RequestError as error:
