@@ -56,7 +56,12 @@ class Wall:
     def __init__(self, collection):
         self.collection = collection
         self.in_list_order = [p for t in collection.transports for p in collection.persons_of(t.code)]
-        self._initial = {p.person_id: (fold(p.surname)[:1] or fold(p.given_names)[:1]).upper() for p in self.in_list_order}
+        letters: dict[str, str] = {}  # one string per letter, not one per person
+        self._initial = {
+            p.person_id: letters.setdefault(letter, letter)
+            for p in self.in_list_order
+            for letter in ((fold(p.surname)[:1] or fold(p.given_names)[:1]).upper(),)
+        }
         self._alphabetical = sorted(self.in_list_order, key=lambda p: p.sort_name)
 
     def letters(self) -> list[str]:

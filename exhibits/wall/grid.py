@@ -42,7 +42,7 @@ from kivy.properties import ColorProperty, ListProperty, NumericProperty, String
 from kivy.uix.widget import Widget
 from PIL import Image
 
-from exhibits.wall.thumbs import SILHOUETTE_PAGE, ThumbIndex, Tile, require_thumbs
+from exhibits.wall.thumbs import SILHOUETTE_PAGE, ThumbIndex, code_page, require_thumbs
 from kiosk.paths import FONTS
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class _PageLoader:
             with self._condition:
                 self._busy = None
             Clock.schedule_once(lambda _dt, page=page, decoded=decoded: self._deliver(page, decoded), -1)
+            decoded = None  # not held (3.7 MB) while the thread waits for the next page
 
 
 class PortraitGrid(Widget):
@@ -188,7 +189,7 @@ class PortraitGrid(Widget):
         self._measurers: dict[float, object] = {}
         self._name_budget = (-1, 0)  # (frame, names drawn in it)
         self._names_bounded = True  # False while a new list or shape is drawn whole at once
-        self._tiles: list[Tile] = []
+        self._tiles: list[int] = []  # the shown persons' tiles, packed (exhibits.wall.thumbs.TileMap.code)
         self._pages_of: list[int] = []
         self._position: dict[str, int] = {}
         self._textures: OrderedDict[int, _PageTexture] = OrderedDict()
@@ -269,8 +270,8 @@ class PortraitGrid(Widget):
         if missing:
             raise LookupError(f"{len(missing)} persons have no thumbnail (first: {missing[0]}): rebuild the thumbnails")
         self.person_ids = list(person_ids)
-        self._tiles = [tiles[person_id] for person_id in person_ids]
-        self._pages_of = [tile.page for tile in self._tiles]
+        self._tiles = [tiles.code(person_id) for person_id in person_ids]
+        self._pages_of = [code_page(code) for code in self._tiles]
         self._position = {person_id: i for i, person_id in reversed(list(enumerate(person_ids)))}
         self._effect.reset(0)
         self.scroll = 0.0
@@ -518,6 +519,7 @@ class PortraitGrid(Widget):
         shown = height - cut_top - cut_bottom
         first_cut, last_cut = cut_top / height, 1.0 - cut_bottom / height
         tiles, rects, textures = self._tiles, self._rects, self._textures
+        unpack = self._index.tiles.unpack
         placeholder = self._placeholder
         x = self._left
         y = -(self.padding + row * self._pitch_y + height - cut_bottom)
@@ -537,7 +539,7 @@ class PortraitGrid(Widget):
             rect.pos = (x, y)
             rect.size = (width, shown)
             x += self._pitch_x
-            tile = tiles[index]
+            tile = unpack(tiles[index])
             page = textures.get(tile.page)
             if page is None:
                 rect.texture = placeholder
@@ -754,7 +756,7 @@ class PortraitGrid(Widget):
         if not uploaded:
             return
         columns = self._geometry[0]
-        slots = {at // columns for at, index in enumerate(self._cell_of_rect) if index >= 0 and self._tiles[index].page in uploaded}
+        slots = {at // columns for at, index in enumerate(self._cell_of_rect) if index >= 0 and self._pages_of[index] in uploaded}
         for slot in slots:
             self._draw_row(slot)
 

@@ -423,16 +423,21 @@ def build_screens(app) -> list:
     wall = Wall(collection)
     from kivy.metrics import dp
 
-    names = {person.person_id: person.display_name for person in collection.persons}
+    by_id = collection.by_id
+
+    def name_of(person_id: str) -> str:  # for the faces drawn, not kept for 25,843 persons
+        return by_id[person_id].display_name
+
     grid = PortraitGrid.for_collection(
         collection,
         cache=app.station.data_dir / "thumbs",
-        name_of=names.__getitem__,
+        name_of=name_of,
         cell_width=dp(150),
         cell_height=dp(200),
         name_height=dp(62),
         spacing=dp(8),
     )
+    collection.forget_portrait_signatures()  # the thumbnails are checked: the start's facts go
     index = SearchIndex.build(collection)
     index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
     voices = make_wall_voices(app.station).start()

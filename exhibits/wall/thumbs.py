@@ -42,13 +42,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from types import MappingProxyType
 from typing import NamedTuple
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -96,6 +95,58 @@ class Tile(NamedTuple):
     height: int
 
 
+class TileMap(Mapping[str, Tile]):
+    """person_id -> Tile, each kept as one int (page, x and y packed): 25,843 named
+    tuples and their numbers would hold 5 MB of a wall's memory all day.
+
+    All tiles of one build have the same size (SIZE); `code(person_id)` is the packed
+    int, `unpack` reads it (the grid keeps codes, not tiles).
+    """
+
+    __slots__ = ("_codes", "size")
+
+    def __init__(self, codes: dict[str, int], size: tuple[int, int]):
+        self._codes = codes
+        self.size = size
+
+    @classmethod
+    def of(cls, tiles: Iterable[tuple[str, Sequence[int]]], size: tuple[int, int]) -> TileMap | None:
+        """The map of TILES ((person_id, (page, x, y, width, height)) pairs), or None when
+        one is not of SIZE or does not fit a code."""
+        codes: dict[str, int] = {}
+        for person_id, (page, x, y, width, height) in tiles:
+            if (width, height) != size or not (0 <= x < _XY_LIMIT and 0 <= y < _XY_LIMIT and page >= 0):
+                return None
+            codes[person_id] = page << 32 | x << 16 | y
+        return cls(codes, size)
+
+    def code(self, person_id: str) -> int:
+        return self._codes[person_id]
+
+    def unpack(self, code: int) -> Tile:
+        return Tile(code >> 32, code >> 16 & 0xFFFF, code & 0xFFFF, *self.size)
+
+    def __getitem__(self, person_id: str) -> Tile:
+        return self.unpack(self._codes[person_id])
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._codes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+
+_XY_LIMIT = 1 << 16
+
+
+def code_page(code: int) -> int:
+    """The page of a packed tile (`TileMap.code`)."""
+    return code >> 32
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     file: str
@@ -109,13 +160,13 @@ class ThumbIndex:
 
     __slots__ = ("folder", "key", "pages", "tile_size", "tiles")
 
-    def __init__(self, folder: Path, key: str, tile_size: tuple[int, int], pages: tuple[Page, ...], tiles: Mapping[str, Tile]):
+    def __init__(self, folder: Path, key: str, tile_size: tuple[int, int], pages: tuple[Page, ...], tiles: TileMap):
         self.folder = folder
         self.key = key
         self.tile_size = tile_size
         self.pages = pages
         self.tiles = tiles
-        """person_id -> Tile, for every person of the collection."""
+        """person_id -> Tile, for every person of the collection (`TileMap.code`: packed)."""
 
     def __repr__(self) -> str:
         return f"<ThumbIndex {self.folder} pages={len(self.pages)} persons={len(self.tiles)}>"
@@ -134,9 +185,11 @@ class ThumbIndex:
             if data.get("version") != FORMAT_VERSION:
                 return None
             pages = tuple(Page(file, width, height) for file, width, height in data["pages"])
-            tiles = {person_id: Tile(*where) for person_id, where in data["persons"].items()}
             tile_size = (int(data["tile"][0]), int(data["tile"][1]))
-            return cls(folder, str(data["key"]), tile_size, pages, MappingProxyType(tiles))
+            tiles = TileMap.of(data["persons"].items(), tile_size)
+            if tiles is None:
+                return None
+            return cls(folder, str(data["key"]), tile_size, pages, tiles)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -283,7 +336,10 @@ def prepare_thumbs(
         pages = tuple(Page(plan.file, plan.width, plan.height) for plan in plans)
         tiles = place_tiles()
         _write_index(folder, key, pages, tiles)
-        index = ThumbIndex(folder, key, TILE_SIZE, pages, MappingProxyType(tiles))
+        tile_map = TileMap.of(tiles.items(), TILE_SIZE)
+        if tile_map is None:  # pages of 65,536 pixels and more: never drawn here
+            raise ValueError(f"tiles do not fit a page of at most {_XY_LIMIT} pixels")
+        index = ThumbIndex(folder, key, TILE_SIZE, pages, tile_map)
         _remove_stale_pages(folder, {page.file for page in pages})
     if unreadable:
         log.warning("images unreadable, silhouettes shown instead", extra={"count": len(unreadable), "first": unreadable[0]})

@@ -231,6 +231,11 @@ class Collection:
     def __repr__(self) -> str:
         return f"<Collection {self.root} persons={len(self.persons)} transports={len(self.transports)}>"
 
+    def forget_portrait_signatures(self) -> None:
+        """Let go of `portrait_signatures` (20,000 entries, 4 MB) once the thumbnails have
+        been checked against them: a later check stats the files instead."""
+        self.portrait_signatures = MappingProxyType({})
+
     def transport(self, code: str) -> Transport:
         return self._transport_index[code]
 
