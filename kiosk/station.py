@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COLLECTION_HANDED_ON = ("wall",)
+COLLECTION_HANDED_ON = ("wall", "booth")
 """Exhibits whose screens take the collection from the app's content (`load_content`)
 instead of reading it again; the others get the summary only, so it is never held twice."""
 SHARED_CACHES = ("thumbs",)

@@ -71,13 +71,16 @@ def make_store(config: StationConfig):
     return store
 
 
-def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=None, speaker=None) -> BoothFlow:
+def make_flow(config: StationConfig, clock: Callable[[], float], *, microphone=None, speaker=None, collection=None) -> BoothFlow:
+    """The booth's flow. COLLECTION: the one `kiosk run` read (kiosk.station.load_content),
+    so it is not read a second time; None: read here."""
     from exhibits.booth.quality import analyze
     from kiosk.collection import load_collection
 
     store = make_store(config)
     try:
-        collection = load_collection(config.collection_dir)
+        if collection is None:
+            collection = load_collection(config.collection_dir)
         if config.central.url:
             # Names come from the central store as leases, a few kept in hand for when
             # the network is down.

@@ -270,7 +270,8 @@ def build_screens(app) -> list:
 
     from exhibits.booth.compose import make_flow
 
-    flow = make_flow(app.station, app.clock)
+    # Read once per process, at start (kiosk.station.load_content): here only when the app was given none.
+    flow = make_flow(app.station, app.clock, collection=getattr(app.content, "collection", None))
     from exhibits.booth.compose import make_controls
 
     app.booth = Booth(app, flow, make_controls(app.station, flow, on_presence=app.session.touched))
@@ -341,7 +342,7 @@ def _hand_out(app, person_id: str) -> None:
     from kiosk.collection import load_collection
     from kiosk.errors import KioskError
 
-    collection = load_collection(app.station.collection_dir)
+    collection = getattr(app.content, "collection", None) or load_collection(app.station.collection_dir)
     if person_id not in collection.by_id:
         raise KioskError(f"no person '{person_id}' in {app.station.collection_dir}", "give a person_id of persons.csv")
     app.booth.flow.names = LocalNameSource(collection, voiced=set(), bookings={SHOT_CODE: person_id})

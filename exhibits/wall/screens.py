@@ -277,7 +277,13 @@ class GridScreen(WallScreen):
         def update(*_args) -> None:
             self.more_below = grid.scroll < grid.max_scroll - 1
 
-        faces_moved = Clock.create_trigger(lambda _dt: App.get_running_app().wall.faces_moved(), 0.2)
+        def moved(_dt) -> None:
+            # Later than the move: the app may have stopped, and another one (a test's next) run.
+            wall = getattr(App.get_running_app(), "wall", None)
+            if wall is not None:
+                wall.faces_moved()
+
+        faces_moved = Clock.create_trigger(moved, 0.2)
         grid.bind(scroll=update, max_scroll=update)
         grid.bind(scroll=lambda *_: faces_moved(), size=lambda *_: faces_moved())
         update()

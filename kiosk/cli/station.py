@@ -111,8 +111,8 @@ def run(station_toml: Path, windowed: bool) -> None:
     from kiosk.station import COLLECTION_HANDED_ON, image_index, load_content, start_quietly, started
 
     start_quietly()
-    # Read once here; the wall's screens take it from the content (app.content.collection).
-    # The booth's screens still read their own: it keeps only the summary, never two copies.
+    # Read once here; the wall's and the booth's screens take it from the content
+    # (app.content.collection), never reading it a second time.
     content = load_content(config.collection_dir, images=image_index(config.data_dir), keep=config.station.exhibit in COLLECTION_HANDED_ON)
     prepare_kivy(
         width=config.display.width,

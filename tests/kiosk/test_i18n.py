@@ -68,6 +68,28 @@ def test_numbers_and_dates_are_written_as_each_language_does():
     assert i18n.long_date("nl", date(1942, 9, 1)) == "1 september 1942"
 
 
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_counts_dates_and_months_are_written_as_babel_writes_them(language):
+    """The station writes them itself (babel's locale data is 7 MB of a wall's memory); babel,
+    which the staff pages still use, is the reference."""
+    from babel.dates import format_date, get_month_names
+    from babel.numbers import format_decimal
+
+    locale = i18n.LOCALES[language]
+    for value in (0, 7, 999, 1000, 1942, 25843, 123456, 1234567, -1, -25843):
+        assert i18n.number(language, value) == format_decimal(value, locale=locale), value
+    assert i18n.number(language, 2.5) == format_decimal(2.5, locale=locale)  # not a count: babel's own
+    for month in range(1, 13):
+        assert i18n.month_name(language, month) == get_month_names("wide", context="stand-alone", locale=locale)[month]
+        assert i18n.partial_date(language, f"1923-{month:02d}") == format_date(date(1923, month, 1), format="LLLL y", locale=locale)
+        for day in (1, 4, 28):
+            expected = format_date(date(1942, month, day), format="long", locale=locale)
+            if language == "fr" and day == 1:
+                expected = "1er" + expected[1:]
+            assert i18n.long_date(language, date(1942, month, day)) == expected
+    assert i18n.partial_date(language, "1923") == "1923"
+
+
 def test_a_missing_key_is_an_error_not_a_fallback():
     with pytest.raises(KioskError, match="no text 'nope.nothing' in the fr catalogue"):
         i18n.text("fr", "nope.nothing")

@@ -70,3 +70,41 @@ def test_content_handed_on_without_its_collection_still_gives_a_wall(display, tm
         assert app.wall is not None and len(app.wall.wall.collection.persons) == 50
     finally:
         driver.stop()
+
+
+def test_a_booth_reads_its_collection_once_and_its_names_come_from_it(display, tmp_path, monkeypatch):
+    from kiosk.collection import check, write_demo
+    from kiosk.station import COLLECTION_HANDED_ON
+
+    assert "booth" in COLLECTION_HANDED_ON
+    write_demo(tmp_path / "collection", count=120, seed=4)
+    write_station_config(tmp_path / "booth", exhibit="booth", station_id="booth-1", fullscreen=False, size=(1280, 800), audio="simulated", collection="../collection")
+    config = load_station_config(tmp_path / "booth")
+
+    readings = []
+    real_read = check._Reader.read
+
+    def counted(reader):
+        readings.append(reader.root)
+        return real_read(reader)
+
+    monkeypatch.setattr(check._Reader, "read", counted)
+
+    from kiosk.shell import prepare_kivy
+
+    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk booth load once")
+    from kiosk.shell.app import StationApp
+    from kiosk.shell.driver import StationDriver
+    from kiosk.station import image_index, load_content
+
+    # What `kiosk run` does (kiosk/cli/station.py) for a booth.
+    content = load_content(config.collection_dir, images=image_index(config.data_dir), keep="booth" in COLLECTION_HANDED_ON)
+    assert content is not None and content.collection is not None
+    app = StationApp(config, content)
+    driver = StationDriver(app).start()
+    try:
+        driver.wait_until(lambda: app.screens.current == "attract", timeout=30, what="the attract screen")
+        assert app.booth.flow.names.collection is content.collection
+        assert len(readings) == 1, f"the collection was read {len(readings)} times"
+    finally:
+        driver.stop()
