@@ -57,12 +57,16 @@ class Wall:
         self.collection = collection
         self.in_list_order = [p for t in collection.transports for p in collection.persons_of(t.code)]
         letters: dict[str, str] = {}  # one string per letter, not one per person
-        self._initial = {
-            p.person_id: letters.setdefault(letter, letter)
-            for p in self.in_list_order
-            for letter in ((fold(p.surname)[:1] or fold(p.given_names)[:1]).upper(),)
-        }
-        self._alphabetical = sorted(self.in_list_order, key=lambda p: p.sort_name)
+        of_surname: dict[str, str] = {}  # families share surnames: each folded once
+        self._initial: dict[str, str] = {}
+        for p in self.in_list_order:
+            letter = of_surname.get(p.surname)
+            if letter is None:
+                letter = of_surname[p.surname] = letters.setdefault(initial := fold(p.surname)[:1].upper(), initial)
+            if not letter:  # no surname on the list: the given names' letter
+                letter = letters.setdefault(initial := fold(p.given_names)[:1].upper(), initial)
+            self._initial[p.person_id] = letter
+        self._alphabetical = collection.alphabetical()
 
     def letters(self) -> list[str]:
         """The first letters that family names actually start with, A to Z."""

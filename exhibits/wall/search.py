@@ -225,6 +225,7 @@ class SearchIndex:
         persons: Sequence[Person],
         transport_lists: dict[str, tuple[int, ...]],
         person_words: Sequence[_PersonWords],
+        alphabetical: Sequence[Person] | None = None,
     ):
         self._persons = tuple(persons)
         self._transport_lists = transport_lists
@@ -277,7 +278,11 @@ class SearchIndex:
         }
         self._beginnings = _Beginnings.of(self._vocabulary, shortest=MIN_TYPO_LETTERS)
 
-        order = sorted(range(count), key=lambda p: self._persons[p].sort_name)
+        if alphabetical is None:
+            order = sorted(range(count), key=lambda p: self._persons[p].sort_name)
+        else:  # the same order, sorted once for the whole wall (Collection.alphabetical)
+            place = {person.person_id: p for p, person in enumerate(self._persons)}
+            order = [place[person.person_id] for person in alphabetical]
         self._rank = np.empty(count, dtype=np.int64)
         self._rank[order] = np.arange(count)
 
@@ -301,7 +306,12 @@ class SearchIndex:
                 words = known[text] = words_of(text)
             return words
 
-        return cls(persons, transport_lists, [_PersonWords.of(person, cached_words_of) for person in persons])
+        return cls(
+            persons,
+            transport_lists,
+            [_PersonWords.of(person, cached_words_of) for person in persons],
+            alphabetical=collection.alphabetical(),
+        )
 
     def __len__(self) -> int:
         return len(self._persons)

@@ -199,7 +199,7 @@ class Person:
 class Collection:
     """A whole, checked collection: build it with `load_collection`, never half-filled."""
 
-    __slots__ = ("_lists", "_transport_index", "by_id", "fictional", "persons", "portrait_signatures", "root", "transports")
+    __slots__ = ("_alphabetical", "_lists", "_transport_index", "by_id", "fictional", "persons", "portrait_signatures", "root", "transports")
 
     def __init__(
         self,
@@ -227,9 +227,29 @@ class Collection:
         for person in persons:
             lists.setdefault(person.transport, []).append(person)
         self._lists = {code: tuple(sorted(members, key=lambda p: p.list_number)) for code, members in lists.items()}
+        self._alphabetical: tuple[Person, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Collection {self.root} persons={len(self.persons)} transports={len(self.transports)}>"
+
+    def alphabetical(self) -> tuple[Person, ...]:
+        """The persons in the order of `Person.sort_name`, sorted once and shared (the
+        wall's letters and its search's ties both need it): names that families share
+        are folded once, not once per person."""
+        if self._alphabetical is None:
+            folded: dict[str, str] = {}
+
+            def fold_once(text: str) -> str:
+                done = folded.get(text)
+                if done is None:
+                    done = folded[text] = _fold(text)
+                return done
+
+            # The same key as Person.sort_name, made without folding a shared name again.
+            self._alphabetical = tuple(
+                sorted(self.persons, key=lambda p: f"{fold_once(p.surname)}\x00{fold_once(p.given_names)}\x00{p.person_id}")
+            )
+        return self._alphabetical
 
     def forget_portrait_signatures(self) -> None:
         """Let go of `portrait_signatures` (20,000 entries, 4 MB) once the thumbnails have

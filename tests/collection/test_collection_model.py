@@ -142,6 +142,24 @@ def test_collection_indexes(tmp_path: Path) -> None:
     assert not collection.fictional
 
 
+def test_the_alphabetical_order_is_that_of_sort_names_made_once(tmp_path: Path, demo_dir: Path) -> None:
+    transports = (Transport("I", date(1942, 8, 4), "Auschwitz-Birkenau", ""),)
+    names = [("Weisz", "Łaja"), ("Weisz", "Laja"), ("van Praag", "Sara"), ("Lévy", ""), ("", "Tinka"), ("Weisz", "Ödön"), ("Weisz", "Laja")]
+    persons = tuple(_person(f"p{i}", surname, given, number=i + 1) for i, (surname, given) in enumerate(names))
+    collection = Collection(tmp_path, transports, persons)
+    assert collection.alphabetical() == tuple(sorted(persons, key=lambda p: p.sort_name))
+    assert collection.alphabetical() is collection.alphabetical()  # sorted once, shared
+    demo = load_collection(demo_dir)
+    assert demo.alphabetical() == tuple(sorted(demo.persons, key=lambda p: p.sort_name))
+
+
+def test_portrait_signatures_can_be_let_go(demo_dir: Path) -> None:
+    collection = load_collection(demo_dir)
+    assert collection.portrait_signatures
+    collection.forget_portrait_signatures()
+    assert dict(collection.portrait_signatures) == {}
+
+
 def test_loaded_demo_model(demo_dir: Path) -> None:
     collection = load_collection(demo_dir)
     assert collection.fictional

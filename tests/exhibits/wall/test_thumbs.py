@@ -229,3 +229,15 @@ def test_a_killed_build_leaves_only_whole_pages_and_the_next_build_reuses_them(c
     assert report.pages_reused >= len(pages)
     assert not list(folder.glob(f".*{PARTIAL_SUFFIX}"))
     assert report.index.pages_present()
+
+
+def test_tiles_are_kept_packed_and_read_back_whole():
+    from exhibits.wall.thumbs import Tile, TileMap
+
+    tiles = {"a": Tile(0, 0, 0, 120, 160), "b": Tile(7, 840, 800, 120, 160), "c": Tile(431, 120, 160, 120, 160)}
+    packed = TileMap.of(tiles.items(), (120, 160))
+    assert packed is not None and dict(packed) == tiles and len(packed) == 3 and "b" in packed and "z" not in packed
+    assert packed.unpack(packed.code("c")) == tiles["c"]
+    # An index whose tiles are not all of its size, or do not fit a code, is not used (it is drawn again).
+    assert TileMap.of([("a", (0, 0, 0, 100, 160))], (120, 160)) is None
+    assert TileMap.of([("a", (0, 70_000, 0, 120, 160))], (120, 160)) is None
