@@ -191,7 +191,7 @@ class PortraitGrid(Widget):
         self._names_bounded = True  # False while a new list or shape is drawn whole at once
         self._tiles: list[int] = []  # the shown persons' tiles, packed (exhibits.wall.thumbs.TileMap.code)
         self._pages_of: list[int] = []
-        self._position: dict[str, int] = {}
+        self._position: dict[str, int] | None = None  # made when first asked (audio mode's focus on a face)
         self._textures: OrderedDict[int, _PageTexture] = OrderedDict()
         self._failed: set[int] = set()
         self._arrived: list[tuple[int, DecodedPage]] = []
@@ -272,7 +272,7 @@ class PortraitGrid(Widget):
         self.person_ids = list(person_ids)
         self._tiles = [tiles.code(person_id) for person_id in person_ids]
         self._pages_of = [code_page(code) for code in self._tiles]
-        self._position = {person_id: i for i, person_id in reversed(list(enumerate(person_ids)))}
+        self._position = None
         self._effect.reset(0)
         self.scroll = 0.0
         self._slot_rows = [-1] * self._rows_in_pool  # every row shows someone else now
@@ -280,6 +280,11 @@ class PortraitGrid(Widget):
 
     def index_of(self, person_id: str) -> int:
         """Position of PERSON_ID in the shown list (its first, if given twice)."""
+        if self._position is None:
+            position: dict[str, int] = {}
+            for i, shown in enumerate(self.person_ids):
+                position.setdefault(shown, i)
+            self._position = position
         try:
             return self._position[person_id]
         except KeyError:

@@ -403,7 +403,11 @@ class TransportsScreen(WallScreen):
         if row is not None:
             self.ids.transports.parent.scroll_to(row, padding=0, animate=False)
 
-    def on_kv_post(self, _base_widget) -> None:
+    def on_pre_enter(self, *_args) -> None:
+        """The rows are made when the screen is first shown, not at the wall's start: a
+        hundred widgets and their texts that many visits never open."""
+        if self.ids.transports.children:
+            return
         wall = App.get_running_app().wall
         counts = wall.wall.collection.counts()
         for transport in wall.wall.transports():

@@ -52,6 +52,7 @@ cached, so while a visitor types the last word, the earlier words cost nothing.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -223,7 +224,7 @@ class SearchIndex:
     def __init__(
         self,
         persons: Sequence[Person],
-        transport_lists: dict[str, tuple[int, ...]],
+        transport_lists: dict[str, Sequence[int]],
         person_words: Sequence[_PersonWords],
         alphabetical: Sequence[Person] | None = None,
     ):
@@ -293,8 +294,8 @@ class SearchIndex:
         """The index of every person of `collection`: names, places and years of birth."""
         persons = collection.persons
         index_of = {person.person_id: p for p, person in enumerate(persons)}
-        transport_lists = {
-            t.code: tuple(index_of[person.person_id] for person in collection.persons_of(t.code))
+        transport_lists = {  # arrays: 25,843 positions as int objects would take 0.9 MB
+            t.code: array("i", [index_of[person.person_id] for person in collection.persons_of(t.code)])
             for t in collection.transports
         }
         known: dict[str, list[tuple[str, str]]] = {}
