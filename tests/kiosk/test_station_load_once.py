@@ -1,5 +1,5 @@
 """A station reads its collection once per process: `kiosk run` loads it with the
-station's image index, and the wall's screens use that same collection."""
+station's image index, and the wall's and the booth's screens use that same collection."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from kiosk.config import load_station_config, write_station_config
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
-def test_a_wall_reads_its_collection_once_and_its_screens_use_it(display, tmp_path, monkeypatch):
+def _station_counting_readings(tmp_path, monkeypatch, exhibit: str, *, count: int, seed: int):
+    """A station of EXHIBIT on a new demo collection, Kivy prepared, and the list every
+    reading of a collection folder is added to."""
     from kiosk.collection import check, write_demo
 
-    write_demo(tmp_path / "collection", count=200, seed=9)
-    write_station_config(tmp_path / "wall", exhibit="wall", station_id="wall-1", fullscreen=False, size=(1280, 800), audio="simulated", collection="../collection")
-    config = load_station_config(tmp_path / "wall")
+    write_demo(tmp_path / "collection", count=count, seed=seed)
+    write_station_config(tmp_path / exhibit, exhibit=exhibit, station_id=f"{exhibit}-1", fullscreen=False, size=(1280, 800), audio="simulated", collection="../collection")
+    config = load_station_config(tmp_path / exhibit)
 
     readings = []
     real_read = check._Reader.read
@@ -28,7 +30,12 @@ def test_a_wall_reads_its_collection_once_and_its_screens_use_it(display, tmp_pa
 
     from kiosk.shell import prepare_kivy
 
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk load once")
+    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title=f"kiosk {exhibit} load once")
+    return config, readings
+
+
+def test_a_wall_reads_its_collection_once_and_its_screens_use_it(display, tmp_path, monkeypatch):
+    config, readings = _station_counting_readings(tmp_path, monkeypatch, "wall", count=200, seed=9)
     from kiosk.shell.app import StationApp
     from kiosk.shell.driver import StationDriver
     from kiosk.station import image_index, load_content
@@ -73,26 +80,10 @@ def test_content_handed_on_without_its_collection_still_gives_a_wall(display, tm
 
 
 def test_a_booth_reads_its_collection_once_and_its_names_come_from_it(display, tmp_path, monkeypatch):
-    from kiosk.collection import check, write_demo
     from kiosk.station import COLLECTION_HANDED_ON
 
     assert "booth" in COLLECTION_HANDED_ON
-    write_demo(tmp_path / "collection", count=120, seed=4)
-    write_station_config(tmp_path / "booth", exhibit="booth", station_id="booth-1", fullscreen=False, size=(1280, 800), audio="simulated", collection="../collection")
-    config = load_station_config(tmp_path / "booth")
-
-    readings = []
-    real_read = check._Reader.read
-
-    def counted(reader):
-        readings.append(reader.root)
-        return real_read(reader)
-
-    monkeypatch.setattr(check._Reader, "read", counted)
-
-    from kiosk.shell import prepare_kivy
-
-    prepare_kivy(width=1280, height=800, fullscreen=False, kivy_home=tmp_path / "kivy", title="kiosk booth load once")
+    config, readings = _station_counting_readings(tmp_path, monkeypatch, "booth", count=120, seed=4)
     from kiosk.shell.app import StationApp
     from kiosk.shell.driver import StationDriver
     from kiosk.station import image_index, load_content
