@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from kiosk.central.bookings import booking_used
 from kiosk.central.db import Database
@@ -99,15 +99,6 @@ def kept_withdrawal_of(database: Database, code_hash: str) -> KeptWithdrawal | N
             )
         ).first()
     return KeptWithdrawal(row.asked_at, row.asked_by, True) if row is not None else None
-
-
-def kept_withdrawals(database: Database) -> tuple[int, int]:
-    """How many withdrawals were kept before their recording arrived, and how many of those arrived since."""
-    with database.read() as connection:
-        kept, arrived = connection.execute(
-            select(func.count(), func.count(pending_withdrawals.c.arrived_at))
-        ).one()
-    return kept, arrived
 
 
 def arrived_withdrawn(

@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 from central_support import flac_bytes, keep_recording
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from test_central_cli import kiosk
 from test_central_upload import Booths, booths, put, sidecar  # noqa: F401 - booths is a fixture
 
@@ -24,7 +24,6 @@ from kiosk.central.pending_withdrawals import (
     WITHDRAWN_BEFORE_ARRIVAL,
     KeptWithdrawal,
     keep_withdrawal,
-    kept_withdrawals,
 )
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
@@ -36,6 +35,12 @@ CODE = "HJKM-4567"  # sidecar()'s code
 
 def _flac_files(booths: Booths) -> list:
     return sorted(p for p in booths.audio_dir.rglob("*") if p.is_file())
+
+
+def kept_withdrawals(database) -> tuple[int, int]:
+    """How many withdrawals are kept, and how many of their recordings have arrived since."""
+    with database.read() as connection:
+        return tuple(connection.execute(select(func.count(), func.count(pending_withdrawals.c.arrived_at))).one())
 
 
 def _row(database, recording_id: str):
@@ -179,7 +184,7 @@ def test_staff_keeping_a_withdrawal_and_the_take_arriving_at_once_never_miss_eac
     until the upload is seen waiting for the code's lock (pg_locks), then commits. On
     SQLite writers take turns anyway (BEGIN IMMEDIATE): the same steps, one after the other.
     """
-    from kiosk.central.pending_withdrawals import _lock_code
+    from kiosk.central.pending_withdrawals import _lock_code  # staff's side, held open here
 
     database = booths.store.database
     code_hash = booth_side_hash(CODE)
@@ -209,13 +214,20 @@ def test_staff_keeping_a_withdrawal_and_the_take_arriving_at_once_never_miss_eac
 
 
 def _wait_for_an_advisory_lock_waiter(database) -> None:
+    """Until a session waits for a withdrawal code's lock (on this database)."""
     import time
+
+    from kiosk.central.pending_withdrawals import _LOCK_CLASS
 
     deadline = time.monotonic() + 120
     while True:
         with database.engine.connect() as probe:
             waiting = probe.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 "
+                    "AND classid = :class AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"class": _LOCK_CLASS},
             ).scalar_one()
         if waiting:
             return
