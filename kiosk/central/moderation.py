@@ -36,7 +36,7 @@ from sqlalchemy import Connection, and_, exists, func, select, update
 from kiosk.central.codes import legacy_withdrawal_code_hash, withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
-from kiosk.central.pending_withdrawals import KeptWithdrawal, keep_withdrawal
+from kiosk.central.pending_withdrawals import KeptWithdrawal, keep_withdrawal, remember_withdrawn_code
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import VOICED_STATUSES, collection_imports, persons, recordings, stations, transports
 from kiosk.contract import normalise_code
@@ -164,6 +164,7 @@ def _locked(connection: Connection, recording_id: uuid.UUID) -> Any:
             recordings.c.status,
             recordings.c.audio_path,
             recordings.c.sha256,
+            recordings.c.withdrawal_code_hash,
             recordings.c.person_id.label("person"),
             persons.c.person_id,
         )
@@ -270,16 +271,20 @@ def keep_or_withdraw(database: Database, audio: AudioStore, code_hash: str, *, b
 
 
 def withdraw_recording(database: Database, audio: AudioStore, recording_id: uuid.UUID, *, by: str) -> Withdrawal:
-    """Withdraw one recording (found by its code): delete its audio unless shared, free the name."""
+    """Withdraw one recording (found by its code): delete its audio unless shared, free the
+    name, and keep its code so that a copy of the take arriving later is withdrawn too."""
     with database.write() as connection:
         row = _locked(connection, recording_id)
         if row.status == "withdrawn":
             return Withdrawal(recording_id, row.person_id, True, False, _voiced(connection, row.person))
+        now = database.now()
         connection.execute(
             update(recordings)
             .where(recordings.c.id == recording_id)
-            .values(status="withdrawn", status_at=database.now(), reason="consent withdrawn", decided_by=by, audio_path=None)
+            .values(status="withdrawn", status_at=now, reason="consent withdrawn", decided_by=by, audio_path=None)
         )
+        if row.withdrawal_code_hash is not None:
+            remember_withdrawn_code(connection, row.withdrawal_code_hash, by=by, now=now)
         voiced = _set_voiced(connection, row.person)
         still_used = connection.execute(
             select(func.count()).where(

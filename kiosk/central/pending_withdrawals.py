@@ -17,6 +17,9 @@ all, and a 5xx has the booth send it again for ever. The name stays in the queue
 booth's lease is given back), and the wall and the memorial, which only ever receive
 approved recordings, never see it.
 
+A withdrawal of a recording that had arrived keeps its code the same way (already
+arrived), so that another copy of the take arriving later is withdrawn too.
+
 A kept withdrawal stays for good: it names nobody (a slow hash of a random code, a
 staff login, two moments), a booth may be offline for any time, and the record that a
 participant withdrew is what the museum shows when asked.
@@ -88,6 +91,21 @@ def keep_withdrawal(database: Database, code_hash: str, *, by: str) -> KeptWithd
     # That a withdrawal is waiting, never whose: no code, no hash.
     log.info("withdrawal kept for a recording not yet on the store", extra={"staff": by})
     return KeptWithdrawal(now, by, False)
+
+
+def remember_withdrawn_code(connection: Connection, code_hash: str, *, by: str, now: datetime) -> None:
+    """A recording found by its code was withdrawn: keep its code too (as arrived), so a
+    copy of the take that reaches the store later, under another id (a booth installed
+    again, a queue restored from a backup), is withdrawn on arrival as well.
+    Called in the withdrawal's write transaction."""
+    _lock_code(connection, code_hash)
+    known = connection.execute(
+        select(pending_withdrawals.c.code_hash).where(pending_withdrawals.c.code_hash == code_hash)
+    ).first()
+    if known is None:
+        connection.execute(
+            insert(pending_withdrawals).values(code_hash=code_hash, asked_by=by, asked_at=now, arrived_at=now)
+        )
 
 
 def kept_withdrawal_of(database: Database, code_hash: str) -> KeptWithdrawal | None:

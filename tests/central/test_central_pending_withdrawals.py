@@ -150,6 +150,23 @@ def test_other_codes_arrive_as_ever(booths: Booths):
     assert len(_flac_files(booths)) == 2
 
 
+def test_a_copy_of_a_withdrawn_take_arriving_later_under_another_id_is_withdrawn_too(booths: Booths):
+    """A booth installed again, or a queue restored from a backup, may send the take once more."""
+    database = booths.store.database
+    audio = flac_bytes()
+    first, copy = str(uuid.uuid4()), str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, first, sidecar(audio, first), audio).json()["status"] == "received"
+        done = withdraw(database, AudioStore(booths.audio_dir), CODE, by="anna")
+        assert not isinstance(done, KeptWithdrawal) and done.audio_deleted
+        answer = put(client, copy, sidecar(audio, copy), audio)
+        listed = client.get("/api/v1/withdrawn").json()["recordings"]
+    assert answer.status_code == 201 and answer.json()["status"] == "withdrawn"
+    assert _flac_files(booths) == []
+    assert sorted(listed) == sorted([first, copy])
+    assert kept_withdrawals(database) == (1, 1)
+
+
 def test_a_recording_that_arrived_since_staff_looked_is_withdrawn_not_kept_waiting(store):
     recording = keep_recording(store, "t-xx-004", code=CODE)
     arrived = keep_withdrawal(store.database, withdrawal_code_hash(CODE), by="anna")
