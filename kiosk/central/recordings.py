@@ -37,6 +37,7 @@ from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
 from kiosk.central.leases import upload_allowed
+from kiosk.central.pending_withdrawals import arrived_withdrawn
 from kiosk.central.schema import leases, persons, recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
@@ -221,6 +222,10 @@ def store_recording(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
             now = database.now()
+            # Issue WD: staff withdrew this take's code before it arrived: no audio kept, 201 "withdrawn".
+            if arrived_withdrawn(connection, code_hash, now=now, station_id=station.id, recording_id=recording_id,
+                                 person=person, metadata=metadata, kept=kept, received=received):
+                return Stored(201, recording_id, "withdrawn", received.sha256, received.size_bytes, now)
             # A take a technician kept with `kiosk booth ingest --force` for a name that has a
             # voice: staff choose between the takes (one voice per name unless staff decide).
             upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
