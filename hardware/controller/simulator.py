@@ -97,6 +97,10 @@ class PtyControllerSimulator:
         self._master: int | None = None
         self._slave: int | None = None
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
+        """Held while the thread reads the pty: an unplug closes its descriptors only
+        outside it, so the thread never reads a number the process has given to a new
+        file meanwhile (a child's output pipe, read away from its parent)."""
         self._stop = threading.Event()
         self._frozen = threading.Event()
         self._thread: threading.Thread | None = None
@@ -217,8 +221,9 @@ class PtyControllerSimulator:
             return
         if self.link.is_symlink():
             self.link.unlink()
-        os.close(master)
-        os.close(slave)
+        with self._reading:  # not while the thread reads it
+            os.close(master)
+            os.close(slave)
         log.info("simulated controller unplugged", extra={"link": str(self.link)})
 
     def _run(self) -> None:
@@ -227,11 +232,14 @@ class PtyControllerSimulator:
             if master is None or self._frozen.is_set():
                 time.sleep(0.005)
                 continue
-            try:
-                ready, _, _ = select.select([master], [], [], 0.005)
-                data = os.read(master, 4096) if ready else b""
-            except OSError:
-                continue  # unplugged between the check and the read
+            with self._reading:
+                if self._master != master:
+                    continue  # unplugged meanwhile: the number may be another file's now
+                try:
+                    ready, _, _ = select.select([master], [], [], 0.005)
+                    data = os.read(master, 4096) if ready else b""
+                except OSError:
+                    continue
             with self._lock:
                 if self._master != master or self.firmware is None:
                     continue
