@@ -40,7 +40,7 @@ from kiosk.central.bookings import booking_used
 from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
-from kiosk.central.leases import upload_allowed
+from kiosk.central.leases import check_token_held, upload_allowed
 from kiosk.central.schema import leases, persons, recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
@@ -349,8 +349,10 @@ def _held(database: Database, recording_id: uuid.UUID, station: Station, receive
 def _held_and_person(
     database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio, person_id: str
 ) -> tuple[Stored | None, int | None]:
-    """`_held`'s answer and the person's row id (None: not in the collection), in one read."""
+    """`_held`'s answer and the person's row id (None: not in the collection), in one read
+    that first checks the station's token is still its own (TokenEnded)."""
     with database.read() as connection:
+        check_token_held(database, connection, station)
         held = _held_in(connection, recording_id, station, received)
         if held is not None:
             return held, None

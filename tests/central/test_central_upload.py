@@ -8,21 +8,22 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from central_support import Store, flac_bytes, make_config
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 
 from kiosk.central.api import create_app
-from kiosk.central.codes import withdrawal_code_hash
+from kiosk.central.codes import token_hash, withdrawal_code_hash
 from kiosk.central.db import open_database
 from kiosk.central.importer import import_collection
 from kiosk.central.leases import NameRules, claim
 from kiosk.central.moderation import recording_for_code
-from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.schema import leases, persons, recordings, stations
 from kiosk.central.stations import authenticate, enroll
 
 
@@ -186,6 +187,26 @@ def test_a_replaced_token_no_longer_works(booths: Booths):
     with booths.client() as old_client, booths.client(new_token) as new_client:
         assert put(old_client, rid, sidecar(audio, rid), audio).status_code == 401
         assert put(new_client, rid, sidecar(audio, rid), audio).status_code == 201
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_the_next_upload(booths: Booths):
+    """The upload takes the station from the process's map of known tokens; a revocation
+    the map cannot hear (another process wrote it) is found in the upload's own read."""
+    first, second = flac_bytes(frequency=300), flac_bytes(frequency=400)
+    rid1, rid2 = str(uuid.uuid4()), str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, rid1, sidecar(first, rid1), first).status_code == 201  # the token is known now
+        files_before, rows_before = audio_files(booths.audio_dir), committed_rows(booths.store)
+        with booths.store.database.write() as connection:  # as `kiosk central revoke` does, from outside
+            revoked = update(stations).where(stations.c.station_id == "booth-1")
+            connection.execute(revoked.values(revoked_at=datetime.now(timezone.utc)))
+        assert booths.store.database.tokens.get(token_hash(booths.token)) is not None
+        for rid, audio in ((rid2, second), (rid1, first)):  # a new take, and one held already
+            answer = put(client, rid, sidecar(audio, rid), audio)
+            assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer", answer.text
+        assert booths.store.database.tokens.get(token_hash(booths.token)) is None  # and forgotten
+    assert audio_files(booths.audio_dir) == files_before
+    assert committed_rows(booths.store) == rows_before
 
 
 def test_a_station_writes_only_as_itself_403(booths: Booths):
