@@ -251,7 +251,7 @@ def store_recording(
         # its folder's fsync no longer holds the write lock), so the row never points to
         # audio a power cut could take. Refused in the transaction, it is taken back.
         placed, fresh = audio.place(received)
-        with database.write() as connection:
+        with database.write(sync_after_lock=True) as connection:
             person = connection.execute(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
