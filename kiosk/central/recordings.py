@@ -2,10 +2,12 @@
 
 A booth marks a take as sent only when the store answers 201 (or 200 for a take it
 already holds), so 201 must mean the audio and its row are on disk for good: the audio
-is written to a temporary name, fsynced, renamed into place and its folder fsynced, and
-only then is the row committed. After a crash between the two the audio file is there
-without a row; the booth, not having had its 201, sends the take again, and the file is
-found in place (content addressed) and the row written.
+is written to a temporary name, renamed into place, fsynced there and its folder
+fsynced, and only then is the row committed. After a crash between the two the audio
+file is there without a row; the booth, not having had its 201, sends the take again,
+and the file is found in place (content addressed) and the row written. (A crash before
+the fsyncs may leave a damaged file at the address: its content no longer matches its
+name, and the next upload of that take replaces it.)
 
 Audio is kept by content, `audio/<sha256[:2]>/<sha256>.flac`, as rclone and Syncthing
 identify content by its hash: a file never changes once in place, and the same take
@@ -84,7 +86,7 @@ def _no_constant(name: str) -> float:
 
 @dataclass(frozen=True)
 class ReceivedAudio:
-    """An audio part written to a temporary file, fsynced, with what it really holds."""
+    """An audio part written to a temporary file (not yet fsynced: `AudioStore.place` does), with what it really holds."""
 
     path: Path
     sha256: str
@@ -124,34 +126,44 @@ class AudioStore:
         return self.root / relative
 
     def place(self, received: ReceivedAudio) -> tuple[str, bool]:
-        """Move fsynced audio into its content address, durably: (the relative path, whether it is new there).
+        """Move received audio into its content address, durably: (the relative path, whether it is new there).
 
         When the address is taken by a file whose content is right, the new copy is
-        dropped; a damaged file there is replaced. The path stays pinned until
-        `release()`: while an upload holds it, no other upload's `release` removes it.
+        dropped; a damaged file there is replaced. Either way the file and its folder are
+        fsynced before this returns (the file renamed first, then fsynced in place: on
+        ext4 one journal commit then covers both, issue 18Y; a file found in place may be
+        another upload's, renamed a moment ago and not yet fsynced). The path stays
+        pinned until `release()`: while an upload holds it, no other upload's `release`
+        removes it.
         """
         relative = self.relative_path(received.sha256)
         final = self.root / relative
         with _PINS_LOCK:
             _PINS[final] += 1
+        renamed = False
         try:
             folder = final.parent
             if not folder.is_dir():
                 folder.mkdir(mode=_DIR_MODE, exist_ok=True)
                 fsync_directory(self.root)
-            if final.exists() and _sha256_file(final) == received.sha256:
+            fresh = not (final.exists() and _sha256_file(final) == received.sha256)
+            if fresh:
+                os.replace(received.path, final)
+                renamed = True
+            else:
                 received.path.unlink(missing_ok=True)
                 # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
                 os.utime(final)
-                return relative, False
-            os.replace(received.path, final)
+            _fsync_file(final)
             # The new name is what must survive a power cut. That the old one is gone from
             # .incoming need not be durable (issue 18Y: one fsync less per upload): a name
             # left there by a crash is the same file, and `prepare()` removes it at start.
             fsync_directory(folder)
-            return relative, True
+            return relative, fresh
         except BaseException:
-            self.release(relative)
+            # A file this upload renamed into place but could not make durable (a full
+            # disk) is taken back, unless another upload holds it.
+            self.release(relative, referenced=(lambda: False) if renamed else None)
             raise
 
     def release(self, relative: str, *, referenced: Callable[[], bool] | None = None) -> None:
@@ -179,6 +191,14 @@ class AudioStore:
 # `AudioStore.release`), with how many hold each.
 _PINS: Counter[Path] = Counter()
 _PINS_LOCK = threading.Lock()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _sha256_file(path: Path) -> str:

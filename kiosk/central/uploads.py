@@ -196,7 +196,7 @@ class _Parts:
         self.ended = True
 
     def finish(self) -> ReceivedUpload:
-        """Check the body was whole, make the audio durable, hand both parts over."""
+        """Check the body was whole, hand both parts over (the audio is made durable where it is kept)."""
         if not self.ended:
             raise Unprocessable("the multipart body ended before its closing boundary")
         missing = [name for name in PARTS if name not in self.seen]
@@ -204,7 +204,6 @@ class _Parts:
             raise Unprocessable(f"the upload has no {' and no '.join(missing)} part")
         if self._audio_fd is None or self._audio_path is None or not self._audio_done:
             raise Unprocessable("the audio part is not complete")
-        os.fsync(self._audio_fd)
         os.close(self._audio_fd)
         self._audio_fd = None
         audio = ReceivedAudio(self._audio_path, self._digest.hexdigest(), self._size, self._head == FLAC_MAGIC)
