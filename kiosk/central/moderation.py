@@ -7,7 +7,9 @@ to the queue unless another recording still gives it a voice), and change their 
 later. A participant who withdraws consent gives the withdrawal code from the thank-you
 screen; the recording's audio is deleted and its name freed. A withdrawal is final: the
 row stays, without audio, so the figures and the log still add up and the same code
-given again is answered "withdrawn already" instead of "unknown".
+given again is answered "withdrawn already" instead of "unknown". A code no recording
+has yet is kept, and its recording withdrawn the moment it arrives
+(`kiosk.central.pending_withdrawals`).
 
 Every change of status locks the person's row first and sets `persons.voiced` again in
 the same transaction (the rule in `kiosk.central.schema`), so a booth claiming names at
@@ -34,6 +36,7 @@ from sqlalchemy import Connection, and_, exists, func, select, update
 from kiosk.central.codes import legacy_withdrawal_code_hash, withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, NotFound, Unprocessable
+from kiosk.central.pending_withdrawals import KeptWithdrawal, keep_withdrawal, remember_withdrawn_code
 from kiosk.central.recordings import AudioStore
 from kiosk.central.schema import VOICED_STATUSES, collection_imports, persons, recordings, stations, transports
 from kiosk.contract import normalise_code
@@ -161,6 +164,7 @@ def _locked(connection: Connection, recording_id: uuid.UUID) -> Any:
             recordings.c.status,
             recordings.c.audio_path,
             recordings.c.sha256,
+            recordings.c.withdrawal_code_hash,
             recordings.c.person_id.label("person"),
             persons.c.person_id,
         )
@@ -194,6 +198,15 @@ class Withdrawal:
 def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
     """The recording a participant's withdrawal code names, with its person; None when none does.
 
+    Unprocessable when the text is not a code. See `find_code`.
+    """
+    return find_code(database, code)[0]
+
+
+def find_code(database: Database, code: str) -> tuple[dict[str, Any] | None, str]:
+    """The recording a withdrawal code names (None when none does) and the code's hash as
+    booths send it now (what `keep_withdrawal` keeps when no recording has it yet).
+
     Unprocessable when the text is not a code. The code is hashed once here (scrypt is
     slow on purpose), so a caller that shows the recording before withdrawing it passes
     its id on to `withdraw_recording` rather than the code again. Only when no recording
@@ -206,11 +219,11 @@ def recording_for_code(database: Database, code: str) -> dict[str, Any] | None:
             "that is not a withdrawal code: eight letters and digits like ABCD-2345, as on the thank-you screen "
             "(no 0, O, 1, I, L or U)"
         )
-    for scheme in (withdrawal_code_hash, legacy_withdrawal_code_hash):  # the old scheme only when needed
-        found = _recording_with_code_hash(database, scheme(canonical))
-        if found is not None:
-            return found
-    return None
+    current = withdrawal_code_hash(canonical)
+    found = _recording_with_code_hash(database, current)
+    if found is None:  # the old scheme only when needed
+        found = _recording_with_code_hash(database, legacy_withdrawal_code_hash(canonical))
+    return found, current
 
 
 def _recording_with_code_hash(database: Database, code_hash: str) -> dict[str, Any] | None:
@@ -235,32 +248,43 @@ def _recording_with_code_hash(database: Database, code_hash: str) -> dict[str, A
     return dict(row._mapping) if row is not None else None
 
 
-def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Withdrawal:
+def withdraw(database: Database, audio: AudioStore, code: str, *, by: str) -> Withdrawal | KeptWithdrawal:
     """Withdraw the recording a participant's code names: delete its audio, free the name.
 
-    NotFound when no recording has that code (the participant may have mistyped it: the
-    message says which symbols a code has).
+    When no recording has that code yet (the take is still on its booth), the withdrawal
+    is kept instead (`KeptWithdrawal`): the recording is withdrawn the moment it arrives
+    (`kiosk.central.pending_withdrawals`). Unprocessable when the text is not a code.
     """
-    found = recording_for_code(database, code)
+    found, code_hash = find_code(database, code)
     if found is None:
-        raise NotFound(
-            f"no recording has the code {normalise_code(code)}: check it with the participant; a recording made in "
-            "the last minutes may still be on its way from the booth"
-        )
+        return keep_or_withdraw(database, audio, code_hash, by=by)
     return withdraw_recording(database, audio, found["id"], by=by)
 
 
+def keep_or_withdraw(database: Database, audio: AudioStore, code_hash: str, *, by: str) -> Withdrawal | KeptWithdrawal:
+    """For a code `find_code` found no recording of: keep its withdrawal for when the
+    recording arrives, or withdraw the recording if it arrived in the meantime."""
+    kept = keep_withdrawal(database, code_hash, by=by)
+    if isinstance(kept, KeptWithdrawal):
+        return kept
+    return withdraw_recording(database, audio, kept, by=by)
+
+
 def withdraw_recording(database: Database, audio: AudioStore, recording_id: uuid.UUID, *, by: str) -> Withdrawal:
-    """Withdraw one recording (found by its code): delete its audio unless shared, free the name."""
+    """Withdraw one recording (found by its code): delete its audio unless shared, free the
+    name, and keep its code so that a copy of the take arriving later is withdrawn too."""
     with database.write() as connection:
         row = _locked(connection, recording_id)
         if row.status == "withdrawn":
             return Withdrawal(recording_id, row.person_id, True, False, _voiced(connection, row.person))
+        now = database.now()
         connection.execute(
             update(recordings)
             .where(recordings.c.id == recording_id)
-            .values(status="withdrawn", status_at=database.now(), reason="consent withdrawn", decided_by=by, audio_path=None)
+            .values(status="withdrawn", status_at=now, reason="consent withdrawn", decided_by=by, audio_path=None)
         )
+        if row.withdrawal_code_hash is not None:
+            remember_withdrawn_code(connection, row.withdrawal_code_hash, by=by, now=now)
         voiced = _set_voiced(connection, row.person)
         still_used = connection.execute(
             select(func.count()).where(

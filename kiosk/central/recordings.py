@@ -43,7 +43,8 @@ from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
 from kiosk.central.leases import check_token_held, upload_allowed
-from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.pending_withdrawals import arrived_withdrawn
+from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
 from kiosk.files import fsync_directory
@@ -257,7 +258,7 @@ def store_recording(
     fresh = row_in = False
     try:
         _check(station, recording_id, metadata, received)
-        held, known = _held_and_person(database, recording_id, station, received, metadata.person_id)
+        held, known, withdrawn = _held_and_person(database, recording_id, station, received, metadata)
         if held is not None:
             return held
         check_take_audio(received.path, metadata.duration_s, metadata.sample_rate)
@@ -270,15 +271,23 @@ def store_recording(
         # The audio is made durable in its place before the write transaction (issue 18Y:
         # its folder's fsync no longer holds the write lock), so the row never points to
         # audio a power cut could take. Refused in the transaction, it is taken back.
-        placed, fresh = audio.place(received)
+        # Audio whose code was withdrawn before it arrived is not placed at all.
+        if not withdrawn:
+            placed, fresh = audio.place(received)
         with database.write(sync_after_lock=True) as connection:
             person = connection.execute(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
             now = database.now()
+            # Issue WD: staff withdrew this take's code before it arrived: no audio kept, 201 "withdrawn".
+            if arrived_withdrawn(connection, code_hash, now=now, station_id=station.id, recording_id=recording_id,
+                                 person=person, metadata=metadata, kept=kept, received=received):
+                return Stored(201, recording_id, "withdrawn", received.sha256, received.size_bytes, now)
             # A take a technician kept with `kiosk booth ingest --force` for a name that has a
             # voice: staff choose between the takes (one voice per name unless staff decide).
             upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
+            if placed is None:  # looked withdrawn a moment ago, and is not now: placed under the lock
+                placed, fresh = audio.place(received)
             connection.execute(
                 insert(recordings).values(
                     id=recording_id,
@@ -367,16 +376,22 @@ def _held(database: Database, recording_id: uuid.UUID, station: Station, receive
 
 
 def _held_and_person(
-    database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio, person_id: str
-) -> tuple[Stored | None, int | None]:
-    """`_held`'s answer and the person's row id (None: not in the collection), in one read
-    that first checks the station's token is still its own (TokenEnded)."""
+    database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio, metadata: UploadMetadata
+) -> tuple[Stored | None, int | None, bool]:
+    """`_held`'s answer, the person's row id (None: not in the collection) and whether the
+    code hash the booth sent was withdrawn already (WD; the write transaction decides), in
+    one read that first checks the station's token is still its own (TokenEnded)."""
     with database.read() as connection:
         check_token_held(database, connection, station)
         held = _held_in(connection, recording_id, station, received)
         if held is not None:
-            return held, None
-        return None, connection.execute(select(persons.c.id).where(persons.c.person_id == person_id)).scalar()
+            return held, None, False
+        person = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).scalar()
+        code_hash = metadata.withdrawal_code_hash
+        withdrawn = code_hash is not None and connection.execute(
+            select(pending_withdrawals.c.code_hash).where(pending_withdrawals.c.code_hash == code_hash)
+        ).first() is not None
+        return None, person, withdrawn
 
 
 def _held_in(connection: Connection, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:

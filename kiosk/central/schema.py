@@ -18,7 +18,8 @@ Rules the tables keep, and why:
 - At most one lease per person is not ended (a partial unique index): a claim ends an
   expired lease before it takes the name over. Lease rows change only while the
   person's row is locked.
-- Station tokens and withdrawal codes are stored hashed, never as given.
+- Station tokens and withdrawal codes are stored hashed, never as given; so is the code
+  of a withdrawal asked for before its recording arrived (`pending_withdrawals`).
 - A booking reserves its person until `persons.booked_until` (`booked` set with it): the
   claims' and the bookings' queries treat a passed moment as free, so an expired booking
   gives its name back without any cleaning job. A booking keeps its code, its person,
@@ -309,6 +310,18 @@ recordings = Table(
     CheckConstraint("status IN ('received', 'approved', 'rejected', 'withdrawn')", name="status"),
 )
 
+# A withdrawal by code that found no recording yet (the take is still on its booth): kept
+# by the code's hash alone, so the recording is withdrawn the moment it arrives
+# (`kiosk.central.pending_withdrawals`). Kept for good: it names nobody.
+pending_withdrawals = Table(
+    "pending_withdrawals",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("asked_by", Text, nullable=False),
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("arrived_at", UTCDateTime, nullable=True),
+)
+
 staff_accounts = Table(
     "staff_accounts",
     metadata,
@@ -363,6 +376,7 @@ __all__ = [
     "leases",
     "login_failures",
     "metadata",
+    "pending_withdrawals",
     "persons",
     "recordings",
     "staff_accounts",

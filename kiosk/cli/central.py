@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -321,13 +322,18 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
     queue. The booth that made it, the portrait wall and the memorial delete their own
     copies at their next sync (within about a minute). Without --yes the person whose
     name was read is shown and a confirmation asked.
+
+    When no recording has the code yet (its booth has not sent it: offline, or still
+    queued), the withdrawal is kept (status "pending"): the recording is deleted the
+    moment it arrives and never used, and the booth deletes its copy.
     """
     import sys
 
     from kiosk.contract import normalise_code
     from kiosk.central.config import load_central_config
     from kiosk.central.db import open_database
-    from kiosk.central.moderation import recording_for_code, withdraw_recording
+    from kiosk.central.moderation import find_code, keep_or_withdraw, withdraw_recording
+    from kiosk.central.pending_withdrawals import KeptWithdrawal
     from kiosk.central.recordings import AudioStore
     from kiosk.errors import KioskError
     from kiosk.logs import configure_logging
@@ -342,22 +348,35 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
     configure_logging("central", config.log.level, stream=sys.stderr)  # that it happened, never whose
     database = open_database(config)
     try:
-        found = recording_for_code(database, canonical)
+        found, code_hash = find_code(database, canonical)
         if found is None:
-            raise KioskError(
-                f"no recording has the code {canonical}",
-                "check the code with the participant (eight letters and digits, as on the thank-you screen); "
-                "a recording made in the last minutes may still be on its way from the studio: try again later",
-            )
-        name = " ".join(part for part in (found["given_names"], found["surname"]) if part)
-        described = f"{name} (transport {found['code']}, number {found['list_number']}), recorded {found['recorded_at']:%Y-%m-%d %H:%M} UTC"
-        if not yes:
-            if not sys.stdin.isatty():
-                raise KioskError(f"not withdrawn: the recording of {described} needs a confirmation", "add --yes to withdraw it without a question")
-            click.confirm(f"Withdraw the recording of {described}? Its audio is deleted for good", abort=True, err=True)
-        done = withdraw_recording(database, AudioStore(config.audio_dir), found["id"], by="kiosk central withdraw")
+            _confirm(yes, f"no recording has the code {canonical} yet; the withdrawal is not kept",
+                     "check the code with the participant, then add --yes to keep the withdrawal: the recording is "
+                     "deleted the moment it arrives from its studio",
+                     f"No recording has the code {canonical} yet. Keep the withdrawal, so that the recording is "
+                     "deleted the moment it arrives from its studio?")
+            done = keep_or_withdraw(database, AudioStore(config.audio_dir), code_hash, by="kiosk central withdraw")
+            described = "the recording that arrived meanwhile"
+        else:
+            name = " ".join(part for part in (found["given_names"], found["surname"]) if part)
+            described = f"{name} (transport {found['code']}, number {found['list_number']}), recorded {found['recorded_at']:%Y-%m-%d %H:%M} UTC"
+            _confirm(yes, f"not withdrawn: the recording of {described} needs a confirmation",
+                     "add --yes to withdraw it without a question",
+                     f"Withdraw the recording of {described}? Its audio is deleted for good")
+            done = withdraw_recording(database, AudioStore(config.audio_dir), found["id"], by="kiosk central withdraw")
     finally:
         database.dispose()
+    if isinstance(done, KeptWithdrawal):
+        emit(
+            _kept_withdrawal_json(canonical, done),
+            as_json,
+            lambda r: (
+                f"no recording has the code {canonical} yet. The withdrawal is kept"
+                + (f" (since {done.asked_at:%Y-%m-%d %H:%M} UTC, by {done.asked_by})" if done.already else "")
+                + ": if a recording with this code arrives, it is deleted at once and never used"
+            ),
+        )
+        return
     result = {
         "code": canonical,
         "recording_id": str(done.recording_id),
@@ -376,6 +395,33 @@ def withdraw(config_path: Path, code: str, yes: bool, as_json: bool) -> None:
             "their copies at their next sync"
         ),
     )
+
+
+def _confirm(yes: bool, what: str, hint: str, question: str) -> None:
+    """Go on with --yes; ask at a terminal; otherwise stop, saying --yes is needed."""
+    import sys
+
+    from kiosk.errors import KioskError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise KioskError(what, hint)
+    click.confirm(question, abort=True, err=True)
+
+
+def _kept_withdrawal_json(code: str, kept: Any) -> dict[str, Any]:  # a KeptWithdrawal
+    """`kiosk central withdraw --json` for a code no recording has yet: status "pending"."""
+    return {
+        "code": code,
+        "recording_id": None,
+        "person_id": None,
+        "status": "pending",
+        "audio_deleted": False,
+        "name_has_voice": None,
+        "pending_since": kept.asked_at.isoformat(),
+        "asked_by": kept.asked_by,
+    }
 
 
 @central.command("stations")

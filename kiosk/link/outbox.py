@@ -496,6 +496,12 @@ class Outbox:
         the take and the upload, finding it gone, breaks off, so the store keeps
         nothing; after that, the withdrawal waits for the store's answer (at most
         `[sync] upload_timeout_s`) and then says "sent" if the store kept it.
+
+        No screen or command calls this yet (issue WD). Participants withdraw through
+        staff on the central store, which covers what this cannot: a take already sent,
+        one whose 201 was lost (deleted here, kept there), and one not sent yet (the
+        store keeps the withdrawal until the take arrives, `kiosk.central.pending_withdrawals`,
+        and the booth then deletes its copy, `withdrawn_on_the_store`).
         """
         code = normalise_withdrawal_code(withdrawal_code)
         found = self._withdraw(code, recording_id=None)

@@ -123,8 +123,23 @@ class StationGuide:
 
     # -- what happens ----------------------------------------------------------------------
 
+    def in_use(self) -> bool:
+        """Audio mode is on, or keys steer the focus: someone needs the screen's words."""
+        return bool(self.app.audio_mode or self.keys_used)
+
+    def _forget_words(self) -> None:
+        # Nobody listens or steers: the words are not made on every screen change and
+        # every typed letter for a visitor who only looks; a key, a touch in audio mode or
+        # audio mode switched on reads them fresh (navigate, touch_at, audio_started).
+        self.guide.words = None
+        self.guide.focus = None
+
     def arrive(self) -> None:
         """A new screen (or the idle warning): say it, and make its words ahead of time."""
+        if not self.in_use():
+            self._forget_words()
+            self.app.focus_moved()
+            return
         words = self.words()
         self.guide.arrive(words)
         if self.app.audio_mode:
@@ -132,6 +147,9 @@ class StationGuide:
         self.app.focus_moved()
 
     def words_changed(self) -> None:
+        if not self.in_use():
+            self._forget_words()
+            return
         self.guide.update(self.words())
         self.app.focus_moved()
 
@@ -229,7 +247,7 @@ class StationGuide:
 
     def focused_box(self) -> tuple[float, float, float, float] | None:
         """Where the ring goes: the focused control's box in window coordinates, or None."""
-        if not (self.app.audio_mode or self.keys_used) or self.guide.focus is None:
+        if not self.in_use() or self.guide.focus is None:
             return None
         return self.box(self.guide.focus)
 

@@ -462,6 +462,49 @@ def test_a_crash_between_the_audio_and_its_row_leaves_only_an_orphan_the_sweep_r
     assert audio_files(booths.audio_dir) == []
 
 
+def _withdrawn_before_arrival(booths: Booths) -> tuple[str, bytes, dict[str, Any]]:
+    """A take as a booth of now sends it (the code's hash only), its code withdrawn by staff already."""
+    from kiosk.central.moderation import withdraw
+
+    withdraw(booths.store.database, AudioStore(booths.audio_dir), "HJKM-4567", by="anna")
+    audio = flac_bytes(frequency=350)
+    rid = str(uuid.uuid4())
+    metadata = sidecar(audio, rid, withdrawal_code_hash=withdrawal_code_hash("HJKM-4567"))
+    del metadata["withdrawal_code"]
+    return rid, audio, metadata
+
+
+def test_audio_whose_code_was_withdrawn_before_it_arrived_is_never_placed(booths: Booths, monkeypatch):
+    """Issue WD's check decides in the write transaction; the upload's first read already
+    sees the withdrawal, so the audio never reaches the audio folder, not even for a moment."""
+    rid, audio, metadata = _withdrawn_before_arrival(booths)
+
+    def place(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("withdrawn audio placed")
+
+    monkeypatch.setattr(AudioStore, "place", place)
+    with booths.client() as client:
+        answer = put(client, rid, metadata, audio)
+    assert answer.status_code == 201 and answer.json()["status"] == "withdrawn", answer.text
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_a_withdrawal_gone_between_the_first_read_and_the_transaction_still_keeps_the_audio(
+    booths: Booths, monkeypatch
+):
+    """What the transaction finds decides: a take that looked withdrawn but is not (the
+    transaction's check says so) has its audio placed under the lock and kept."""
+    import kiosk.central.recordings as upload_path
+
+    rid, audio, metadata = _withdrawn_before_arrival(booths)
+    monkeypatch.setattr(upload_path, "arrived_withdrawn", lambda *args, **kwargs: False)
+    with booths.client() as client:
+        answer = put(client, rid, metadata, audio)
+    assert answer.status_code == 201 and answer.json()["status"] == "received", answer.text
+    [row] = committed_rows(booths.store)
+    assert (booths.audio_dir / row.audio_path).read_bytes() == audio
+
+
 # -- the size limit --------------------------------------------------------------------
 
 

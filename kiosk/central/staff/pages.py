@@ -39,15 +39,17 @@ from kiosk.central.moderation import (
     approve,
     choose_take,
     decisions,
+    find_code,
+    keep_or_withdraw,
     other_takes,
     recording_audio,
     recordings_to_review,
-    recording_for_code,
     reject,
     status_counts,
     waiting_count,
     withdraw_recording,
 )
+from kiosk.central.pending_withdrawals import KeptWithdrawal, kept_withdrawal_of
 from kiosk.central.recordings import AudioStore
 from kiosk.central.staff.accounts import LoginRefused, log_in
 from kiosk.central.staff.bookings import add_booking_pages
@@ -531,7 +533,7 @@ def history(request: Request, database: DatabaseDep, status: str = "approved", p
 @router.get("/withdraw")
 def withdraw_form(request: Request) -> Response:
     session = session_of(request)
-    return render(request, "withdraw.html", session.language, session, code="", problem=None)
+    return render(request, "withdraw.html", session.language, session, code="", problem=None, keep=False)
 
 
 @router.post("/withdraw")
@@ -545,31 +547,45 @@ async def withdraw_check(request: Request, database: DatabaseDep) -> Response:
     canonical = normalise_code(typed)
     if canonical is None:
         return render(
-            request, "withdraw.html", session.language, session, status=422, code=typed, problem="withdraw.not_a_code"
+            request, "withdraw.html", session.language, session, status=422, code=typed, problem="withdraw.not_a_code",
+            keep=False,
         )
-    found = await run_in_threadpool(recording_for_code, database, canonical)
+    found, code_hash = await run_in_threadpool(find_code, database, canonical)
     if found is None:
+        # Not on the store yet: staff may keep the withdrawal for when it arrives (issue WD).
+        kept = await run_in_threadpool(kept_withdrawal_of, database, code_hash)
+        if kept is not None:
+            return render(request, "withdraw_done.html", session.language, session, kept=kept, done=None, found=None)
         return render(
-            request, "withdraw.html", session.language, session, status=404, code=canonical, problem="withdraw.unknown"
+            request, "withdraw.html", session.language, session, status=404, code=canonical, problem="withdraw.unknown",
+            keep=True,
         )
     return render(request, "withdraw_confirm.html", session.language, session, code=canonical, found=found)
 
 
 @router.post("/withdraw/confirm")
 async def withdraw_confirm(request: Request, database: DatabaseDep, audio: AudioDep) -> Response:
+    """Withdraw the recording found, or keep the withdrawal of a code no recording has yet."""
     session = session_of(request)
     try:
         form = await posted(request, session)
         code = str(form.get("code", ""))
-        found = await run_in_threadpool(recording_for_code, database, code)
+        found, code_hash = await run_in_threadpool(find_code, database, code)
+        by = session.staff.username
         if found is None:
-            raise NotFound("no recording has this code")
-        done = await run_in_threadpool(withdraw_recording, database, audio, found["id"], by=session.staff.username)
-    except (Unprocessable, NotFound):
-        return render(request, "withdraw.html", session.language, session, status=404, code="", problem="withdraw.unknown")
+            done = await run_in_threadpool(keep_or_withdraw, database, audio, code_hash, by=by)
+        else:
+            done = await run_in_threadpool(withdraw_recording, database, audio, found["id"], by=by)
+    except Unprocessable:
+        return render(
+            request, "withdraw.html", session.language, session, status=422, code="", problem="withdraw.not_a_code",
+            keep=False,
+        )
     except Refusal as refusal:
         return refused(request, session, refusal)
-    return render(request, "withdraw_done.html", session.language, session, done=done, found=found)
+    if isinstance(done, KeptWithdrawal):
+        return render(request, "withdraw_done.html", session.language, session, kept=done, done=None, found=None)
+    return render(request, "withdraw_done.html", session.language, session, kept=None, done=done, found=found)
 
 
 # -- export ----------------------------------------------------------------------
