@@ -8,7 +8,9 @@ How each database keeps that promise:
   never both read "free" and then both try to upgrade to writing (the deadlock SQLite
   answers with "database is locked"). WAL lets readers go on while one writes;
   `synchronous=FULL` makes a commit survive a power cut, which "201 means durable"
-  needs; foreign keys are switched on, as SQLite leaves them off.
+  needs (an upload gets the same from an fsync of the log right after the write lock
+  is released: `write(sync_after_lock=True)`); foreign keys are switched on, as SQLite
+  leaves them off.
 - PostgreSQL runs writers at once; claims lock the person rows they hand out with
   `FOR UPDATE SKIP LOCKED` (see `kiosk.central.leases`).
 
