@@ -63,7 +63,7 @@ from kiosk.central.status import central_status
 from kiosk.central.codes import token_hash
 from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
 from kiosk.central.tokens import TokenEnded
-from kiosk.central.uploads import check_declared_length, receive_upload
+from kiosk.central.uploads import check_declared_length, in_upload_thread, receive_upload
 from kiosk.contract import (
     ClaimIn,
     HealthOut,
@@ -145,6 +145,18 @@ async def booth_station(
     """For the lease routes: the booth whose token came with the request, from the process's
     map of known tokens (`kiosk.central.tokens`); the lease operations check it again in
     their own transaction, so a token revoked by another process is refused at once."""
+    return _may(await _known_station(request, credentials), "lease")
+
+
+async def uploading_station(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Station:
+    """For the upload: as `booth_station`; `store_recording` checks the token again in its
+    first read, before anything is answered or kept (issue 18Y: one read less per upload)."""
+    return _may(await _known_station(request, credentials), "upload")
+
+
+async def _known_station(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Station:
     database = request.app.state.database
     token = credentials.credentials if credentials else None
     station = database.tokens.get(token_hash(token)) if token else None
@@ -152,11 +164,11 @@ async def booth_station(
         station = await run_in_threadpool(authenticate, database, token)
     if station is None:
         raise TokenEnded()
-    return _may(station, "lease")
+    return station
 
 
 BoothDep = Annotated[Station, Depends(booth_station)]
-UploaderDep = Annotated[Station, station_with("upload")]
+UploaderDep = Annotated[Station, Depends(uploading_station)]
 ReaderDep = Annotated[Station, station_with("voices")]
 ReporterDep = Annotated[Station, station_with("heartbeat")]
 BookingDep = Annotated[Station, station_with("book")]
@@ -279,7 +291,7 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
     try:
         metadata, document = parse_metadata(upload.metadata)
         with refuse_when_full():
-            stored = await run_in_threadpool(
+            stored = await in_upload_thread(
                 store_recording, database, audio, station, recording_id, metadata, document, upload.audio
             )
     finally:

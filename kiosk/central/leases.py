@@ -263,6 +263,12 @@ def _check_token(database: Database, station: Station, row: Any) -> None:
         raise TokenEnded()
 
 
+def check_token_held(database: Database, connection: Connection, station: Station) -> None:
+    """TokenEnded unless the station's row, read in this transaction, still holds its token
+    (for a route that took the station from the process's map of known tokens)."""
+    _check_token(database, station, _station_row(connection, station))
+
+
 def _claim_next(database: Database, station: Station, rules: NameRules, count: int) -> list[Lease]:
     """"next", as one transaction of prepared statements (the module docstring)."""
     sql = _SQL[database.dialect]

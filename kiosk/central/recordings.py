@@ -2,10 +2,12 @@
 
 A booth marks a take as sent only when the store answers 201 (or 200 for a take it
 already holds), so 201 must mean the audio and its row are on disk for good: the audio
-is written to a temporary name, fsynced, renamed into place and its folder fsynced, and
-only then is the row committed. After a crash between the two the audio file is there
-without a row; the booth, not having had its 201, sends the take again, and the file is
-found in place (content addressed) and the row written.
+is written to a temporary name, renamed into place, fsynced there and its folder
+fsynced, and only then is the row committed. After a crash between the two the audio
+file is there without a row; the booth, not having had its 201, sends the take again,
+and the file is found in place (content addressed) and the row written. (A crash before
+the fsyncs may leave a damaged file at the address: its content no longer matches its
+name, and the next upload of that take replaces it.)
 
 Audio is kept by content, `audio/<sha256[:2]>/<sha256>.flac`, as rclone and Syncthing
 identify content by its hash: a file never changes once in place, and the same take
@@ -21,14 +23,18 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.central.audiocheck import check_take_audio
@@ -36,9 +42,9 @@ from kiosk.central.bookings import booking_used
 from kiosk.central.codes import withdrawal_code_hash
 from kiosk.central.db import Database
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
-from kiosk.central.leases import upload_allowed
+from kiosk.central.leases import check_token_held, upload_allowed
 from kiosk.central.pending_withdrawals import arrived_withdrawn
-from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
 from kiosk.files import fsync_directory
@@ -81,7 +87,7 @@ def _no_constant(name: str) -> float:
 
 @dataclass(frozen=True)
 class ReceivedAudio:
-    """An audio part written to a temporary file, fsynced, with what it really holds."""
+    """An audio part written to a temporary file (not yet fsynced: `AudioStore.place` does), with what it really holds."""
 
     path: Path
     sha256: str
@@ -121,34 +127,79 @@ class AudioStore:
         return self.root / relative
 
     def place(self, received: ReceivedAudio) -> tuple[str, bool]:
-        """Move fsynced audio into its content address, durably: (the relative path, whether it is new there).
+        """Move received audio into its content address, durably: (the relative path, whether it is new there).
 
         When the address is taken by a file whose content is right, the new copy is
-        dropped; a damaged file there is replaced.
+        dropped; a damaged file there is replaced. Either way the file and its folder are
+        fsynced before this returns (the file renamed first, then fsynced in place: on
+        ext4 one journal commit then covers both, issue 18Y; a file found in place may be
+        another upload's, renamed a moment ago and not yet fsynced). The path stays
+        pinned until `release()`: while an upload holds it, no other upload's `release`
+        removes it.
         """
         relative = self.relative_path(received.sha256)
         final = self.root / relative
-        folder = final.parent
-        if not folder.is_dir():
-            folder.mkdir(mode=_DIR_MODE, exist_ok=True)
-            fsync_directory(self.root)
-        if final.exists() and _sha256_file(final) == received.sha256:
-            received.path.unlink(missing_ok=True)
-            # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
-            os.utime(final)
-            return relative, False
-        os.replace(received.path, final)
-        # The new name is what must survive a power cut. That the old one is gone from
-        # .incoming need not be durable (issue 18Y: one fsync less per upload): a name
-        # left there by a crash is the same file, and `prepare()` removes it at start.
-        fsync_directory(folder)
-        return relative, True
+        with _PINS_LOCK:
+            _PINS[final] += 1
+        renamed = False
+        try:
+            folder = final.parent
+            if not folder.is_dir():
+                folder.mkdir(mode=_DIR_MODE, exist_ok=True)
+                fsync_directory(self.root)
+            fresh = not (final.exists() and _sha256_file(final) == received.sha256)
+            if fresh:
+                os.replace(received.path, final)
+                renamed = True
+            else:
+                received.path.unlink(missing_ok=True)
+                # Fresh again, so the orphan sweep leaves it alone until this upload's row is in.
+                os.utime(final)
+            _fsync_file(final)
+            # The new name is what must survive a power cut. That the old one is gone from
+            # .incoming need not be durable (issue 18Y: one fsync less per upload): a name
+            # left there by a crash is the same file, and `prepare()` removes it at start.
+            fsync_directory(folder)
+            return relative, fresh
+        except BaseException:
+            # A file this upload renamed into place but could not make durable (a full
+            # disk) is taken back, unless another upload holds it.
+            self.release(relative, referenced=(lambda: False) if renamed else None)
+            raise
+
+    def release(self, relative: str, *, referenced: Callable[[], bool] | None = None) -> None:
+        """Unpin a path `place` returned. With `referenced` (a refused upload that placed the
+        file), the file is removed when no other upload holds it and `referenced()` says
+        no row points to it."""
+        final = self.root / relative
+        with _PINS_LOCK:
+            _PINS[final] -= 1
+            if _PINS[final] <= 0:
+                del _PINS[final]
+                # Under the lock: an upload that pins this path now waits, then finds the
+                # file gone and places its own copy.
+                if referenced is not None and not referenced():
+                    self.unplace(relative)
 
     def unplace(self, relative: str) -> None:
         """Take back a file `place` has just put in place for a row that was then not written."""
         path = self.path_of(relative)
         path.unlink(missing_ok=True)
         fsync_directory(path.parent)
+
+
+# The audio paths uploads of this process have placed and not yet released (see
+# `AudioStore.release`), with how many hold each.
+_PINS: Counter[Path] = Counter()
+_PINS_LOCK = threading.Lock()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _sha256_file(path: Path) -> str:
@@ -196,28 +247,34 @@ def store_recording(
     declared (422, `kiosk.central.audiocheck`); an id already held answers 200 when the
     audio is the same and 409 when not; the person must be known (422); the booth must
     hold the name's lease, or nobody may and the name have no approved voice (409,
-    `kiosk.central.leases.upload_allowed`). The file is placed under the person's row
-    lock, after the lease check, and taken back if the row is then not written, so a
-    refusal or a full disk leaves neither file nor row. The temporary audio file is
-    always gone when this returns or raises.
+    `kiosk.central.leases.upload_allowed`). The file is placed (durably) just before the
+    write transaction, outside its lock, and taken back if the row is then not written
+    (unless another upload holds it or a row points to it), so a refusal or a full disk
+    leaves neither file nor row. The temporary audio file is always gone when this
+    returns or raises.
     """
     kept = {key: value for key, value in document.items() if key not in ("withdrawal_code", "withdrawal_code_hash")}
     placed: str | None = None
+    fresh = row_in = False
     try:
         _check(station, recording_id, metadata, received)
-        held = _held(database, recording_id, station, received)
+        held, known, withdrawn = _held_and_person(database, recording_id, station, received, metadata)
         if held is not None:
             return held
         check_take_audio(received.path, metadata.duration_s, metadata.sample_rate)
-        with database.read() as connection:
-            known = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).first()
         if known is None:
             raise Unprocessable(
                 f"person_id {metadata.person_id!r} is not in the central store's collection: import the collection "
                 "the booth uses (`kiosk collection import`), then the booth sends the take again"
             )
         code_hash = _code_hash(metadata)
-        with database.write() as connection:
+        # The audio is made durable in its place before the write transaction (issue 18Y:
+        # its folder's fsync no longer holds the write lock), so the row never points to
+        # audio a power cut could take. Refused in the transaction, it is taken back.
+        # Audio whose code was withdrawn before it arrived is not placed at all.
+        if not withdrawn:
+            placed, fresh = audio.place(received)
+        with database.write(sync_after_lock=True) as connection:
             person = connection.execute(
                 select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
             ).scalar_one()
@@ -229,8 +286,8 @@ def store_recording(
             # A take a technician kept with `kiosk booth ingest --force` for a name that has a
             # voice: staff choose between the takes (one voice per name unless staff decide).
             upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
-            relative, fresh = audio.place(received)
-            placed = relative if fresh else None
+            if placed is None:  # looked withdrawn a moment ago, and is not now: placed under the lock
+                placed, fresh = audio.place(received)
             connection.execute(
                 insert(recordings).values(
                     id=recording_id,
@@ -242,7 +299,7 @@ def store_recording(
                     sample_rate=metadata.sample_rate,
                     sha256=received.sha256,
                     size_bytes=received.size_bytes,
-                    audio_path=relative,
+                    audio_path=placed,
                     metadata=kept,
                     consent_version=metadata.consent.version,
                     status="received",
@@ -251,17 +308,15 @@ def store_recording(
                     withdrawal_code_hash=code_hash,
                 )
             )
-            # A booking is fulfilled by the voice it was made for.
-            connection.execute(update(persons).where(persons.c.id == person).values(voiced=True))
-            booking_used(connection, person, now)
             used = connection.execute(
                 update(leases)
                 .where(leases.c.person_id == person, leases.c.station_id == station.id, leases.c.ended_at.is_(None))
                 .values(ended_at=now, end_reason="used")
             ).rowcount
-            if used:
-                connection.execute(update(persons).where(persons.c.id == person).values(held_until=None))
-        placed = None  # the row is in: the file is its
+            # A booking is fulfilled by the voice it was made for; the name has a voice,
+            # and is held no more if this booth's lease was used.
+            booking_used(connection, person, now, also={"voiced": True} | ({"held_until": None} if used else {}))
+        row_in = True
     except IntegrityError:
         # The same id arrived twice at once and the other one won: answer as for a repeat.
         held = _held(database, recording_id, station, received)
@@ -270,8 +325,8 @@ def store_recording(
         return held
     finally:
         received.path.unlink(missing_ok=True)
-        if placed is not None and not _referenced(database, placed):
-            audio.unplace(placed)
+        if placed is not None:
+            audio.release(placed, referenced=None if row_in or not fresh else partial(_referenced, database, placed))
     log.info(
         "recording received",
         extra={"recording_id": str(recording_id), "station_id": station.station_id, "bytes": received.size_bytes},
@@ -317,15 +372,38 @@ def _check(station: Station, recording_id: uuid.UUID, metadata: UploadMetadata, 
 def _held(database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:
     """The answer for an id the store holds already: 200 for the same audio, else 409."""
     with database.read() as connection:
-        row = connection.execute(
-            select(
-                recordings.c.sha256,
-                recordings.c.size_bytes,
-                recordings.c.station_id,
-                recordings.c.status,
-                recordings.c.received_at,
-            ).where(recordings.c.id == recording_id)
-        ).first()
+        return _held_in(connection, recording_id, station, received)
+
+
+def _held_and_person(
+    database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio, metadata: UploadMetadata
+) -> tuple[Stored | None, int | None, bool]:
+    """`_held`'s answer, the person's row id (None: not in the collection) and whether the
+    code hash the booth sent was withdrawn already (WD; the write transaction decides), in
+    one read that first checks the station's token is still its own (TokenEnded)."""
+    with database.read() as connection:
+        check_token_held(database, connection, station)
+        held = _held_in(connection, recording_id, station, received)
+        if held is not None:
+            return held, None, False
+        person = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).scalar()
+        code_hash = metadata.withdrawal_code_hash
+        withdrawn = code_hash is not None and connection.execute(
+            select(pending_withdrawals.c.code_hash).where(pending_withdrawals.c.code_hash == code_hash)
+        ).first() is not None
+        return None, person, withdrawn
+
+
+def _held_in(connection: Connection, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:
+    row = connection.execute(
+        select(
+            recordings.c.sha256,
+            recordings.c.size_bytes,
+            recordings.c.station_id,
+            recordings.c.status,
+            recordings.c.received_at,
+        ).where(recordings.c.id == recording_id)
+    ).first()
     if row is None:
         return None
     if row.station_id != station.id or row.sha256 != received.sha256 or row.size_bytes != received.size_bytes:

@@ -11,15 +11,19 @@ stalls the server's other requests.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from kiosk.central.errors import Refusal, TooLarge, Unprocessable
@@ -29,6 +33,27 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 PARTS = ("metadata", "audio")
+
+# An upload's file and database work runs on these threads, handed over with asyncio's
+# own executor call, as the lease routes' is (FastAPI's thread pool costs several times
+# more per hand-over, and an upload makes about six).
+_UPLOAD_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="kiosk-uploads")
+
+
+async def in_upload_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` on one of the upload threads.
+
+    A request cancelled meanwhile still waits for its thread to finish (as FastAPI's pool
+    does), so what it does next (remove a half-received file) never runs beside it.
+    """
+    future = asyncio.get_running_loop().run_in_executor(_UPLOAD_THREADS, partial(function, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        while not future.done():
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait([future])
+        raise
 
 
 @dataclass(frozen=True)
@@ -78,11 +103,11 @@ async def receive_upload(request: Request, audio: AudioStore, limit: int) -> Rec
                     f"the upload is larger than {limit} bytes, the most this store accepts ([server] max_upload_mb)"
                 )
             if chunk:
-                await run_in_threadpool(_feed, parser, chunk)
+                await in_upload_thread(_feed, parser, chunk)
         streamed = True
-        return await run_in_threadpool(parts.finish)
+        return await in_upload_thread(parts.finish)
     except BaseException as error:
-        await run_in_threadpool(parts.discard)
+        await in_upload_thread(parts.discard)
         if isinstance(error, Refusal) and not streamed:
             error.close_connection = True
         raise
@@ -171,7 +196,7 @@ class _Parts:
         self.ended = True
 
     def finish(self) -> ReceivedUpload:
-        """Check the body was whole, make the audio durable, hand both parts over."""
+        """Check the body was whole, hand both parts over (the audio is made durable where it is kept)."""
         if not self.ended:
             raise Unprocessable("the multipart body ended before its closing boundary")
         missing = [name for name in PARTS if name not in self.seen]
@@ -179,7 +204,6 @@ class _Parts:
             raise Unprocessable(f"the upload has no {' and no '.join(missing)} part")
         if self._audio_fd is None or self._audio_path is None or not self._audio_done:
             raise Unprocessable("the audio part is not complete")
-        os.fsync(self._audio_fd)
         os.close(self._audio_fd)
         self._audio_fd = None
         audio = ReceivedAudio(self._audio_path, self._digest.hexdigest(), self._size, self._head == FLAC_MAGIC)

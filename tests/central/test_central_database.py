@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from central_support import make_config
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from kiosk.central.db import alembic_config, create_database_engine, migrate, open_database, schema_version
 from kiosk.central.schema import metadata, stations
@@ -57,6 +60,44 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_full_sync(tmp_path: Path):
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
     finally:
         database.dispose()
+
+
+def test_a_write_synced_after_the_lock_is_durable_when_it_returns_and_leaves_full_sync(tmp_path: Path, monkeypatch):
+    """The uploads' transactions (issue 18Y): the commit does not wait for the disk while
+    the write lock is held; the log is fsynced once the lock is free, before the block
+    returns; the connection goes back to the pool with synchronous=FULL."""
+    config = make_config(tmp_path / "central")
+    database = open_database(config)
+    events: list[Any] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"), database._writer.locked()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    now = datetime.now(timezone.utc)
+    try:
+        with database.write(sync_after_lock=True) as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL, this transaction only
+            connection.execute(
+                insert(stations).values(station_id="booth-9", token_hash="0" * 64, created_at=now, token_issued_at=now)
+            )
+            events.append("commit")
+        events.append("returned")
+        log = f"{Path(database.engine.url.database).resolve()}-wal"
+        assert events == ["commit", ("fsync", log, False), "returned"]
+        with database.read() as first, database.read() as second:
+            for connection in (first, second):  # the pool's connections, the one just used among them
+                assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        database.dispose()
+    reopened = open_database(config)  # what a new process finds
+    try:
+        with reopened.read() as connection:
+            assert connection.execute(select(stations.c.station_id)).scalars().all() == ["booth-9"]
+    finally:
+        reopened.dispose()
 
 
 def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path: Path):

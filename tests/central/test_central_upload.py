@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from central_support import Store, flac_bytes, make_config
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, select, update
 
 from kiosk.central.api import create_app
-from kiosk.central.codes import withdrawal_code_hash
+from kiosk.central.codes import token_hash, withdrawal_code_hash
 from kiosk.central.db import open_database
 from kiosk.central.importer import import_collection
 from kiosk.central.leases import NameRules, claim
-from kiosk.central.moderation import recording_for_code
-from kiosk.central.schema import leases, persons, recordings
+from kiosk.central.moderation import recording_for_code, sweep_orphan_audio
+from kiosk.central.recordings import AudioStore, ReceivedAudio
+from kiosk.central.schema import leases, persons, recordings, stations
 from kiosk.central.stations import authenticate, enroll
 
 
@@ -188,6 +194,26 @@ def test_a_replaced_token_no_longer_works(booths: Booths):
         assert put(new_client, rid, sidecar(audio, rid), audio).status_code == 201
 
 
+def test_a_token_revoked_by_another_process_is_refused_on_the_next_upload(booths: Booths):
+    """The upload takes the station from the process's map of known tokens; a revocation
+    the map cannot hear (another process wrote it) is found in the upload's own read."""
+    first, second = flac_bytes(frequency=300), flac_bytes(frequency=400)
+    rid1, rid2 = str(uuid.uuid4()), str(uuid.uuid4())
+    with booths.client() as client:
+        assert put(client, rid1, sidecar(first, rid1), first).status_code == 201  # the token is known now
+        files_before, rows_before = audio_files(booths.audio_dir), committed_rows(booths.store)
+        with booths.store.database.write() as connection:  # as `kiosk central revoke` does, from outside
+            revoked = update(stations).where(stations.c.station_id == "booth-1")
+            connection.execute(revoked.values(revoked_at=datetime.now(timezone.utc)))
+        assert booths.store.database.tokens.get(token_hash(booths.token)) is not None
+        for rid, audio in ((rid2, second), (rid1, first)):  # a new take, and one held already
+            answer = put(client, rid, sidecar(audio, rid), audio)
+            assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer", answer.text
+        assert booths.store.database.tokens.get(token_hash(booths.token)) is None  # and forgotten
+    assert audio_files(booths.audio_dir) == files_before
+    assert committed_rows(booths.store) == rows_before
+
+
 def test_a_station_writes_only_as_itself_403(booths: Booths):
     audio = flac_bytes()
     rid = str(uuid.uuid4())
@@ -321,6 +347,162 @@ def test_a_recording_uses_up_the_booths_lease_and_gives_the_name_a_voice(booths:
     # The name never comes back in the queue.
     again = claim(database, station, NameRules(), how="next", count=5)
     assert lease.person_id not in {other.person_id for other in again}
+
+
+# -- uploads at once, and a crash between the audio and the row (issue 18Y) -----------
+
+
+def test_uploads_at_the_same_moment_are_each_answered_and_each_durable(booths: Booths):
+    """The audio is placed outside the write lock and the row's log synced after it: six
+    uploads let go together (two booths, one take sent twice at once) each get their answer,
+    and every 201 has its whole file and its committed row."""
+    takes = [(booths.token, f"t-xx-00{n}", flac_bytes(frequency=200 + 40 * n)) for n in (1, 2, 3, 4)]
+    takes.append((booths.other_token, "t-xx-005", flac_bytes(frequency=500)))
+    rids = [str(uuid.uuid4()) for _ in takes]
+    jobs = list(zip(rids, takes)) + [(rids[0], takes[0])]  # the first one twice
+    start = threading.Barrier(len(jobs))
+    answers: dict[int, httpx.Response] = {}
+
+    def send(index: int, rid: str, token: str, person: str, audio: bytes) -> None:
+        station = "booth-1" if token == booths.token else "booth-2"
+        with booths.client(token) as client:
+            start.wait(30)
+            answers[index] = put(client, rid, sidecar(audio, rid, person_id=person, station_id=station), audio)
+
+    threads = [
+        threading.Thread(target=send, args=(index, rid, *take)) for index, (rid, take) in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    statuses = [answers[index].status_code for index in range(len(jobs))]
+    # The take sent twice: one of the two keeps it (201), the other finds it held (200).
+    assert statuses[1:5] == [201] * 4 and sorted([statuses[0], statuses[5]]) == [200, 201], statuses
+    rows = {str(row.id): row for row in committed_rows(booths.store)}
+    assert set(rows) == set(rids)
+    for rid, (_, _, audio) in zip(rids, takes):
+        assert (booths.audio_dir / rows[rid].audio_path).read_bytes() == audio
+    assert len(audio_files(booths.audio_dir)) == len(takes), "no temporary file is left behind"
+
+
+def test_a_refused_upload_never_takes_back_audio_another_upload_holds(tmp_path: Path):
+    """Two uploads of the same audio: the one refused in its transaction leaves the file to
+    the other (pinned until released); with nobody holding it and no row, it goes."""
+    files = AudioStore(tmp_path / "audio")
+    files.prepare()
+    audio = flac_bytes()
+
+    def received() -> ReceivedAudio:
+        path, fd = files.new_incoming()
+        os.write(fd, audio)
+        os.close(fd)
+        return ReceivedAudio(path, hashlib.sha256(audio).hexdigest(), len(audio), True)
+
+    first, fresh = files.place(received())
+    second, again_fresh = files.place(received())
+    assert first == second and fresh and not again_fresh
+    files.release(first, referenced=lambda: False)  # the first is refused: the second holds the file
+    assert (files.root / first).read_bytes() == audio
+    files.release(second)  # the second's row is in
+    assert (files.root / first).read_bytes() == audio
+    third, _ = files.place(received())
+    files.release(third, referenced=lambda: False)  # refused, nobody else, no row
+    assert not (files.root / first).exists()
+    assert audio_files(files.root) == []
+
+
+CRASH_BETWEEN_AUDIO_AND_ROW = """
+import os, sys, uuid
+from pathlib import Path
+from kiosk.central.config import load_central_config
+from kiosk.central.db import Database, open_database
+from kiosk.central.recordings import AudioStore, ReceivedAudio, parse_metadata, store_recording
+from kiosk.central.stations import authenticate
+
+config = load_central_config(sys.argv[1])
+database = open_database(config)
+audio = AudioStore(config.audio_dir)
+source = Path(sys.argv[4]).read_bytes()
+path, fd = audio.new_incoming()
+os.write(fd, source)
+os.fsync(fd)
+os.close(fd)
+metadata, document = parse_metadata(Path(sys.argv[5]).read_bytes())
+received = ReceivedAudio(path, metadata.sha256, metadata.size_bytes, True)
+# The power goes at the start of the write transaction: the audio is in place, no row.
+Database.write = lambda *args, **kwargs: os._exit(9)
+store_recording(database, audio, authenticate(database, sys.argv[2]), uuid.UUID(sys.argv[3]), metadata, document, received)
+"""
+
+
+def test_a_crash_between_the_audio_and_its_row_leaves_only_an_orphan_the_sweep_removes(booths: Booths, tmp_path: Path):
+    audio = flac_bytes(frequency=330)
+    rid = str(uuid.uuid4())
+    (tmp_path / "take.flac").write_bytes(audio)
+    (tmp_path / "take.json").write_text(json.dumps(sidecar(audio, rid)))
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_BETWEEN_AUDIO_AND_ROW, str(booths.store.config.source), booths.token, rid,
+         str(tmp_path / "take.flac"), str(tmp_path / "take.json")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert crashed.returncode == 9, crashed.stderr
+    digest = hashlib.sha256(audio).hexdigest()
+    orphan = booths.audio_dir / digest[:2] / f"{digest}.flac"
+    assert orphan.read_bytes() == audio and committed_rows(booths.store) == []
+    # The booth had no 201: it sends the take again, and the file in place is used.
+    with booths.client() as client:
+        assert put(client, rid, sidecar(audio, rid), audio).status_code == 201
+    [row] = committed_rows(booths.store)
+    assert (booths.audio_dir / row.audio_path).read_bytes() == audio
+    # Had it not come back, the sweep removes the orphan (past its grace).
+    with booths.store.database.write() as connection:
+        connection.execute(delete(recordings))
+    assert sweep_orphan_audio(booths.store.database, AudioStore(booths.audio_dir), grace_s=0) == [row.audio_path]
+    assert audio_files(booths.audio_dir) == []
+
+
+def _withdrawn_before_arrival(booths: Booths) -> tuple[str, bytes, dict[str, Any]]:
+    """A take as a booth of now sends it (the code's hash only), its code withdrawn by staff already."""
+    from kiosk.central.moderation import withdraw
+
+    withdraw(booths.store.database, AudioStore(booths.audio_dir), "HJKM-4567", by="anna")
+    audio = flac_bytes(frequency=350)
+    rid = str(uuid.uuid4())
+    metadata = sidecar(audio, rid, withdrawal_code_hash=withdrawal_code_hash("HJKM-4567"))
+    del metadata["withdrawal_code"]
+    return rid, audio, metadata
+
+
+def test_audio_whose_code_was_withdrawn_before_it_arrived_is_never_placed(booths: Booths, monkeypatch):
+    """Issue WD's check decides in the write transaction; the upload's first read already
+    sees the withdrawal, so the audio never reaches the audio folder, not even for a moment."""
+    rid, audio, metadata = _withdrawn_before_arrival(booths)
+
+    def place(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("withdrawn audio placed")
+
+    monkeypatch.setattr(AudioStore, "place", place)
+    with booths.client() as client:
+        answer = put(client, rid, metadata, audio)
+    assert answer.status_code == 201 and answer.json()["status"] == "withdrawn", answer.text
+    assert audio_files(booths.audio_dir) == []
+
+
+def test_a_withdrawal_gone_between_the_first_read_and_the_transaction_still_keeps_the_audio(
+    booths: Booths, monkeypatch
+):
+    """What the transaction finds decides: a take that looked withdrawn but is not (the
+    transaction's check says so) has its audio placed under the lock and kept."""
+    import kiosk.central.recordings as upload_path
+
+    rid, audio, metadata = _withdrawn_before_arrival(booths)
+    monkeypatch.setattr(upload_path, "arrived_withdrawn", lambda *args, **kwargs: False)
+    with booths.client() as client:
+        answer = put(client, rid, metadata, audio)
+    assert answer.status_code == 201 and answer.json()["status"] == "received", answer.text
+    [row] = committed_rows(booths.store)
+    assert (booths.audio_dir / row.audio_path).read_bytes() == audio
 
 
 # -- the size limit --------------------------------------------------------------------
