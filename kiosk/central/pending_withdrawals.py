@@ -37,17 +37,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 
 from kiosk.central.bookings import booking_used
 from kiosk.central.db import Database
 from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
-
-if TYPE_CHECKING:
-    from kiosk.central.recordings import ReceivedAudio
-    from kiosk.contract import UploadMetadata
 
 log = logging.getLogger(__name__)
 
@@ -119,26 +115,16 @@ def kept_withdrawal_of(database: Database, code_hash: str) -> KeptWithdrawal | N
     return KeptWithdrawal(row.asked_at, row.asked_by, True) if row is not None else None
 
 
-def arrived_withdrawn(
-    connection: Connection,
-    code_hash: str | None,
-    *,
-    now: datetime,
-    station_id: int,
-    recording_id: uuid.UUID,
-    person: int,
-    metadata: UploadMetadata,
-    kept: dict[str, Any],
-    received: ReceivedAudio,
-) -> bool:
+def arrived_withdrawn(connection: Connection, code_hash: str | None, row: dict[str, Any]) -> bool:
     """Whether this upload's code was withdrawn before it arrived; if so, its row is written
     as withdrawn, without audio, and the booth's lease on the name given back.
 
     Called by the upload (`kiosk.central.recordings.store_recording`) in its write
     transaction, with the person's row locked, before the lease check: a withdrawn take
-    is answered 201 whoever holds its name now. `kept` is the metadata as the row keeps
-    it (without the code or its hash); the received audio is left for the caller to
-    remove, as always.
+    is answered 201 whoever holds its name now. `row` is the recording row's values the
+    upload would write (id, person, station, sha256, the metadata as kept, without the
+    code or its hash, ...), less its status, reason and audio; the received audio is left
+    for the caller to remove, as always.
     """
     if code_hash is None:
         return False
@@ -149,26 +135,9 @@ def arrived_withdrawn(
     if asked_by is None:
         return False
     connection.execute(
-        insert(recordings).values(
-            id=recording_id,
-            person_id=person,
-            station_id=station_id,
-            received_at=now,
-            recorded_at=metadata.recorded_at,
-            duration_s=metadata.duration_s,
-            sample_rate=metadata.sample_rate,
-            sha256=received.sha256,
-            size_bytes=received.size_bytes,
-            audio_path=None,
-            metadata=kept,
-            consent_version=metadata.consent.version,
-            status="withdrawn",
-            status_at=now,
-            reason=WITHDRAWN_BEFORE_ARRIVAL,
-            decided_by=asked_by,
-            withdrawal_code_hash=code_hash,
-        )
+        insert(recordings).values(**row, audio_path=None, status="withdrawn", reason=WITHDRAWN_BEFORE_ARRIVAL, decided_by=asked_by)
     )
+    now, person, station_id = row["status_at"], row["person_id"], row["station_id"]
     connection.execute(
         update(pending_withdrawals)
         .where(pending_withdrawals.c.code_hash == code_hash, pending_withdrawals.c.arrived_at.is_(None))

@@ -280,34 +280,29 @@ def store_recording(
             ).scalar_one()
             now = database.now()
             # Issue WD: staff withdrew this take's code before it arrived: no audio kept, 201 "withdrawn".
-            if arrived_withdrawn(connection, code_hash, now=now, station_id=station.id, recording_id=recording_id,
-                                 person=person, metadata=metadata, kept=kept, received=received):
+            row = {
+                "id": recording_id,
+                "person_id": person,
+                "station_id": station.id,
+                "received_at": now,
+                "recorded_at": metadata.recorded_at,
+                "duration_s": metadata.duration_s,
+                "sample_rate": metadata.sample_rate,
+                "sha256": received.sha256,
+                "size_bytes": received.size_bytes,
+                "metadata": kept,
+                "consent_version": metadata.consent.version,
+                "status_at": now,
+                "withdrawal_code_hash": code_hash,
+            }
+            if arrived_withdrawn(connection, code_hash, row):
                 return Stored(201, recording_id, "withdrawn", received.sha256, received.size_bytes, now)
             # A take a technician kept with `kiosk booth ingest --force` for a name that has a
             # voice: staff choose between the takes (one voice per name unless staff decide).
             upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
             if placed is None:  # looked withdrawn a moment ago, and is not now: placed under the lock
                 placed, fresh = audio.place(received)
-            connection.execute(
-                insert(recordings).values(
-                    id=recording_id,
-                    person_id=person,
-                    station_id=station.id,
-                    received_at=now,
-                    recorded_at=metadata.recorded_at,
-                    duration_s=metadata.duration_s,
-                    sample_rate=metadata.sample_rate,
-                    sha256=received.sha256,
-                    size_bytes=received.size_bytes,
-                    audio_path=placed,
-                    metadata=kept,
-                    consent_version=metadata.consent.version,
-                    status="received",
-                    status_at=now,
-                    reason=None,
-                    withdrawal_code_hash=code_hash,
-                )
-            )
+            connection.execute(insert(recordings).values(**row, audio_path=placed, status="received", reason=None))
             used = connection.execute(
                 update(leases)
                 .where(leases.c.person_id == person, leases.c.station_id == station.id, leases.c.ended_at.is_(None))
