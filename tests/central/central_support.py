@@ -233,3 +233,19 @@ def keep_recording(
     assert stored.status in (200, 201), stored
     return recording_id
 
+
+
+# What a log record carries about its moment and its place in the program: numbers that
+# say nothing about anyone, and in which a short secret ("4568") can turn up by chance
+# (a timestamp, a thread id).
+_RECORD_BOOKKEEPING = frozenset(
+    {"created", "msecs", "relativeCreated", "thread", "threadName", "process", "processName", "taskName",
+     "lineno", "levelno", "levelname", "pathname", "filename", "module", "funcName"}
+)
+
+
+def logged_text(record) -> str:
+    """All a log record says (its message, arguments, extra fields, exception text) as one
+    string to search for secrets, without its bookkeeping numbers."""
+    said = {key: value for key, value in record.__dict__.items() if key not in _RECORD_BOOKKEEPING}
+    return json.dumps(said | {"message": record.getMessage()}, default=str)

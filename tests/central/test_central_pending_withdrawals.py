@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 import pytest
-from central_support import flac_bytes, keep_recording
+from central_support import flac_bytes, keep_recording, logged_text
 from sqlalchemy import func, select, text
 from test_central_cli import kiosk
 from test_central_upload import Booths, booths, put, sidecar  # noqa: F401 - booths is a fixture
@@ -65,7 +65,7 @@ def test_a_code_no_recording_has_is_kept_by_its_hash_alone(store, caplog):
     assert kept_withdrawals(store.database) == (1, 0)
     assert any("withdrawal kept" in record.getMessage() for record in caplog.records)
     for record in caplog.records:
-        said = json.dumps(record.__dict__, default=str)
+        said = logged_text(record)
         for secret in ("HJKM", "4567", row.code_hash):
             assert secret not in said, (secret, record.getMessage())
 
@@ -115,7 +115,7 @@ def test_a_take_arriving_with_a_withdrawn_code_keeps_no_audio_and_its_booth_hear
     assert any("consent was withdrawn before" in record.getMessage() for record in caplog.records)
     for record in caplog.records:
         if "withdrawn" in record.getMessage():
-            said = json.dumps(record.__dict__, default=str)
+            said = logged_text(record)
             for secret in (rid, lease.person_id, "HJKM", booth_side_hash(CODE)):
                 assert secret not in said, (secret, record.getMessage())
 

@@ -6,7 +6,7 @@ import json
 import logging
 
 import httpx
-from central_support import flac_bytes, keep_recording
+from central_support import flac_bytes, keep_recording, logged_text
 from test_central_cli import kiosk
 
 from kiosk.central.api import create_app
@@ -56,7 +56,7 @@ def test_the_log_says_a_withdrawal_happened_never_whose(store, caplog):
     said = [record for record in caplog.records if "withdrawn" in record.getMessage()]
     assert said, "a withdrawal must be logged"
     for record in caplog.records:
-        everything = json.dumps(record.__dict__, default=str)
+        everything = logged_text(record)
         for secret in ("t-xx-005", "Testowa5", "HJKM", "4568", str(recording)):
             assert secret not in everything, (secret, record.getMessage())
 
