@@ -58,12 +58,12 @@ from kiosk.central.leases import Lease, NameRules, claim, held_by, release, rene
 from kiosk.central.health_routes import health_router
 from kiosk.central.metrics import StoreMetrics, read_metrics_token
 from kiosk.central.moderation import approved_voices, voice_audio, voices_version
-from kiosk.central.recordings import AudioStore, parse_metadata, store_recording
+from kiosk.central.recordings import AudioStore, Stored, parse_metadata, store_recording
 from kiosk.central.status import central_status
 from kiosk.central.codes import token_hash
 from kiosk.central.stations import ROLE_RIGHTS, Heartbeat, Right, Station, authenticate, record_heartbeat
 from kiosk.central.tokens import TokenEnded
-from kiosk.central.uploads import check_declared_length, in_upload_thread, receive_upload
+from kiosk.central.uploads import ReceivedUpload, check_declared_length, receive_upload
 from kiosk.contract import (
     ClaimIn,
     HealthOut,
@@ -275,12 +275,17 @@ def health(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep) -> Any
     openapi_extra=UPLOAD_BODY,
     tags=["recordings"],
 )
-async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep, recording_id: uuid.UUID, request: Request, response: Response, station: UploaderDep) -> Any:
+async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLimitDep, recording_id: uuid.UUID, request: Request, station: UploaderDep) -> Any:
     """Upload a take: 201 when kept durably now, 200 when held already (see CONTRACT.md)."""
     check_declared_length(request, limit)
+
+    def keep(upload: ReceivedUpload) -> Stored:
+        metadata, document = parse_metadata(upload.metadata)
+        return store_recording(database, audio, station, recording_id, metadata, document, upload.audio)
+
     try:
         with refuse_when_full():
-            upload = await receive_upload(request, audio, limit)
+            stored = await receive_upload(request, audio, limit, keep)
     except ClientDisconnect:
         log.warning(
             "upload cut off by the station",
@@ -288,16 +293,10 @@ async def put_recording(database: DatabaseDep, audio: AudioDep, limit: UploadLim
         )
         request.app.state.metrics.count_upload_error(400)
         return Response(status_code=400)
-    try:
-        metadata, document = parse_metadata(upload.metadata)
-        with refuse_when_full():
-            stored = await in_upload_thread(
-                store_recording, database, audio, station, recording_id, metadata, document, upload.audio
-            )
-    finally:
-        upload.audio.path.unlink(missing_ok=True)
-    response.status_code = stored.status
-    return stored.to_json()
+    # RecordingOut as FastAPI would write it from the model, without validating our own answer again.
+    answer = stored.to_json()
+    answer["received_at"] = _as_z(answer["received_at"])
+    return JSONResponse(answer, status_code=stored.status)
 
 
 # The lease routes' database work runs on these threads, handed over with asyncio's own
@@ -347,12 +346,17 @@ def _claim_otherwise(
     return _leases_answer(taken)
 
 
+def _as_z(moment: str) -> str:
+    """A UTC moment in ISO 8601 as pydantic writes it in answers: "Z", not "+00:00"."""
+    return moment.replace("+00:00", "Z")
+
+
 def _leases_answer(taken: list[Lease]) -> JSONResponse:
     """`LeasesOut` as FastAPI would write it from the model, without validating our own answer again."""
     leases = []
     for lease in taken:
         document = lease.to_json()
-        document["expires_at"] = document["expires_at"].replace("+00:00", "Z")
+        document["expires_at"] = _as_z(document["expires_at"])
         leases.append(document)
     return JSONResponse({"leases": leases})
 

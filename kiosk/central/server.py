@@ -11,6 +11,7 @@ Housekeeping (`kiosk.central.upkeep`) runs at start and hourly beside the server
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -85,6 +86,10 @@ def serve(config: CentralConfig) -> None:
         },
     )
     server = uvicorn.Server(uvicorn_config(config, app))
+    # What start made (modules, the app, its routes and models) lives as long as the
+    # store: moved out of the garbage collector's sight, so its full collections no
+    # longer walk it again and again while booths upload.
+    gc.freeze()
     upkeep = Upkeep(database, AudioStore(config.audio_dir)).start()
     # uvicorn shuts down gracefully on SIGINT and SIGTERM and then raises the signal
     # again for the handler that was there before it; this one lets the store end

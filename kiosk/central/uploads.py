@@ -20,7 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 PARTS = ("metadata", "audio")
+T = TypeVar("T")
 FEED_BYTES = 512 * 1024
 """The body's chunks (tens of KB each) are gathered up to this size, then parsed, written
 and hashed in one hand-over to an upload thread: a hand-over costs the server more than
@@ -40,7 +41,7 @@ the work on one chunk (issue 18, bench/central_sync.py). It bounds an upload's m
 
 # An upload's file and database work runs on these threads, handed over with asyncio's
 # own executor call, as the lease routes' is (FastAPI's thread pool costs several times
-# more per hand-over, and an upload makes about six).
+# more per hand-over; an upload makes two or three).
 _UPLOAD_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="kiosk-uploads")
 
 
@@ -83,8 +84,14 @@ def check_declared_length(request: Request, limit: int) -> None:
         raise refusal
 
 
-async def receive_upload(request: Request, audio: AudioStore, limit: int) -> ReceivedUpload:
-    """Stream the body into `ReceivedUpload`; Refusal (413, 415, 422) when it is not one."""
+async def receive_upload(
+    request: Request, audio: AudioStore, limit: int, then: Callable[[ReceivedUpload], T]
+) -> T:
+    """Stream the body into `ReceivedUpload`; Refusal (413, 415, 422) when it is not one.
+
+    Returns `then(upload)`, called on the upload thread that parsed the body's last bytes
+    (one hand-over less per upload); the temporary audio is gone when it returns.
+    """
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -115,7 +122,7 @@ async def receive_upload(request: Request, audio: AudioStore, limit: int) -> Rec
                     await in_upload_thread(_feed, parser, pending)
                     pending, pending_bytes = [], 0
         streamed = True
-        return await in_upload_thread(_feed_and_finish, parser, pending, parts)
+        return await in_upload_thread(_feed_finish_and, parser, pending, parts, then)
     except BaseException as error:
         await in_upload_thread(parts.discard)
         if isinstance(error, Refusal) and not streamed:
@@ -131,9 +138,15 @@ def _feed(parser: MultipartParser, chunks: list[bytes]) -> None:
         raise Unprocessable(f"the body is not valid multipart/form-data: {error}") from None
 
 
-def _feed_and_finish(parser: MultipartParser, chunks: list[bytes], parts: _Parts) -> ReceivedUpload:
+def _feed_finish_and(
+    parser: MultipartParser, chunks: list[bytes], parts: _Parts, then: Callable[[ReceivedUpload], T]
+) -> T:
     _feed(parser, chunks)
-    return parts.finish()
+    upload = parts.finish()
+    try:
+        return then(upload)
+    finally:
+        upload.audio.path.unlink(missing_ok=True)
 
 
 @dataclass
