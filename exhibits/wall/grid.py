@@ -257,6 +257,13 @@ class PortraitGrid(Widget):
         self._geometry = ()
         self._relayout()
 
+    def appear(self) -> None:
+        """Its screen shows it (again): the pages in view are asked for. Out of the window
+        (a screen not shown, as the wall's grid behind the attract screen) it asks for none
+        and holds none that were not already there."""
+        self._first_row = -1
+        self._redraw()
+
     def close(self) -> None:
         """Stop the page thread; the grid draws nothing new afterwards."""
         self._loader.close()
@@ -708,6 +715,8 @@ class PortraitGrid(Widget):
 
     def _want_pages(self) -> None:
         """Tell the loader which pages to decode: in view first, then where the wall heads."""
+        if self.height <= 0 or self.get_root_window() is None:
+            return  # nothing in view (a screen not shown, or not yet): no page is held for it
         columns = int(self.columns)
         first = self._first_row * columns
         shown = self._rows_in_pool * columns

@@ -105,7 +105,7 @@ class PortraitWall:
 
     @property
     def index(self):
-        return self.flow.index  # exhibits.wall.search.SearchIndex
+        return self.flow.index  # exhibits.wall.ondemand.SearchOnDemand
 
     @property
     def voices(self):
@@ -284,9 +284,16 @@ class GridScreen(WallScreen):
                 wall.faces_moved()
 
         faces_moved = Clock.create_trigger(moved, 0.2)
+        self._grid = grid
         grid.bind(scroll=update, max_scroll=update)
         grid.bind(scroll=lambda *_: faces_moved(), size=lambda *_: faces_moved())
         update()
+
+    def on_pre_enter(self, *_args) -> None:
+        """In the window again: the grid asks for its pages (none while the attract screen shows)."""
+        grid = getattr(self, "_grid", None)
+        if grid is not None:
+            grid.appear()
 
     def forget(self) -> None:
         App.get_running_app().wall.forget()
@@ -318,6 +325,12 @@ class GridScreen(WallScreen):
 
 
 class SearchScreen(WallScreen):
+    def on_pre_enter(self, *_args) -> None:
+        """The index is made while the visitor reads the screen (exhibits.wall.ondemand)."""
+        wall = App.get_running_app().wall
+        if wall is not None:
+            wall.index.prepare()
+
     def screen_words(self):
         return App.get_running_app().wall.search_words(self.ids.keyboard)
 
@@ -418,7 +431,7 @@ class TransportsScreen(WallScreen):
 
 def build_screens(app) -> list:
     from exhibits.wall.grid import PortraitGrid
-    from exhibits.wall.search import SearchIndex
+    from exhibits.wall.ondemand import SearchOnDemand
     from exhibits.wall.voices import make_wall_voices
     from kiosk.collection import load_collection
 
@@ -448,8 +461,7 @@ def build_screens(app) -> list:
         spacing=dp(8),
     )
     collection.forget_portrait_signatures()  # the thumbnails are checked: the start's facts go
-    index = SearchIndex.build(collection)
-    index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
+    index = SearchOnDemand(collection)  # made when the search screen first opens (issue 18: memory)
     voices = make_wall_voices(app.station).start()
     app.bind(on_stop=lambda *_: voices.close())
     _report_devices(app, voices)

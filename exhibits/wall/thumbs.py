@@ -43,10 +43,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import NamedTuple
 
@@ -421,6 +419,10 @@ def _draw_pages(plans: Sequence[_PagePlan], folder: Path, workers: int | None) -
     # fork starts workers at once and needs no import of the caller's main module, but it
     # copies only this thread: with other threads running (a station's page loader), a
     # lock they hold could be copied held, so then spawn.
+    # Imported here: a start that only checks the pages does without them (4 MB, issue 18).
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_all_start_methods, get_context
+
     forking = threading.active_count() == 1 and "fork" in get_all_start_methods()
     context = get_context("fork" if forking else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
