@@ -263,6 +263,32 @@ class PortraitWall:
         self.flow.forget()
 
 
+class BuiltWhenShown:
+    """A screen whose kv rules (its widgets, their texts and bindings) are applied when it
+    is first shown, not at the wall's start: the search screen's keyboard and the person
+    page are 64 widgets, with their textures, that many visits never open (issue 18:
+    memory after the attract screen). Done as Kivy's Widget.__init__ does it: the class
+    rules, then `on_kv_post` to the rules' children and to the screen."""
+
+    def __init__(self, **kwargs):
+        self.built = False
+        super().__init__(**{"__no_builder": True}, **kwargs)
+
+    def build_now(self) -> None:
+        """Apply the rules now (the first `on_pre_enter` does it; a test may)."""
+        if self.built:
+            return
+        self.built = True
+        rule_children: list = []
+        self.apply_class_lang_rules(ignored_consts=self._kwargs_applied_init, rule_children=rule_children)
+        for widget in rule_children:
+            widget.dispatch("on_kv_post", self)
+        self.dispatch("on_kv_post", self)
+
+    def on_pre_enter(self, *_args) -> None:
+        self.build_now()
+
+
 class UnavailableScreen(WallScreen):
     def screen_words(self):
         return spoken.unavailable_words(App.get_running_app().lang)
@@ -324,9 +350,10 @@ class GridScreen(WallScreen):
         return x, y - grid.name_height, width, height + grid.name_height  # the face and its name
 
 
-class SearchScreen(WallScreen):
+class SearchScreen(BuiltWhenShown, WallScreen):
     def on_pre_enter(self, *_args) -> None:
         """The index is made while the visitor reads the screen (exhibits.wall.ondemand)."""
+        super().on_pre_enter()
         wall = App.get_running_app().wall
         if wall is not None:
             wall.index.prepare()
@@ -361,7 +388,7 @@ class SearchScreen(WallScreen):
         results.scroll_y = 1 - shown_top / (content - results.height)
 
 
-class PersonScreen(WallScreen):
+class PersonScreen(BuiltWhenShown, WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
     name_size = NumericProperty("52dp")
 
