@@ -316,10 +316,16 @@ class GridScreen(WallScreen):
         update()
 
     def on_pre_enter(self, *_args) -> None:
-        """In the window again: the grid asks for its pages (none while the attract screen shows)."""
+        """Shown: the grid asks for its pages (none while another screen shows, as the
+        attract screen does at the wall's start)."""
         grid = getattr(self, "_grid", None)
         if grid is not None:
-            grid.appear()
+            grid.showing = True
+
+    def on_leave(self, *_args) -> None:
+        grid = getattr(self, "_grid", None)
+        if grid is not None:
+            grid.showing = False
 
     def forget(self) -> None:
         App.get_running_app().wall.forget()
@@ -486,6 +492,7 @@ def build_screens(app) -> list:
         cell_height=dp(200),
         name_height=dp(62),
         spacing=dp(8),
+        showing=False,  # behind the attract screen: the grid screen's on_pre_enter shows it
     )
     collection.forget_portrait_signatures()  # the thumbnails are checked: the start's facts go
     index = SearchOnDemand(collection)  # made when the search screen first opens (issue 18: memory)

@@ -342,28 +342,12 @@ def test_names_under_the_faces_are_drawn_whole_and_follow_the_scroll(wall, thumb
     assert moved and moved[0] != first.name, "the names scroll with their faces"
 
 
-def test_a_grid_out_of_the_window_holds_no_page_and_loads_them_once_shown(wall, thumbs):
+def test_a_grid_not_showing_holds_no_page_and_loads_them_once_shown(wall, thumbs):
     """A wall's grid waits behind the attract screen (issue 18: memory): no page texture
     (3.7 MB each) until its screen shows it; then the faces in view arrive."""
-    from kivy.uix.widget import Widget
-
-    from exhibits.wall.grid import PortraitGrid
-
-    collection, index = thumbs
-    driver, shown, _selected = wall()  # a window and an app, and a grid that is shown
-    faces_in_view(driver, shown)
-    shown.parent.remove_widget(shown)
-    apart = Widget()  # laid out, sized, but in no window: a screen the manager does not show
-    grid = PortraitGrid(index, size_hint=(None, None), size=(1280, 800))
-    try:
-        apart.add_widget(grid)
-        grid.show([person.person_id for person in collection.persons])
-        driver.frames(5)
-        assert grid.loaded_pages == () and grid.pages_in_view == frozenset()
-        apart.remove_widget(grid)
-        driver.app.root.add_widget(grid)  # as a ScreenManager adds the screen it shows
-        grid.appear()  # as the wall's grid screen says on entering
-        faces_in_view(driver, grid)
-        assert grid.loaded_pages, "shown, the grid loaded no page"
-    finally:
-        grid.close()
+    driver, grid, _selected = wall(showing=False)
+    driver.frames(5)
+    assert grid.height > 0 and grid.loaded_pages == ()
+    grid.showing = True  # as the wall's grid screen says on entering
+    faces_in_view(driver, grid)
+    assert grid.loaded_pages, "shown, the grid loaded no page"
