@@ -53,11 +53,14 @@ def check_take_audio(path: Path, declared_seconds: float, declared_rate: int) ->
                 raise _refuse("audio_not_flac", "the audio part declares no sample rate or no channels")
             most = int(MAX_SECONDS * rate) + 1
             frames = 0
+            # One block, filled again and again; decoding stops where the stream does, not
+            # where its header says it does.
+            block = bytearray(BLOCK_FRAMES * channels * 2)
             while True:
-                block = sound.read(BLOCK_FRAMES, dtype="int16", always_2d=True)
-                if not len(block):
+                read = sound.buffer_read_into(block, "int16")
+                if read <= 0:
                     break
-                frames += len(block)
+                frames += read
                 if frames > most:
                     raise _refuse(
                         "audio_too_long", f"the audio lasts more than {MAX_SECONDS:g} s, longer than any take"

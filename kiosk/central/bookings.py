@@ -36,7 +36,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, insert, select, update
 
 from kiosk.central.codes import new_code
-from kiosk.central.db import Database
+from kiosk.central.db import Database, DriverSQL, driver_cursor
 from kiosk.central.errors import Conflict, Gone, NotFound, Refusal, Unprocessable
 from kiosk.central.matching import MatchedOn, Wish, age_problem, best_match, next_waiting, parse_birthday
 from kiosk.central.schema import bookings, persons, transports
@@ -356,20 +356,32 @@ def is_booking_code(database: Database, code: str | None) -> bool:
         return connection.execute(select(bookings.c.id).where(bookings.c.code == canonical)).first() is not None
 
 
-def booking_used(connection: Connection, person: int, now: datetime, *, also: dict[str, Any] | None = None) -> None:
+def _booking_used_sql(dialect: str) -> DriverSQL:
+    return DriverSQL(
+        dialect,
+        {
+            "end": "UPDATE bookings SET ended_at = :now, end_reason = 'used' WHERE person_id = :person AND ended_at IS NULL",
+            "person": "UPDATE persons SET booked = FALSE, booked_until = NULL, "
+            "voiced = CASE WHEN :voiced THEN TRUE ELSE voiced END, "
+            "held_until = CASE WHEN :free THEN NULL ELSE held_until END WHERE id = :person",
+        },
+    )
+
+
+_BOOKING_USED = {dialect: _booking_used_sql(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def booking_used(connection: Connection, person: int, now: datetime, *, voiced: bool = False, free: bool = False) -> None:
     """A voice for `person` arrived: their live booking is used, the name no longer reserved.
 
-    `also`: more columns of the person's row to set in the same statement (an upload sets
-    its other marks with it: one statement less while the write lock is held).
+    An upload marks the person `voiced` in the same statement, and `free` (no longer held)
+    when it used the booth's lease: one statement less while the write lock is held. As
+    SQL text (`kiosk.central.db.DriverSQL`): every upload runs it.
     """
-    connection.execute(
-        update(bookings)
-        .where(bookings.c.person_id == person, bookings.c.ended_at.is_(None))
-        .values(ended_at=now, end_reason="used")
-    )
-    connection.execute(
-        update(persons).where(persons.c.id == person).values(booked=False, booked_until=None, **(also or {}))
-    )
+    sql = _BOOKING_USED[connection.dialect.name]
+    with driver_cursor(connection) as cursor:
+        cursor.execute(sql.end, {"now": sql.moment(now), "person": person})
+        cursor.execute(sql.person, {"person": person, "voiced": voiced, "free": free})
 
 
 class WrongCodes:

@@ -15,9 +15,10 @@ How each database keeps that promise:
   `FOR UPDATE SKIP LOCKED` (see `kiosk.central.leases`).
 
 Most of the store speaks SQLAlchemy Core through `write()` and `read()`. The booths' most
-frequent requests (a claim of the next name, a give-back) instead run SQL text on the
-driver's own connection (`driver_write`), prepared once per connection, with the same
-locks: building SQLAlchemy statements for them cost more than the database did.
+frequent requests (a claim of the next name, a give-back, an upload's usual path)
+instead run SQL text on the driver's own connection (`driver_write`, `driver_cursor`,
+`DriverSQL`), prepared once per connection, with the same locks: building SQLAlchemy
+statements for them cost more than the database did.
 
 The schema is brought up to date by the Alembic migrations shipped in this package,
 every time a database is opened (`open_database`), so a new version of the store never
@@ -28,9 +29,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -41,7 +44,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kiosk.central.config import CentralConfig
 from kiosk.central.tokens import KnownTokens
@@ -328,6 +331,48 @@ def open_database(config: CentralConfig, *, clock: Clock = utc_now) -> Database:
             "check that the database server runs and the URL, user and password are right",
         ) from None
     return Database(engine, clock=clock)
+
+
+class DriverSQL:
+    """SQL texts for one database, and how its driver takes values (`driver_write`, `driver_cursor`).
+
+    Texts are written with `:name` parameters (sqlite3's style) and turned into
+    `%(name)s` for psycopg once, here, so each is one fixed text the driver prepares once.
+    """
+
+    def __init__(self, dialect: str, texts: dict[str, str]):
+        self.dialect = dialect
+        if dialect == "postgresql":
+            texts = {name: re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", text) for name, text in texts.items()}
+        self.__dict__.update(texts)
+
+    def moment(self, value: datetime) -> Any:
+        """A moment as `UTCDateTime` keeps it: naive UTC text on SQLite, as SQLAlchemy writes it."""
+        if self.dialect == "sqlite":
+            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return value
+
+    def key(self, value: uuid.UUID) -> Any:
+        """A `Uuid` column's value: 32 hex digits on SQLite, as SQLAlchemy writes it."""
+        return value.hex if self.dialect == "sqlite" else value
+
+
+@contextmanager
+def driver_cursor(connection: Connection) -> Iterator[Any]:
+    """A DBAPI cursor in the transaction of `connection` (from `write()` or `read()`), for `DriverSQL` texts.
+
+    What the driver raises comes out as SQLAlchemy's own exception (IntegrityError,
+    OperationalError, ...), as from `connection.execute`, so a caller's handling (a
+    repeated id, a full disk) is the same for both.
+    """
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    except dbapi.Error as error:
+        raise DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from None
+    finally:
+        cursor.close()
 
 
 def _first_line(error: Exception) -> str:

@@ -40,20 +40,19 @@ name meanwhile, and is refused ("name_taken_elsewhere") when another booth did.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from kiosk.central.bookings import create_booking, live_booking_person
 from kiosk.central.codes import same_hash
-from kiosk.central.db import Database
+from kiosk.central.db import Database, DriverSQL, driver_cursor
 from kiosk.central.errors import Conflict, Forbidden, Gone, NotFound
 from kiosk.central.matching import Wish, best_match
-from kiosk.central.schema import leases, persons, recordings, stations, transports
+from kiosk.central.schema import leases, persons, stations, transports
 from kiosk.central.stations import Station
 from kiosk.central.tokens import TokenEnded
 
@@ -131,7 +130,7 @@ def claim(
         return taken
     with database.write() as connection:
         # Claims of one booth take turns, so two at once cannot both fill its last place.
-        _check_token(database, station, _station_row(connection, station, lock=True))
+        check_token(database, station, _station_row(connection, station, lock=True))
         # The time is read once the locks are held, so leases follow each other in time
         # in the order they were really handed out.
         now = database.now()
@@ -157,34 +156,19 @@ def claim(
     return taken
 
 
-class _Statements:
-    """The claim's and the give-back's SQL for one database, and how its driver takes values.
-
-    Texts are written with `:name` parameters (sqlite3's style) and turned into
-    `%(name)s` for psycopg once, here, so each is one fixed text the driver prepares once.
-    """
-
-    def __init__(self, dialect: str, texts: dict[str, str]):
-        self.dialect = dialect
-        if dialect == "postgresql":
-            texts = {name: re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", text) for name, text in texts.items()}
-        self.__dict__.update(texts)
-
-    def moment(self, value: datetime) -> Any:
-        """A moment as the column holds it: naive UTC text on SQLite (as `UTCDateTime` writes it)."""
-        if self.dialect == "sqlite":
-            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return value
-
-    def key(self, value: uuid.UUID) -> Any:
-        """A lease id as the column holds it: 32 hex digits on SQLite (as SQLAlchemy's `Uuid` writes it)."""
-        return value.hex if self.dialect == "sqlite" else value
-
-
 _CHOSEN = """p.id, p.person_id, p.surname, p.given_names, p.list_number, p.birth_date, p.birth_place,
     p.fictional, p.sex, t.code"""
+# An upload's lease check (`upload_allowed`): the open leases on the person, whether the
+# name has an approved voice, and ending leases of other booths that expired (a claim on
+# SQLite ends a person's expired lease with the same statement).
+_UPLOAD_ALLOWED = {
+    "open_leases": "SELECT station_id = :station, expires_at > :now FROM leases "
+    "WHERE person_id = :person AND ended_at IS NULL",
+    "approved": "SELECT 1 FROM recordings WHERE person_id = :person AND status = 'approved' LIMIT 1",
+    "end_expired": "UPDATE leases SET ended_at = :now, end_reason = 'expired' WHERE person_id = :person AND ended_at IS NULL",
+}
 _SQL = {
-    "sqlite": _Statements(
+    "sqlite": DriverSQL(
         "sqlite",
         {
             # The whole claim holds SQLite's write lock: the booth's row and its live leases at once.
@@ -195,8 +179,6 @@ _SQL = {
             "FROM persons AS p JOIN transports AS t ON t.id = p.transport_id "
             "WHERE p.active = 1 AND p.voiced = 0 AND (p.held_until IS NULL OR p.held_until <= :now) "
             "AND (p.booked = 0 OR p.booked_until <= :now) ORDER BY p.queue_order LIMIT :count",
-            "end_expired": "UPDATE leases SET ended_at = :now, end_reason = 'expired' "
-            "WHERE person_id = :person AND ended_at IS NULL",
             "hold": "UPDATE persons SET held_until = :expires WHERE id = :person",
             "add": "INSERT INTO leases (id, person_id, station_id, how, created_at, expires_at) "
             "VALUES (:id, :person, :station, :how, :now, :expires)",
@@ -210,9 +192,10 @@ _SQL = {
             "own_lease": "SELECT s.token_hash, s.revoked_at, l.person_id, l.station_id, l.ended_at "
             "FROM stations AS s LEFT JOIN leases AS l ON l.id = :lease WHERE s.id = :station",
             "free": "UPDATE persons SET held_until = NULL WHERE id = :person",
+            **_UPLOAD_ALLOWED,
         },
     ),
-    "postgresql": _Statements(
+    "postgresql": DriverSQL(
         "postgresql",
         {
             # Claims of one booth take turns on its row, so two at once cannot both fill its last place.
@@ -244,14 +227,17 @@ _SQL = {
                 UPDATE leases SET ended_at = :now, end_reason = 'released'
                 WHERE id = :lease AND ended_at IS NULL RETURNING person_id
             ) UPDATE persons SET held_until = NULL WHERE id IN (SELECT person_id FROM ended)""",
+            **_UPLOAD_ALLOWED,
         },
     ),
 }
 
 
-def _check_token(database: Database, station: Station, row: Any) -> None:
-    """TokenEnded unless the station's row (token_hash, revoked_at), read in this transaction,
-    still holds the token the station proved itself with (see `kiosk.central.tokens`).
+def check_token(database: Database, station: Station, row: Any) -> None:
+    """TokenEnded unless the station's row (token_hash, revoked_at, ...), read in this
+    transaction, still holds the token the station proved itself with (see
+    `kiosk.central.tokens`); for a route that took the station from the process's map of
+    known tokens, or that holds the station's row locked.
 
     A Station made without its token's hash (a caller in this process that holds it
     already) is checked for revocation only.
@@ -261,12 +247,6 @@ def _check_token(database: Database, station: Station, row: Any) -> None:
         if station.token_hash:
             database.tokens.forget(token_hash=station.token_hash)
         raise TokenEnded()
-
-
-def check_token_held(database: Database, connection: Connection, station: Station) -> None:
-    """TokenEnded unless the station's row, read in this transaction, still holds its token
-    (for a route that took the station from the process's map of known tokens)."""
-    _check_token(database, station, _station_row(connection, station))
 
 
 def _claim_next(database: Database, station: Station, rules: NameRules, count: int) -> list[Lease]:
@@ -286,7 +266,7 @@ def _claim_next(database: Database, station: Station, rules: NameRules, count: i
             choosing = cursor.connection.cursor()
             choosing.execute(sql.next_waiting, at)
         row = cursor.fetchone()
-        _check_token(database, station, row)
+        check_token(database, station, row)
         if postgresql:
             rows = choosing.fetchall()
             room = rules.hand_size - rows[0][0]
@@ -449,7 +429,7 @@ def held_by(database: Database, station: Station) -> list[Lease]:
     """The station's live leases: what a booth that restarted still holds."""
     now = database.now()
     with database.read() as connection:
-        _check_token(database, station, _station_row(connection, station))
+        check_token(database, station, _station_row(connection, station))
         ids = list(
             connection.execute(
                 select(leases.c.id).where(
@@ -508,7 +488,7 @@ def _give_back(database: Database, cursor: Any, station: Station, lease_id: uuid
             return True
     cursor.execute(sql.own_lease, given)
     row = cursor.fetchone()
-    _check_token(database, station, row)
+    check_token(database, station, row)
     _, _, person, owner, ended_at = row
     if person is None:
         raise NotFound("no such lease")
@@ -530,7 +510,7 @@ def renew(database: Database, station: Station, rules: NameRules, lease_id: uuid
     since (it is then still the person's one open lease); otherwise `Gone`.
     """
     with database.write() as connection:
-        _check_token(database, station, _station_row(connection, station))
+        check_token(database, station, _station_row(connection, station))
         lease = _own_lease(connection, station, lease_id)
         if lease.ended_at is not None:
             raise Gone(f"this lease has ended ({lease.end_reason}); ask for a name again")
@@ -550,32 +530,25 @@ def upload_allowed(connection: Connection, station: Station, person: int, now: d
     An open lease of another booth that has expired is ended here (the name was free):
     that booth can then no longer renew it.
     """
-    open_leases = list(
-        connection.execute(
-            select(leases.c.id, leases.c.station_id, leases.c.expires_at).where(
-                leases.c.person_id == person, leases.c.ended_at.is_(None)
+    # As SQL text (`kiosk.central.db.DriverSQL`): every upload asks.
+    sql = _SQL[connection.dialect.name]
+    at = {"person": person, "station": station.id, "now": sql.moment(now)}
+    with driver_cursor(connection) as cursor:
+        cursor.execute(sql.open_leases, at)
+        open_leases = cursor.fetchall()  # (this booth's, still live) for each open lease
+        if any(own for own, _ in open_leases):
+            return
+        if any(live for _, live in open_leases):
+            raise Conflict(
+                "another booth holds this name now; nothing was kept: the take stays on this booth, marked "
+                "\"failed: name taken elsewhere\", for staff to see",
+                code="name_taken_elsewhere",
             )
-        )
-    )
-    if any(lease.station_id == station.id for lease in open_leases):
-        return
-    if any(lease.expires_at > now for lease in open_leases):
-        raise Conflict(
-            "another booth holds this name now; nothing was kept: the take stays on this booth, marked "
-            "\"failed: name taken elsewhere\", for staff to see",
-            code="name_taken_elsewhere",
-        )
-    approved = connection.execute(
-        select(recordings.c.id).where(recordings.c.person_id == person, recordings.c.status == "approved").limit(1)
-    ).first()
-    if approved is not None and not second_take:
-        raise Conflict(
-            "this name already has an approved voice and this booth held no lease on it; nothing was kept",
-            code="name_has_voice",
-        )
-    if open_leases:
-        connection.execute(
-            update(leases)
-            .where(leases.c.id.in_([lease.id for lease in open_leases]))
-            .values(ended_at=now, end_reason="expired")
-        )
+        cursor.execute(sql.approved, at)
+        if cursor.fetchone() is not None and not second_take:
+            raise Conflict(
+                "this name already has an approved voice and this booth held no lease on it; nothing was kept",
+                code="name_has_voice",
+            )
+        if open_leases:
+            cursor.execute(sql.end_expired, at)

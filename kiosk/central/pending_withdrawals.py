@@ -42,14 +42,21 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, text, update
 
 from kiosk.central.bookings import booking_used
-from kiosk.central.db import Database
-from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
+from kiosk.central.db import Database, DriverSQL, driver_cursor
+from kiosk.central.schema import leases, pending_withdrawals, recordings
 
 log = logging.getLogger(__name__)
 
 WITHDRAWN_BEFORE_ARRIVAL = "consent withdrawn before the recording arrived"
 """The reason a recording withdrawn on arrival carries (staff read it in the history)."""
 _LOCK_CLASS = 0x5744  # "WD": the advisory locks of withdrawal codes, apart from any other
+_LOCK = "SELECT pg_advisory_xact_lock(:class, :key)"
+_UPLOAD_SQL = {
+    dialect: DriverSQL(
+        dialect, {"lock": _LOCK, "asked_by": "SELECT asked_by FROM pending_withdrawals WHERE code_hash = :code_hash"}
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 @dataclass(frozen=True)
@@ -128,12 +135,18 @@ def arrived_withdrawn(connection: Connection, code_hash: str | None, row: dict[s
     """
     if code_hash is None:
         return False
-    _lock_code(connection, code_hash)
-    asked_by = connection.execute(
-        select(pending_withdrawals.c.asked_by).where(pending_withdrawals.c.code_hash == code_hash)
-    ).scalar_one_or_none()
-    if asked_by is None:
+    # Every upload looks: as SQL text (`kiosk.central.db.DriverSQL`), the lock first, then
+    # the look-up in a statement of its own, which sees what a withdrawal that held the
+    # lock committed.
+    sql = _UPLOAD_SQL[connection.dialect.name]
+    with driver_cursor(connection) as cursor:
+        if sql.dialect == "postgresql":
+            cursor.execute(sql.lock, {"class": _LOCK_CLASS, "key": _lock_key(code_hash)})
+        cursor.execute(sql.asked_by, {"code_hash": code_hash})
+        found = cursor.fetchone()
+    if found is None:
         return False
+    asked_by = found[0]
     connection.execute(
         insert(recordings).values(**row, audio_path=None, status="withdrawn", reason=WITHDRAWN_BEFORE_ARRIVAL, decided_by=asked_by)
     )
@@ -150,9 +163,7 @@ def arrived_withdrawn(connection: Connection, code_hash: str | None, row: dict[s
         .where(leases.c.person_id == person, leases.c.station_id == station_id, leases.c.ended_at.is_(None))
         .values(ended_at=now, end_reason="released")
     ).rowcount
-    if given_back:
-        connection.execute(update(persons).where(persons.c.id == person).values(held_until=None))
-    booking_used(connection, person, now)
+    booking_used(connection, person, now, free=bool(given_back))
     # That it happened, never whose: no recording id, person, code or hash.
     log.info("a recording arrived whose consent was withdrawn before; its audio was not kept")
     return True
@@ -161,5 +172,8 @@ def arrived_withdrawn(connection: Connection, code_hash: str | None, row: dict[s
 def _lock_code(connection: Connection, code_hash: str) -> None:
     """Hold the code's lock until the transaction ends (SQLite: the write lock is held already)."""
     if connection.dialect.name == "postgresql":
-        key = int(code_hash[:8], 16) - 2**31  # any 32 bits of the hash; a shared key only makes two wait
-        connection.execute(text("SELECT pg_advisory_xact_lock(:class, :key)"), {"class": _LOCK_CLASS, "key": key})
+        connection.execute(text(_LOCK), {"class": _LOCK_CLASS, "key": _lock_key(code_hash)})
+
+
+def _lock_key(code_hash: str) -> int:
+    return int(code_hash[:8], 16) - 2**31  # any 32 bits of the hash; a shared key only makes two wait

@@ -34,17 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.central.audiocheck import check_take_audio
 from kiosk.central.bookings import booking_used
 from kiosk.central.codes import withdrawal_code_hash
-from kiosk.central.db import Database
+from kiosk.central.db import Database, DriverSQL, driver_cursor
 from kiosk.central.errors import Conflict, Forbidden, Unprocessable
-from kiosk.central.leases import check_token_held, upload_allowed
+from kiosk.central.leases import check_token, upload_allowed
 from kiosk.central.pending_withdrawals import arrived_withdrawn
-from kiosk.central.schema import leases, pending_withdrawals, persons, recordings
+from kiosk.central.schema import recordings
 from kiosk.central.stations import Station
 from kiosk.contract import UploadMetadata, check_json_value
 from kiosk.files import fsync_directory
@@ -263,10 +263,7 @@ def store_recording(
             return held
         check_take_audio(received.path, metadata.duration_s, metadata.sample_rate)
         if known is None:
-            raise Unprocessable(
-                f"person_id {metadata.person_id!r} is not in the central store's collection: import the collection "
-                "the booth uses (`kiosk collection import`), then the booth sends the take again"
-            )
+            raise _unknown_person(metadata)
         code_hash = _code_hash(metadata)
         # The audio is made durable in its place before the write transaction (issue 18Y:
         # its folder's fsync no longer holds the write lock), so the row never points to
@@ -274,10 +271,14 @@ def store_recording(
         # Audio whose code was withdrawn before it arrived is not placed at all.
         if not withdrawn:
             placed, fresh = audio.place(received)
+        sql = _UPLOAD_SQL[database.dialect]
         with database.write(sync_after_lock=True) as connection:
-            person = connection.execute(
-                select(persons.c.id).where(persons.c.person_id == metadata.person_id).with_for_update()
-            ).scalar_one()
+            with driver_cursor(connection) as cursor:
+                cursor.execute(sql.person, {"person_id": metadata.person_id})
+                found = cursor.fetchone()
+            if found is None:
+                raise _unknown_person(metadata)
+            person = found[0]
             now = database.now()
             # Issue WD: staff withdrew this take's code before it arrived: no audio kept, 201 "withdrawn".
             row = {
@@ -302,15 +303,13 @@ def store_recording(
             upload_allowed(connection, station, person, now, second_take=document.get("second_take") is True)
             if placed is None:  # looked withdrawn a moment ago, and is not now: placed under the lock
                 placed, fresh = audio.place(received)
-            connection.execute(insert(recordings).values(**row, audio_path=placed, status="received", reason=None))
-            used = connection.execute(
-                update(leases)
-                .where(leases.c.person_id == person, leases.c.station_id == station.id, leases.c.ended_at.is_(None))
-                .values(ended_at=now, end_reason="used")
-            ).rowcount
+            with driver_cursor(connection) as cursor:
+                cursor.execute(sql.insert, sql.row(row, placed))
+                cursor.execute(sql.use_lease, {"now": sql.moment(now), "person": person, "station": station.id})
+                used = cursor.rowcount
             # A booking is fulfilled by the voice it was made for; the name has a voice,
             # and is held no more if this booth's lease was used.
-            booking_used(connection, person, now, also={"voiced": True} | ({"held_until": None} if used else {}))
+            booking_used(connection, person, now, voiced=True, free=used > 0)
         row_in = True
     except IntegrityError:
         # The same id arrived twice at once and the other one won: answer as for a repeat.
@@ -327,6 +326,13 @@ def store_recording(
         extra={"recording_id": str(recording_id), "station_id": station.station_id, "bytes": received.size_bytes},
     )
     return Stored(201, recording_id, "received", received.sha256, received.size_bytes, now)
+
+
+def _unknown_person(metadata: UploadMetadata) -> Unprocessable:
+    return Unprocessable(
+        f"person_id {metadata.person_id!r} is not in the central store's collection: import the collection "
+        "the booth uses (`kiosk collection import`), then the booth sends the take again"
+    )
 
 
 def _code_hash(metadata: UploadMetadata) -> str | None:
@@ -374,19 +380,77 @@ def _held_and_person(
     database: Database, recording_id: uuid.UUID, station: Station, received: ReceivedAudio, metadata: UploadMetadata
 ) -> tuple[Stored | None, int | None, bool]:
     """`_held`'s answer, the person's row id (None: not in the collection) and whether the
-    code hash the booth sent was withdrawn already (WD; the write transaction decides), in
-    one read that first checks the station's token is still its own (TokenEnded)."""
-    with database.read() as connection:
-        check_token_held(database, connection, station)
-        held = _held_in(connection, recording_id, station, received)
-        if held is not None:
-            return held, None, False
-        person = connection.execute(select(persons.c.id).where(persons.c.person_id == metadata.person_id)).scalar()
-        code_hash = metadata.withdrawal_code_hash
-        withdrawn = code_hash is not None and connection.execute(
-            select(pending_withdrawals.c.code_hash).where(pending_withdrawals.c.code_hash == code_hash)
-        ).first() is not None
-        return None, person, withdrawn
+    code hash the booth sent was withdrawn already (WD; the write transaction decides),
+    in one statement that first shows the station's token is still its own (TokenEnded)."""
+    sql = _UPLOAD_SQL[database.dialect]
+    with database.read() as connection, driver_cursor(connection) as cursor:
+        cursor.execute(
+            sql.look,
+            {
+                "station": station.id,
+                "recording": sql.key(recording_id),
+                "person_id": metadata.person_id,
+                "code_hash": metadata.withdrawal_code_hash,
+            },
+        )
+        found = cursor.fetchone()
+    check_token(database, station, found)
+    _, _, held, person, withdrawn = found
+    if held:
+        answer = _held(database, recording_id, station, received)
+        if answer is not None:
+            return answer, None, False
+    return None, person, bool(withdrawn)
+
+
+class _UploadSQL(DriverSQL):
+    """An upload's usual statements as SQL text (`kiosk.central.db.DriverSQL`): every take runs them."""
+
+    def row(self, row: dict[str, Any], audio_path: str | None) -> dict[str, Any]:
+        """`row` (`store_recording`'s values) as the driver takes them, for `insert`."""
+        return row | {
+            "id": self.key(row["id"]),
+            "received_at": self.moment(row["received_at"]),
+            "recorded_at": self.moment(row["recorded_at"]),
+            "status_at": self.moment(row["status_at"]),
+            "metadata": self.json(row["metadata"]),
+            "audio_path": audio_path,
+        }
+
+    def json(self, value: Any) -> Any:
+        """A JSON column's value: text on SQLite (as SQLAlchemy writes it), psycopg's Json on PostgreSQL."""
+        if self.dialect == "sqlite":
+            return json.dumps(value)
+        from psycopg.types.json import Json
+
+        return Json(value)
+
+
+def _upload_sql(dialect: str) -> _UploadSQL:
+    return _UploadSQL(
+        dialect,
+        {
+            # Before the audio check, in one read: the station's token, whether the id is
+            # held already, the person's row, and whether the code was withdrawn.
+            "look": "SELECT s.token_hash, s.revoked_at, r.id IS NOT NULL, "
+            "(SELECT id FROM persons WHERE person_id = :person_id), "
+            "EXISTS (SELECT 1 FROM pending_withdrawals WHERE code_hash = :code_hash) "
+            "FROM stations AS s LEFT JOIN recordings AS r ON r.id = :recording WHERE s.id = :station",
+            # In the write transaction: the person's row locked (SQLite: the write lock is held).
+            "person": "SELECT id FROM persons WHERE person_id = :person_id"
+            + (" FOR UPDATE" if dialect == "postgresql" else ""),
+            "insert": "INSERT INTO recordings (id, person_id, station_id, received_at, recorded_at, duration_s, "
+            "sample_rate, sha256, size_bytes, audio_path, metadata, consent_version, status, status_at, reason, "
+            "withdrawal_code_hash) VALUES (:id, :person_id, :station_id, :received_at, :recorded_at, :duration_s, "
+            ":sample_rate, :sha256, :size_bytes, :audio_path, :metadata, :consent_version, 'received', :status_at, "
+            "NULL, :withdrawal_code_hash)",
+            "use_lease": "UPDATE leases SET ended_at = :now, end_reason = 'used' "
+            "WHERE person_id = :person AND station_id = :station AND ended_at IS NULL",
+        },
+    )
+
+
+_UPLOAD_SQL = {dialect: _upload_sql(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 def _held_in(connection: Connection, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:

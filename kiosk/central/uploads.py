@@ -6,7 +6,7 @@ atomic) while it is hashed and counted; the metadata part is held in memory up t
 The whole body is limited: a Content-Length above the limit is refused before anything
 is read, and a body that grows past it (chunked, or lying about its length) is cut off
 as soon as it does. Parsing and writing run in a worker thread, so a slow disk never
-stalls the server's other requests.
+stalls the server's other requests; the chunks go there `FEED_BYTES` at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 PARTS = ("metadata", "audio")
+FEED_BYTES = 512 * 1024
+"""The body's chunks (tens of KB each) are gathered up to this size, then parsed, written
+and hashed in one hand-over to an upload thread: a hand-over costs the server more than
+the work on one chunk (issue 18, bench/central_sync.py). It bounds an upload's memory."""
 
 # An upload's file and database work runs on these threads, handed over with asyncio's
 # own executor call, as the lease routes' is (FastAPI's thread pool costs several times
@@ -95,6 +99,8 @@ async def receive_upload(request: Request, audio: AudioStore, limit: int) -> Rec
         raise Unprocessable(f"the multipart boundary is not usable: {error}") from None
     received = 0
     streamed = False
+    pending: list[bytes] = []
+    pending_bytes = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
@@ -103,9 +109,13 @@ async def receive_upload(request: Request, audio: AudioStore, limit: int) -> Rec
                     f"the upload is larger than {limit} bytes, the most this store accepts ([server] max_upload_mb)"
                 )
             if chunk:
-                await in_upload_thread(_feed, parser, chunk)
+                pending.append(chunk)
+                pending_bytes += len(chunk)
+                if pending_bytes >= FEED_BYTES:
+                    await in_upload_thread(_feed, parser, pending)
+                    pending, pending_bytes = [], 0
         streamed = True
-        return await in_upload_thread(parts.finish)
+        return await in_upload_thread(_feed_and_finish, parser, pending, parts)
     except BaseException as error:
         await in_upload_thread(parts.discard)
         if isinstance(error, Refusal) and not streamed:
@@ -113,11 +123,17 @@ async def receive_upload(request: Request, audio: AudioStore, limit: int) -> Rec
         raise
 
 
-def _feed(parser: MultipartParser, chunk: bytes) -> None:
+def _feed(parser: MultipartParser, chunks: list[bytes]) -> None:
     try:
-        parser.write(chunk)
+        for chunk in chunks:
+            parser.write(chunk)
     except MultipartParseError as error:
         raise Unprocessable(f"the body is not valid multipart/form-data: {error}") from None
+
+
+def _feed_and_finish(parser: MultipartParser, chunks: list[bytes], parts: _Parts) -> ReceivedUpload:
+    _feed(parser, chunks)
+    return parts.finish()
 
 
 @dataclass

@@ -15,8 +15,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from central_support import make_config
 from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
-from kiosk.central.db import alembic_config, create_database_engine, migrate, open_database, schema_version
+from kiosk.central.db import (
+    DriverSQL,
+    alembic_config,
+    create_database_engine,
+    driver_cursor,
+    migrate,
+    open_database,
+    schema_version,
+)
 from kiosk.central.schema import metadata, stations
 from kiosk.errors import KioskError
 
@@ -47,6 +56,37 @@ def test_the_queue_and_the_one_open_lease_rule_have_their_partial_indexes(tmp_pa
         assert indexes["uq_leases_open_person"]["unique"]
         persons_indexes = {index["name"] for index in inspect(database.engine).get_indexes("persons")}
         assert "ix_persons_waiting" in persons_indexes
+    finally:
+        database.dispose()
+
+
+def test_sql_text_on_the_driver_binds_names_with_digits_and_its_errors_come_out_as_sqlalchemys(
+    tmp_path: Path, database_url: str | None
+):
+    database = open_database(make_config(tmp_path / "central", database_url))
+    sql = DriverSQL(
+        database.dialect,
+        {
+            "add": "INSERT INTO stations (station_id, token_hash, created_at, token_issued_at) "
+            "VALUES (:station_id, :sha256, :now, :now)",
+            "find": "SELECT station_id, created_at FROM stations WHERE token_hash = :sha256",
+        },
+    )
+    now = datetime(2026, 12, 5, 6, 0, 0, 123456, tzinfo=timezone.utc)
+    try:
+        with database.write() as connection, driver_cursor(connection) as cursor:
+            cursor.execute(sql.add, {"station_id": "booth-1", "sha256": "a" * 64, "now": sql.moment(now)})
+        with database.read() as connection:
+            # Written as SQLAlchemy's UTCDateTime writes it: it reads back the same moment.
+            assert connection.execute(select(stations.c.created_at)).scalar_one() == now
+            with driver_cursor(connection) as cursor:
+                cursor.execute(sql.find, {"sha256": "a" * 64})
+                assert cursor.fetchone()[0] == "booth-1"
+        with pytest.raises(IntegrityError):  # the caller's handling of a repeat is the same as for SQLAlchemy's
+            with database.write() as connection, driver_cursor(connection) as cursor:
+                cursor.execute(sql.add, {"station_id": "booth-1", "sha256": "b" * 64, "now": sql.moment(now)})
+        with database.read() as connection:
+            assert connection.execute(select(stations.c.station_id)).scalars().all() == ["booth-1"]
     finally:
         database.dispose()
 
