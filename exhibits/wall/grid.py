@@ -38,7 +38,7 @@ from kivy.clock import Clock
 from kivy.effects.dampedscroll import DampedScrollEffect
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, Rectangle, Translate
 from kivy.graphics.texture import Texture
-from kivy.properties import ColorProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 from PIL import Image
 
@@ -154,6 +154,10 @@ class PortraitGrid(Widget):
     friction = NumericProperty(0.03)
     """How fast a fling slows down (Kivy's default, 0.05, stops a brisk fling after a
     screen or two; the wall is 2,800 rows long)."""
+    showing = BooleanProperty(True)
+    """False while the grid's screen is not shown (the wall's grid behind the attract
+    screen): it asks for no page then and holds none it did not hold (issue 18: memory);
+    set True, it asks for the pages in view."""
     cached_pages = NumericProperty(24)
     """Page textures kept (960x960 RGBA: 3.7 MB each); pages in view are kept beyond it."""
     scroll = NumericProperty(0.0)
@@ -256,6 +260,11 @@ class PortraitGrid(Widget):
         """Draw the names again (a new colour, or a new text size for the visit)."""
         self._geometry = ()
         self._relayout()
+
+    def on_showing(self, _grid, showing: bool) -> None:
+        if showing:  # the pages in view are asked for now
+            self._first_row = -1
+            self._redraw()
 
     def close(self) -> None:
         """Stop the page thread; the grid draws nothing new afterwards."""
@@ -708,6 +717,8 @@ class PortraitGrid(Widget):
 
     def _want_pages(self) -> None:
         """Tell the loader which pages to decode: in view first, then where the wall heads."""
+        if self.height <= 0 or not self.showing:
+            return  # nothing in view, or on a screen not shown: no page is held for it
         columns = int(self.columns)
         first = self._first_row * columns
         shown = self._rows_in_pool * columns

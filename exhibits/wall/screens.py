@@ -105,7 +105,7 @@ class PortraitWall:
 
     @property
     def index(self):
-        return self.flow.index  # exhibits.wall.search.SearchIndex
+        return self.flow.index  # exhibits.wall.ondemand.SearchOnDemand
 
     @property
     def voices(self):
@@ -263,6 +263,32 @@ class PortraitWall:
         self.flow.forget()
 
 
+class BuiltWhenShown:
+    """A screen whose kv rules (its widgets, their texts and bindings) are applied when it
+    is first shown, not at the wall's start: the search screen's keyboard and the person
+    page are 64 widgets, with their textures, that many visits never open (issue 18:
+    memory after the attract screen). Done as Kivy's Widget.__init__ does it: the class
+    rules, then `on_kv_post` to the rules' children and to the screen."""
+
+    def __init__(self, **kwargs):
+        self.built = False
+        super().__init__(**{"__no_builder": True}, **kwargs)
+
+    def build_now(self) -> None:
+        """Apply the rules now (the first `on_pre_enter` does it; a test may)."""
+        if self.built:
+            return
+        self.built = True
+        rule_children: list = []
+        self.apply_class_lang_rules(ignored_consts=self._kwargs_applied_init, rule_children=rule_children)
+        for widget in rule_children:
+            widget.dispatch("on_kv_post", self)
+        self.dispatch("on_kv_post", self)
+
+    def on_pre_enter(self, *_args) -> None:
+        self.build_now()
+
+
 class UnavailableScreen(WallScreen):
     def screen_words(self):
         return spoken.unavailable_words(App.get_running_app().lang)
@@ -284,9 +310,22 @@ class GridScreen(WallScreen):
                 wall.faces_moved()
 
         faces_moved = Clock.create_trigger(moved, 0.2)
+        self._grid = grid
         grid.bind(scroll=update, max_scroll=update)
         grid.bind(scroll=lambda *_: faces_moved(), size=lambda *_: faces_moved())
         update()
+
+    def on_pre_enter(self, *_args) -> None:
+        """Shown: the grid asks for its pages (none while another screen shows, as the
+        attract screen does at the wall's start)."""
+        grid = getattr(self, "_grid", None)
+        if grid is not None:
+            grid.showing = True
+
+    def on_leave(self, *_args) -> None:
+        grid = getattr(self, "_grid", None)
+        if grid is not None:
+            grid.showing = False
 
     def forget(self) -> None:
         App.get_running_app().wall.forget()
@@ -317,7 +356,14 @@ class GridScreen(WallScreen):
         return x, y - grid.name_height, width, height + grid.name_height  # the face and its name
 
 
-class SearchScreen(WallScreen):
+class SearchScreen(BuiltWhenShown, WallScreen):
+    def on_pre_enter(self, *_args) -> None:
+        """The index is made while the visitor reads the screen (exhibits.wall.ondemand)."""
+        super().on_pre_enter()
+        wall = App.get_running_app().wall
+        if wall is not None:
+            wall.index.prepare()
+
     def screen_words(self):
         return App.get_running_app().wall.search_words(self.ids.keyboard)
 
@@ -348,7 +394,7 @@ class SearchScreen(WallScreen):
         results.scroll_y = 1 - shown_top / (content - results.height)
 
 
-class PersonScreen(WallScreen):
+class PersonScreen(BuiltWhenShown, WallScreen):
     page = ObjectProperty(None, allownone=True)  # exhibits.wall.page.PageText in the visitor's language
     name_size = NumericProperty("52dp")
 
@@ -418,7 +464,7 @@ class TransportsScreen(WallScreen):
 
 def build_screens(app) -> list:
     from exhibits.wall.grid import PortraitGrid
-    from exhibits.wall.search import SearchIndex
+    from exhibits.wall.ondemand import SearchOnDemand
     from exhibits.wall.voices import make_wall_voices
     from kiosk.collection import load_collection
 
@@ -446,10 +492,10 @@ def build_screens(app) -> list:
         cell_height=dp(200),
         name_height=dp(62),
         spacing=dp(8),
+        showing=False,  # behind the attract screen: the grid screen's on_pre_enter shows it
     )
     collection.forget_portrait_signatures()  # the thumbnails are checked: the start's facts go
-    index = SearchIndex.build(collection)
-    index.search("warm up")  # the first search loads numpy and rapidfuzz: not in front of a visitor
+    index = SearchOnDemand(collection)  # made when the search screen first opens (issue 18: memory)
     voices = make_wall_voices(app.station).start()
     app.bind(on_stop=lambda *_: voices.close())
     _report_devices(app, voices)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import abc
 import enum
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy (15 MB) when sound is first made, not at a wall's start (issue 18)
+    import numpy as np
 
 SAMPLE_RATE = 48_000
 SILENCE_DBFS = -120.0  # what digital zero measures; a floor for the level meter
@@ -111,5 +114,5 @@ def dbfs(rms: float) -> float:
     """An RMS amplitude (full scale 1.0) in dB relative to full scale, floored at SILENCE_DBFS."""
     if rms <= 0.0:
         return SILENCE_DBFS
-    return max(SILENCE_DBFS, 20.0 * float(np.log10(rms)))
+    return max(SILENCE_DBFS, 20.0 * math.log10(rms))
 

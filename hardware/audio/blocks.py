@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import abc
 import logging
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from hardware.audio.api import SAMPLE_RATE, Capture, DeviceError, Microphone, MicrophoneState, dbfs
+
+if TYPE_CHECKING:  # numpy (15 MB) when sound is first made, not at a wall's start (issue 18)
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +201,8 @@ class BlockMicrophone(Microphone):
                 raise DeviceError(f"the writer thread of {self.name} does not answer") from None
             self._take_running = False
             self._take_lost = False
+        import numpy as np
+
         samples = np.concatenate(take.blocks) if take.blocks else np.zeros(0, dtype=np.float32)
         return Capture(samples, self.sample_rate, take.overflows, take.lost)
 
@@ -245,7 +250,7 @@ class BlockMicrophone(Microphone):
         self._heard_token = token
         self._inbox.put(_Block(samples, overflowed))
         size = samples.shape[0]
-        rms = float(np.sqrt(np.dot(samples, samples) / size)) if size else 0.0
+        rms = math.sqrt(float(samples.dot(samples)) / size) if size else 0.0
         _offer_latest(self._levels, rms)
 
     def _ended(self, token: int, reason: str) -> None:

@@ -64,12 +64,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from hardware.audio.api import SAMPLE_RATE, DeviceError, Speaker
 from hardware.audio.blocks import BlockMicrophone
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy too: loaded when sound is first made, not at a wall's start (issue 18)
+    import numpy as np
     import sounddevice
 
 log = logging.getLogger(__name__)
@@ -297,7 +296,7 @@ class SoundDeviceMicrophone(BlockMicrophone):
         elif indata.shape[1] == 1:
             mono = indata[:, 0].copy()
         else:
-            mono = indata.mean(axis=1, dtype=np.float32)
+            mono = indata.mean(axis=1, dtype="float32")
         self._deliver(token, mono, bool(status.input_overflow))
 
     def _failure(self, now: float) -> str | None:
@@ -309,6 +308,8 @@ class SoundDeviceMicrophone(BlockMicrophone):
 
 def _playable(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """`samples` as a float32 array of shape (frames, channels), checked for playing."""
+    import numpy as np
+
     if sample_rate <= 0:
         raise ValueError(f"sample rate must be positive, not {sample_rate}")
     samples = np.asarray(samples)

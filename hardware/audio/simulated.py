@@ -17,22 +17,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from hardware.audio.api import SAMPLE_RATE, DeviceError, Speaker
 from hardware.audio.blocks import BlockMicrophone
 from hardware.strict import FailsLoudly
 
+if TYPE_CHECKING:  # numpy (15 MB) when sound is first made, not at a wall's start (issue 18)
+    import numpy as np
+
 ROOM_TONE_DBFS = -60.0  # a quiet booth: air and electronics, well under a voice
 
 
 def _room_tone(rng: np.random.Generator, frames: int, level_dbfs: float) -> np.ndarray:
-    return (rng.standard_normal(frames) * 10 ** (level_dbfs / 20)).astype(np.float32)
+    return (rng.standard_normal(frames) * 10 ** (level_dbfs / 20)).astype("float32")
 
 
 def _load_signal(source: np.ndarray | Path | str | None, sample_rate: int) -> np.ndarray:
     """The source as mono float32 at `sample_rate`; an empty array means room tone only."""
+    import numpy as np
+
     if source is None:
         return np.zeros(0, dtype=np.float32)
     if isinstance(source, (str, Path)):
@@ -107,6 +111,8 @@ class SimulatedMicrophone(FailsLoudly, BlockMicrophone):
         self.room_tone_dbfs = room_tone_dbfs
         self._signal = _load_signal(source, sample_rate)
         self._position = 0
+        import numpy as np
+
         self._rng = np.random.default_rng(seed)
         self._unplugged = False
         self._stalled = False
@@ -214,7 +220,11 @@ class SimulatedMicrophone(FailsLoudly, BlockMicrophone):
                 part = _room_tone(self._rng, needed, self.room_tone_dbfs)
             parts.append(part)
             needed -= len(part)
-        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+        if len(parts) == 1:
+            return parts[0].copy()
+        import numpy as np
+
+        return np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -252,6 +262,8 @@ class SimulatedSpeaker(FailsLoudly, Speaker):
             )
         if sample_rate <= 0:
             raise ValueError(f"sample rate must be positive, not {sample_rate}")
+        import numpy as np
+
         data = np.array(samples, dtype=np.float32)  # a copy: the caller may reuse its array
         if data.ndim not in (1, 2):
             raise ValueError(f"samples must have shape (n,) or (n, channels), not {data.shape}")

@@ -26,7 +26,50 @@ class KioskGroup(click.Group):
             ctx.exit(error.exit_code)
 
 
-@click.group(cls=KioskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+_COMMANDS = {
+    "collection": ("kiosk.cli.collection", "collection"),
+    "station": ("kiosk.cli.station", "station"),
+    "run": ("kiosk.cli.station", "run"),
+    "screenshot": ("kiosk.cli.screenshot", "screenshot"),
+    "demo": ("kiosk.cli.demo", "demo"),
+    "booth": ("kiosk.cli.booth", "booth"),
+    "search": ("kiosk.cli.search", "search"),
+    "central": ("kiosk.cli.central", "central"),
+    "sync": ("kiosk.cli.sync", "sync"),
+    "doctor": ("kiosk.cli.doctor", "doctor"),
+    "hardware": ("kiosk.cli.hardware", "hardware"),
+    "release": ("kiosk.cli.release", "release"),
+}
+"""Command name -> (module, attribute). A module is imported when its command is asked
+for: `kiosk run` does not load every other command's libraries (4 MB a station holds all
+day, issue 18); `kiosk --help` loads them all to list them."""
+
+
+def _command(name: str) -> click.Command:
+    import importlib
+
+    module, attribute = _COMMANDS[name]
+    command = getattr(importlib.import_module(module), attribute)
+    if name == "collection" and "import" not in command.commands:
+        from kiosk.cli.central import import_collection
+
+        command.add_command(import_collection)
+    return command
+
+
+class _Commands(KioskGroup):
+    """The `kiosk` group: its commands are imported when first asked for (`_COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            self.add_command(_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kiosk")
 def cli() -> None:
     """Kazerne Dossin gallery stations: portrait wall, "Elke naam telt" booth, memorial
@@ -38,29 +81,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from kiosk.cli import booth, collection, demo, screenshot, search, station, sync
-    from kiosk.cli import central as central_cli
-    from kiosk.cli import doctor as doctor_cli
-    from kiosk.cli import hardware as hardware_cli
-    from kiosk.cli import release as release_cli
-
-    cli.add_command(collection.collection)
-    cli.add_command(station.station)
-    cli.add_command(station.run)
-    cli.add_command(screenshot.screenshot)
-    cli.add_command(demo.demo)
-    cli.add_command(booth.booth)
-    cli.add_command(search.search)
-    cli.add_command(central_cli.central)
-    cli.add_command(sync.sync)
-    cli.add_command(doctor_cli.doctor)
-    cli.add_command(hardware_cli.hardware)
-    cli.add_command(release_cli.release)
-    collection.collection.add_command(central_cli.import_collection)
+    """Every command imported and registered now (for tests that look at them all)."""
+    for name in _COMMANDS:
+        if name not in cli.commands:
+            cli.add_command(_command(name), name)
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register()
     cli.main(args=argv, prog_name="kiosk", standalone_mode=True)
 
 

@@ -181,6 +181,7 @@ class _Reader:
         self.portraits_to_open: list[tuple[int, str]] = []
         self.shared_texts: dict[str, str] = {}
         self.dates: dict[str, PartialDate] = {}
+        self.numbers: dict[int, int] = {}
 
     def problem(self, file: str, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
@@ -390,7 +391,8 @@ class _Reader:
                 f"list number {_shortened(list_text)} is out of range: list numbers run from 1 to {MAX_LIST_NUMBER}",
             )
         elif whole and int(list_text) > 0:
-            list_number = int(list_text)
+            # Each transport counts from 1: one int object per number, not one per person.
+            list_number = self.numbers.setdefault(int(list_text), int(list_text))
             if code:
                 first = self.list_lines.setdefault((code, list_number), line)
                 if first != line:

@@ -117,6 +117,17 @@ def test_an_up_to_date_folder_is_left_alone(built):
     assert {path: path.stat().st_mtime_ns for path in report.index.folder.iterdir()} == files
 
 
+def test_an_index_read_from_its_file_holds_the_collection_s_own_person_ids(built):
+    """Not a second copy of every person id (issue 18: a wall's memory)."""
+    collection, report = built
+    again = prepare_thumbs(collection, report.index.folder).index
+    read_alone = ThumbIndex.read(report.index.folder)  # without a collection: the file's strings
+    assert {id(person_id) for person_id in read_alone.tiles}.isdisjoint(id(person.person_id) for person in collection.persons)
+    held = {id(person_id) for person_id in again.tiles}
+    assert held == {id(person.person_id) for person in collection.persons}
+    assert all(again.tile(person.person_id) == report.index.tile(person.person_id) for person in collection.persons)
+
+
 def test_a_replaced_photograph_redraws_only_its_page(collection_dir, tmp_path):
     folder = tmp_path / "thumbs"
     collection = load_collection(collection_dir)

@@ -133,3 +133,31 @@ def test_a_new_visitor_finds_no_trace_of_the_last(wall_station):
     app.finish()
     driver.settle(0.4)
     assert app.wall.view.query == "" and app.wall.view.letter == "" and app.wall.view.results == []
+
+
+def test_what_only_a_visitor_needs_is_made_when_a_visitor_asks_for_it(wall_station):
+    """Issue 18 (memory after the attract screen): the search and person screens, the
+    search index and the grid's page textures wait for a visitor, then work."""
+    driver, app = wall_station
+    wall = app.wall
+    driver.frames(3)
+    assert app.screens.current == "attract"
+    assert not app.screens.get_screen("search").built and not app.screens.get_screen("person").built
+    assert not wall.index.ready and wall.grid.loaded_pages == ()
+
+    driver.tap("attract")
+    shows(driver, app, "grid")
+    driver.wait_until(lambda: wall.grid.tile_loaded(0), timeout=20, what="the first face")
+    driver.tap("open-search")
+    shows(driver, app, "search")
+    assert app.screens.get_screen("search").built
+    driver.wait_until(lambda: wall.index.ready, timeout=30, what="the search index, made in the background")
+    target = next(p for p in wall.wall.in_list_order if p.surname[:4].isascii() and p.surname[:4].isalpha() and len(p.surname) >= 4)
+    for letter in target.surname.upper()[:4]:
+        driver.tap(f"key-{letter}", settle=0.05)
+    driver.wait_until(lambda: wall.view.query == target.surname.lower()[:4], timeout=30, what="the query")
+    driver.wait_until(lambda: any(row["person_id"] == target.person_id for row in wall.view.results), timeout=20, what="the results")
+    wall.open_person(target.person_id)
+    shows(driver, app, "person")
+    assert app.screens.get_screen("person").built
+    assert driver.find("person-name").text == target.display_name
