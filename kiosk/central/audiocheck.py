@@ -40,12 +40,13 @@ class DecodedAudio:
         return self.frames / self.sample_rate
 
 
-def check_take_audio(path: Path, declared_seconds: float, declared_rate: int) -> DecodedAudio:
-    """Decode the FLAC at `path` and compare it with what was declared; Unprocessable if it is not a take."""
+def check_take_audio(audio: Path | int, declared_seconds: float, declared_rate: int) -> DecodedAudio:
+    """Decode the FLAC at `audio` (a path, or an open file descriptor, left open) and
+    compare it with what was declared; Unprocessable if it is not a take."""
     import soundfile
 
     try:
-        with soundfile.SoundFile(path) as sound:
+        with soundfile.SoundFile(audio, closefd=False) as sound:
             if sound.format != "FLAC":
                 raise _refuse("audio_not_flac", f"the audio part is {sound.format}, not FLAC")
             rate, channels = sound.samplerate, sound.channels

@@ -27,6 +27,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime
@@ -188,6 +189,9 @@ class AudioStore:
         fsync_directory(path.parent)
 
 
+# Where an upload's audio is placed while its own thread checks it (`store_recording`).
+_PLACING = ThreadPoolExecutor(max_workers=16, thread_name_prefix="kiosk-placing")
+
 # The audio paths uploads of this process have placed and not yet released (see
 # `AudioStore.release`), with how many hold each.
 _PINS: Counter[Path] = Counter()
@@ -261,16 +265,26 @@ def store_recording(
         held, known, withdrawn = _held_and_person(database, recording_id, station, received, metadata)
         if held is not None:
             return held
-        check_take_audio(received.path, metadata.duration_s, metadata.sample_rate)
+        # The audio is made durable in its place before the write transaction (issue 18Y:
+        # its folder's fsync no longer holds the write lock), so the row never points to
+        # audio a power cut could take; that waits for the disk while the check decodes
+        # what arrived (opened first, so its renaming changes nothing for the check).
+        # Refused by the check or in the transaction, it is taken back. Audio of a person
+        # the store does not know, or whose code was withdrawn before it arrived, is not
+        # placed at all.
+        arrived = os.open(received.path, os.O_RDONLY)
+        placing = None
+        try:
+            if known is not None and not withdrawn:
+                placing = _PLACING.submit(audio.place, received)
+            check_take_audio(arrived, metadata.duration_s, metadata.sample_rate)
+        finally:
+            os.close(arrived)
+            if placing is not None:
+                placed, fresh = placing.result()
         if known is None:
             raise _unknown_person(metadata)
         code_hash = _code_hash(metadata)
-        # The audio is made durable in its place before the write transaction (issue 18Y:
-        # its folder's fsync no longer holds the write lock), so the row never points to
-        # audio a power cut could take. Refused in the transaction, it is taken back.
-        # Audio whose code was withdrawn before it arrived is not placed at all.
-        if not withdrawn:
-            placed, fresh = audio.place(received)
         sql = _UPLOAD_SQL[database.dialect]
         with database.write(sync_after_lock=True) as connection:
             with driver_cursor(connection) as cursor:
