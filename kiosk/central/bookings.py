@@ -356,19 +356,14 @@ def is_booking_code(database: Database, code: str | None) -> bool:
         return connection.execute(select(bookings.c.id).where(bookings.c.code == canonical)).first() is not None
 
 
-def _booking_used_sql(dialect: str) -> DriverSQL:
-    return DriverSQL(
-        dialect,
-        {
-            "end": "UPDATE bookings SET ended_at = :now, end_reason = 'used' WHERE person_id = :person AND ended_at IS NULL",
-            "person": "UPDATE persons SET booked = FALSE, booked_until = NULL, "
-            "voiced = CASE WHEN :voiced THEN TRUE ELSE voiced END, "
-            "held_until = CASE WHEN :free THEN NULL ELSE held_until END WHERE id = :person",
-        },
-    )
-
-
-_BOOKING_USED = {dialect: _booking_used_sql(dialect) for dialect in ("sqlite", "postgresql")}
+_BOOKING_USED = DriverSQL.each(
+    {
+        "end": "UPDATE bookings SET ended_at = :now, end_reason = 'used' WHERE person_id = :person AND ended_at IS NULL",
+        "person": "UPDATE persons SET booked = FALSE, booked_until = NULL, "
+        "voiced = CASE WHEN :voiced THEN TRUE ELSE voiced END, "
+        "held_until = CASE WHEN :free THEN NULL ELSE held_until END WHERE id = :person",
+    }
+)
 
 
 def booking_used(connection: Connection, person: int, now: datetime, *, voiced: bool = False, free: bool = False) -> None:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -58,6 +58,7 @@ KEPT_CONNECTIONS = 16  # PostgreSQL connections `Database.driver_write` keeps, a
 IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open
 KEPT_IDLE_S = 10.0  # one unused this long is checked by the pool again before use
 _READ_ONLY = "kiosk_read_only"
+DIALECTS = ("sqlite", "postgresql")
 # An arbitrary key: two stores starting at once on one PostgreSQL migrate one after the other.
 _MIGRATION_LOCK_KEY = 0x4B696F736B  # "Kiosk"
 
@@ -355,6 +356,12 @@ class DriverSQL:
     def key(self, value: uuid.UUID) -> Any:
         """A `Uuid` column's value: 32 hex digits on SQLite, as SQLAlchemy writes it."""
         return value.hex if self.dialect == "sqlite" else value
+
+    @classmethod
+    def each(cls, texts: dict[str, str] | Callable[[str], dict[str, str]]) -> dict[str, Self]:
+        """The texts for each database the store runs on, by dialect name (`texts(dialect)`
+        when they differ between them)."""
+        return {dialect: cls(dialect, texts(dialect) if callable(texts) else texts) for dialect in DIALECTS}
 
 
 @contextmanager

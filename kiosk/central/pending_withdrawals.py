@@ -51,12 +51,9 @@ WITHDRAWN_BEFORE_ARRIVAL = "consent withdrawn before the recording arrived"
 """The reason a recording withdrawn on arrival carries (staff read it in the history)."""
 _LOCK_CLASS = 0x5744  # "WD": the advisory locks of withdrawal codes, apart from any other
 _LOCK = "SELECT pg_advisory_xact_lock(:class, :key)"
-_UPLOAD_SQL = {
-    dialect: DriverSQL(
-        dialect, {"lock": _LOCK, "asked_by": "SELECT asked_by FROM pending_withdrawals WHERE code_hash = :code_hash"}
-    )
-    for dialect in ("sqlite", "postgresql")
-}
+_UPLOAD_SQL = DriverSQL.each(
+    {"lock": _LOCK, "asked_by": "SELECT asked_by FROM pending_withdrawals WHERE code_hash = :code_hash"}
+)
 
 
 @dataclass(frozen=True)

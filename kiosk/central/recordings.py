@@ -440,31 +440,28 @@ class _UploadSQL(DriverSQL):
         return Json(value)
 
 
-def _upload_sql(dialect: str) -> _UploadSQL:
-    return _UploadSQL(
-        dialect,
-        {
-            # Before the audio check, in one read: the station's token, whether the id is
-            # held already, the person's row, and whether the code was withdrawn.
-            "look": "SELECT s.token_hash, s.revoked_at, r.id IS NOT NULL, "
-            "(SELECT id FROM persons WHERE person_id = :person_id), "
-            "EXISTS (SELECT 1 FROM pending_withdrawals WHERE code_hash = :code_hash) "
-            "FROM stations AS s LEFT JOIN recordings AS r ON r.id = :recording WHERE s.id = :station",
-            # In the write transaction: the person's row locked (SQLite: the write lock is held).
-            "person": "SELECT id FROM persons WHERE person_id = :person_id"
-            + (" FOR UPDATE" if dialect == "postgresql" else ""),
-            "insert": "INSERT INTO recordings (id, person_id, station_id, received_at, recorded_at, duration_s, "
-            "sample_rate, sha256, size_bytes, audio_path, metadata, consent_version, status, status_at, reason, "
-            "withdrawal_code_hash) VALUES (:id, :person_id, :station_id, :received_at, :recorded_at, :duration_s, "
-            ":sample_rate, :sha256, :size_bytes, :audio_path, :metadata, :consent_version, 'received', :status_at, "
-            "NULL, :withdrawal_code_hash)",
-            "use_lease": "UPDATE leases SET ended_at = :now, end_reason = 'used' "
-            "WHERE person_id = :person AND station_id = :station AND ended_at IS NULL",
-        },
-    )
+def _upload_texts(dialect: str) -> dict[str, str]:
+    return {
+        # Before the audio check, in one read: the station's token, whether the id is
+        # held already, the person's row, and whether the code was withdrawn.
+        "look": "SELECT s.token_hash, s.revoked_at, r.id IS NOT NULL, "
+        "(SELECT id FROM persons WHERE person_id = :person_id), "
+        "EXISTS (SELECT 1 FROM pending_withdrawals WHERE code_hash = :code_hash) "
+        "FROM stations AS s LEFT JOIN recordings AS r ON r.id = :recording WHERE s.id = :station",
+        # In the write transaction: the person's row locked (SQLite: the write lock is held).
+        "person": "SELECT id FROM persons WHERE person_id = :person_id"
+        + (" FOR UPDATE" if dialect == "postgresql" else ""),
+        "insert": "INSERT INTO recordings (id, person_id, station_id, received_at, recorded_at, duration_s, "
+        "sample_rate, sha256, size_bytes, audio_path, metadata, consent_version, status, status_at, reason, "
+        "withdrawal_code_hash) VALUES (:id, :person_id, :station_id, :received_at, :recorded_at, :duration_s, "
+        ":sample_rate, :sha256, :size_bytes, :audio_path, :metadata, :consent_version, 'received', :status_at, "
+        "NULL, :withdrawal_code_hash)",
+        "use_lease": "UPDATE leases SET ended_at = :now, end_reason = 'used' "
+        "WHERE person_id = :person AND station_id = :station AND ended_at IS NULL",
+    }
 
 
-_UPLOAD_SQL = {dialect: _upload_sql(dialect) for dialect in ("sqlite", "postgresql")}
+_UPLOAD_SQL = _UploadSQL.each(_upload_texts)
 
 
 def _held_in(connection: Connection, recording_id: uuid.UUID, station: Station, received: ReceivedAudio) -> Stored | None:

@@ -392,7 +392,8 @@ class _Reader:
             )
         elif whole and int(list_text) > 0:
             # Each transport counts from 1: one int object per number, not one per person.
-            list_number = self.numbers.setdefault(int(list_text), int(list_text))
+            number = int(list_text)
+            list_number = self.numbers.setdefault(number, number)
             if code:
                 first = self.list_lines.setdefault((code, list_number), line)
                 if first != line:
