@@ -112,10 +112,12 @@ class TileMap(Mapping[str, Tile]):
         """The map of TILES ((person_id, (page, x, y, width, height)) pairs), or None when
         one is not of SIZE or does not fit a code."""
         codes: dict[str, int] = {}
+        shared: dict[int, int] = {}  # persons on one tile (a silhouette's, a shared photograph's) share its number
         for person_id, (page, x, y, width, height) in tiles:
             if (width, height) != size or not (0 <= x < _XY_LIMIT and 0 <= y < _XY_LIMIT and page >= 0):
                 return None
-            codes[person_id] = page << 32 | x << 16 | y
+            code = page << 32 | x << 16 | y
+            codes[person_id] = shared.setdefault(code, code)
         return cls(codes, size)
 
     def code(self, person_id: str) -> int:
@@ -255,15 +257,75 @@ def _signature(path: Path | str) -> tuple[int, int]:
     return (status.st_size, status.st_mtime_ns)
 
 
+def _page_digest(columns: int):
+    """A page's name is this digest, fed each of its sources (`_feed_source`), cut short."""
+    return hashlib.sha256(json.dumps([FORMAT_VERSION, TILE_SIZE, columns, JPEG_QUALITY]).encode())
+
+
+def _feed_source(digest, name: str, signature: tuple[int, int]) -> None:
+    digest.update(f"\n{name}\x00{signature[0]}\x00{signature[1]}".encode())
+
+
+def _page_file(digest) -> str:
+    return f"{PAGE_PREFIX}{digest.hexdigest()[:32]}{PAGE_SUFFIX}"
+
+
 def _page_plan(sources: Sequence[_Source], columns: int) -> _PagePlan:
     width, height = TILE_SIZE
     rows = -(-len(sources) // columns)
-    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, TILE_SIZE, columns, JPEG_QUALITY]).encode())
+    digest = _page_digest(columns)
     for source in sources:
-        digest.update(f"\n{source.name}\x00{source.signature[0]}\x00{source.signature[1]}".encode())
+        _feed_source(digest, source.name, source.signature)
     tiles = tuple(((i % columns) * width, (i // columns) * height, source) for i, source in enumerate(sources))
     page_width = min(len(sources), columns) * width
-    return _PagePlan(f"{PAGE_PREFIX}{digest.hexdigest()[:32]}{PAGE_SUFFIX}", page_width, rows * height, tiles)
+    return _PagePlan(_page_file(digest), page_width, rows * height, tiles)
+
+
+def _silhouette_sources() -> list[_Source]:
+    paths = {band: silhouette_path(band) for band in AGE_BANDS}
+    return [_Source(f"silhouette/{band}", path, path, _signature(path)) for band, path in paths.items()]
+
+
+def _whole_key(page_files: Iterable[str], collection: Collection) -> str:
+    """The key of a build: its pages' names, then what each person shows, in the
+    collection's order ("portraits/<file>" or "silhouette/<band>")."""
+    digest = hashlib.sha256(f"{FORMAT_VERSION}\n".encode())
+    for file in page_files:
+        digest.update(f"{file}\n".encode())
+    for person in collection.persons:
+        name = f"portraits/{person.portrait}" if person.portrait else f"silhouette/{collection.age_band_of(person)}"
+        digest.update(f"{person.person_id}\x00{name}\n".encode())
+    return digest.hexdigest()
+
+
+def _key(collection: Collection, page_grid: tuple[int, int]) -> str:
+    """The key `_plan` gives, computed as the persons go by: nothing is kept per person.
+
+    A wall's every start asks it; the whole plan (a source, a slot and a tile for each
+    of 20,000 portraits) is made only when pages must be drawn. Those objects, made and
+    dropped beside what the wall keeps, left 6 MB of its memory in holes (issue 18)."""
+    columns, rows = page_grid
+    per_page = columns * rows
+    files = [_page_plan(_silhouette_sources(), columns).file]
+    checked = collection.portrait_signatures
+    portraits_dir = f"{collection.root / 'portraits'}{os.sep}"
+    seen: set[str] = set()
+    digest, on_page = None, 0
+    for person in collection.persons:
+        portrait = person.portrait
+        if not portrait or portrait in seen:
+            continue
+        seen.add(portrait)
+        if digest is None:
+            digest = _page_digest(columns)
+        _feed_source(digest, f"portraits/{portrait}", checked.get(portrait) or _signature(portraits_dir + portrait))
+        on_page += 1
+        if on_page == per_page:
+            files.append(_page_file(digest))
+            digest, on_page = None, 0
+    if digest is not None:
+        files.append(_page_file(digest))
+    return _whole_key(files, collection)
 
 
 def _plan(
@@ -273,7 +335,7 @@ def _plan(
     columns, rows = page_grid
     per_page = columns * rows
     silhouettes = {band: silhouette_path(band) for band in AGE_BANDS}
-    silhouette_sources = [_Source(f"silhouette/{band}", path, path, _signature(path)) for band, path in silhouettes.items()]
+    silhouette_sources = _silhouette_sources()
     # Page 0 is the silhouettes: six tiles, the same for every collection.
     pages: list[list[_Source]] = [silhouette_sources]
     slot_of: dict[str, tuple[int, int]] = {s.name: (SILHOUETTE_PAGE, i) for i, s in enumerate(silhouette_sources)}
@@ -307,12 +369,7 @@ def _plan(
             placed[person_id] = Tile(page, (slot % columns) * width, (slot // columns) * height, width, height)
         return placed
 
-    digest = hashlib.sha256(f"{FORMAT_VERSION}\n".encode())
-    for plan in plans:
-        digest.update(f"{plan.file}\n".encode())
-    for person_id, name in person_source:
-        digest.update(f"{person_id}\x00{name}\n".encode())
-    return digest.hexdigest(), plans, tiles
+    return _whole_key((plan.file for plan in plans), collection), plans, tiles
 
 
 # -- building ----------------------------------------------------------------------------
@@ -330,12 +387,12 @@ def prepare_thumbs(
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     with _build_lock(folder):
-        key, plans, place_tiles = _plan(collection, page_grid)
         current = ThumbIndex.read(folder)
-        if current is not None and current.key == key and current.pages_present():
+        if current is not None and current.key == _key(collection, page_grid) and current.pages_present():
             current.tiles.share_ids(collection)
-            return ThumbReport(current, 0, len(plans), 0, (), time.perf_counter() - started, index_written=False)
+            return ThumbReport(current, 0, len(current.pages), 0, (), time.perf_counter() - started, index_written=False)
 
+        key, plans, place_tiles = _plan(collection, page_grid)
         _remove_partials(folder)
         missing = [plan for plan in plans if not (folder / plan.file).is_file()]
         unreadable = _draw_pages(missing, folder, workers)
@@ -365,9 +422,8 @@ def prepare_thumbs(
 def current_thumbs(collection: Collection, folder: Path, *, page_grid: tuple[int, int] = PAGE_GRID) -> ThumbIndex | None:
     """The thumbnails in FOLDER if they are those of COLLECTION, else None; reads only,
     writes nothing, takes no lock (a look at a live station's folder)."""
-    key, _plans, _tiles = _plan(collection, page_grid)
     current = ThumbIndex.read(folder)
-    if current is not None and current.key == key and current.pages_present():
+    if current is not None and current.key == _key(collection, page_grid) and current.pages_present():
         current.tiles.share_ids(collection)
         return current
     return None

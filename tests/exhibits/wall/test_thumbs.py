@@ -22,6 +22,8 @@ from exhibits.wall.thumbs import (
     SILHOUETTE_PAGE,
     TILE_SIZE,
     ThumbIndex,
+    _key,
+    _plan,
     _write_atomically,
     draw_tile,
     prepare_thumbs,
@@ -106,6 +108,27 @@ def test_two_persons_naming_one_file_share_its_tile(demo_dir, tmp_path):
     persons = tuple(dataclasses.replace(p, portrait=first.portrait) if p is second else p for p in collection.persons)
     index = prepare_thumbs(Collection(collection.root, collection.transports, persons), tmp_path / "thumbs").index
     assert index.tile(first.person_id) == index.tile(second.person_id)
+
+
+@pytest.mark.parametrize("page_grid", [(8, 6), (2, 3), (1, 1)])
+def test_the_key_a_start_computes_is_the_key_of_the_whole_plan(demo_dir, tmp_path, page_grid):
+    """A start compares only `_key` with the index; a build writes `_plan`'s: they must
+    agree on every shape (shared and missing photographs, full and partial pages, and a
+    collection with no signatures of its check, whose files are stat-ed)."""
+    shutil.copytree(demo_dir, tmp_path / "collection", copy_function=shutil.copy2)
+    collection = load_collection(tmp_path / "collection")
+    with_portrait = [p for p in collection.persons if p.portrait]
+    first, second, gone = with_portrait[:3]
+    (tmp_path / "collection" / "portraits" / gone.portrait).unlink()
+    persons = tuple(dataclasses.replace(p, portrait=first.portrait) if p is second else p for p in collection.persons)
+    for shape in (
+        collection,
+        Collection(collection.root, collection.transports, persons, collection.portrait_signatures),
+        Collection(collection.root, collection.transports, persons),
+        Collection(collection.root, collection.transports, persons[: 2 * page_grid[0] * page_grid[1] + 1]),
+    ):
+        assert _key(shape, page_grid) == _plan(shape, page_grid)[0]
+    assert _key(collection, page_grid) != _key(Collection(collection.root, collection.transports, persons), page_grid)
 
 
 def test_an_up_to_date_folder_is_left_alone(built):
