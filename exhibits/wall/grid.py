@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -194,7 +195,7 @@ class PortraitGrid(Widget):
         self._name_budget = (-1, 0)  # (frame, names drawn in it)
         self._names_bounded = True  # False while a new list or shape is drawn whole at once
         self._tiles: list[int] = []  # the shown persons' tiles, packed (exhibits.wall.thumbs.TileMap.code)
-        self._pages_of: list[int] = []
+        self._pages_of = array("I")  # the page of each of _tiles: numbers, not 25,843 int objects
         self._position: dict[str, int] | None = None  # made when first asked (audio mode's focus on a face)
         self._textures: OrderedDict[int, _PageTexture] = OrderedDict()
         self._failed: set[int] = set()
@@ -280,7 +281,7 @@ class PortraitGrid(Widget):
             raise LookupError(f"{len(missing)} persons have no thumbnail (first: {missing[0]}): rebuild the thumbnails")
         self.person_ids = list(person_ids)
         self._tiles = [tiles.code(person_id) for person_id in person_ids]
-        self._pages_of = [code_page(code) for code in self._tiles]
+        self._pages_of = array("I", map(code_page, self._tiles))
         self._position = None
         self._effect.reset(0)
         self.scroll = 0.0

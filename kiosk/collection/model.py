@@ -31,6 +31,10 @@ FATES: tuple[str, ...] = ("murdered", "survived", "unknown")
 NO_EXTRA: Mapping[str, str] = MappingProxyType({})
 
 
+_YEARS: dict[int, int] = {}
+"""Each year met in a date, once (four digits: at most 10,000)."""
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class PartialDate:
     """A date of birth as the lists give it: often only a year, or a year and a month.
@@ -66,7 +70,9 @@ class PartialDate:
         if len(parts[0]) != 4 or any(len(p) != 2 for p in parts[1:]):
             raise ValueError(f"{text!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
         numbers = [int(p) for p in parts]
-        return cls(numbers[0], *numbers[1:])
+        # 15,000 dates of a collection fall in a hundred years: one int object per year,
+        # not per date (months and days are Python's shared small ints already).
+        return cls(_YEARS.setdefault(numbers[0], numbers[0]), *numbers[1:])
 
     def __str__(self) -> str:
         text = f"{self.year:04d}"
