@@ -265,10 +265,11 @@ class PortraitWall:
 
 class BuiltWhenShown:
     """A screen whose kv rules (its widgets, their texts and bindings) are applied when it
-    is first shown, not at the wall's start: the search screen's keyboard and the person
-    page are 64 widgets, with their textures, that many visits never open (issue 18:
-    memory after the attract screen). Done as Kivy's Widget.__init__ does it: the class
-    rules, then `on_kv_post` to the rules' children and to the screen."""
+    is first shown, not at the wall's start: the search screen's keyboard, the person
+    page and the transports' heading are 76 widgets, with their textures, that many
+    visits never open (issue 18: memory after the attract screen). Done as Kivy's
+    Widget.__init__ does it: the class rules, then `on_kv_post` to the rules' children
+    and to the screen."""
 
     def __init__(self, **kwargs):
         self.built = False
@@ -439,7 +440,7 @@ class PersonScreen(BuiltWhenShown, WallScreen):
             wall.stop_voice()
 
 
-class TransportsScreen(WallScreen):
+class TransportsScreen(BuiltWhenShown, WallScreen):
     def screen_words(self):
         return App.get_running_app().wall.transports_words()
 
@@ -452,6 +453,7 @@ class TransportsScreen(WallScreen):
     def on_pre_enter(self, *_args) -> None:
         """The rows are made when the screen is first shown, not at the wall's start: a
         hundred widgets and their texts that many visits never open."""
+        super().on_pre_enter()
         if self.ids.transports.children:
             return
         wall = App.get_running_app().wall

@@ -27,8 +27,7 @@ from __future__ import annotations
 import logging
 
 from kivy.core.window import Window
-from kivy.uix.behaviors import ButtonBehavior
-from kivy.uix.textinput import TextInput
+from kivy.uix.behaviors import ButtonBehavior, FocusBehavior
 
 from kiosk.accessibility import AudioGuide, Control, ScreenWords, Touch
 from kiosk.shell import navigation
@@ -240,7 +239,7 @@ class StationGuide:
             return
         if isinstance(widget, ButtonBehavior):
             widget.trigger_action(duration=0)
-        elif isinstance(widget, TextInput):
+        elif isinstance(widget, FocusBehavior):  # a text field: typing goes there
             widget.focus = True
         else:
             log.warning("audio mode does not know how to press this control", extra={"control": control_id, "kind": type(widget).__name__})
