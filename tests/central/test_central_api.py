@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from central_support import Store
 from sqlalchemy import select
 
+from kiosk.central import api as central_api
 from kiosk.central.api import create_app
 from kiosk.central.leases import create_booking
 from kiosk.central.schema import heartbeats, latest_heartbeats
@@ -44,6 +46,35 @@ def test_health_needs_no_token_and_names_the_database(api: tuple, store: Store):
     body = answer.json()
     assert body["status"] == "ok" and body["database"] == store.database.dialect
     assert body["free_disk_bytes"] > 0 and body["time"].endswith("Z")
+
+
+def test_on_sqlite_the_lease_changes_run_one_after_another_on_one_thread(api: tuple, store: Store, monkeypatch):
+    """SQLite writes one transaction at a time: claims, give-backs and renewals queue on
+    the store's lease writer instead of sixteen threads taking turns at its write lock;
+    reading what a booth holds stays on the pool. PostgreSQL runs them all on the pool."""
+    ran_on: list[tuple[str, str]] = []
+
+    def noting(name: str):
+        real = getattr(central_api, name)
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            ran_on.append((name, threading.current_thread().name))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(central_api, name, noted)
+
+    for name in ("claim", "release", "renew", "held_by"):
+        noting(name)
+    _, one, _ = api
+    first, second = one.post("/api/v1/leases", json={"how": "next", "count": 2}).json()["leases"]
+    assert one.post(f"/api/v1/leases/{second['lease_id']}/renew").status_code == 200
+    assert one.delete(f"/api/v1/leases/{first['lease_id']}").status_code == 204
+    assert [lease["lease_id"] for lease in one.get("/api/v1/leases").json()["leases"]] == [second["lease_id"]]
+
+    assert [name for name, _ in ran_on] == ["claim", "renew", "release", "held_by"]
+    threads = {name: thread.rsplit("_", 1)[0] for name, thread in ran_on}
+    changes = "kiosk-lease-writer" if store.database.dialect == "sqlite" else "kiosk-leases"
+    assert threads == {"claim": changes, "renew": changes, "release": changes, "held_by": "kiosk-leases"}
 
 
 def test_names_are_leased_given_back_and_renewed(api: tuple):
