@@ -313,14 +313,14 @@ quarter fewer claims a second than one thread taking them in turn (bench/central
 change that waits for another process's write (an import)."""
 
 
-async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_LEASE_THREADS, partial(function, *args, **kwargs))
+async def _in_thread(function: Any, *args: Any, threads: ThreadPoolExecutor = _LEASE_THREADS, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(threads, partial(function, *args, **kwargs))
 
 
 async def _lease_change(function: Any, database: Database, *args: Any, **kwargs: Any) -> Any:
     """FUNCTION(DATABASE, ...), which changes leases, on the thread for such changes."""
     threads = _SQLITE_LEASE_WRITER if database.dialect == "sqlite" else _LEASE_THREADS
-    return await asyncio.get_running_loop().run_in_executor(threads, partial(function, database, *args, **kwargs))
+    return await _in_thread(function, database, *args, threads=threads, **kwargs)
 
 
 @router.post(f"{API}/leases", response_model=LeasesOut, responses=_answers(401, 403, 409, 422, 429), tags=["names"])
