@@ -7,6 +7,9 @@ participant wait. It runs as its own systemd service beside the station.
 A pass takes the due takes oldest first and keeps `[sync] uploads_in_flight` of them
 (default 3, at most 4) being sent at once, each streamed from disk, so memory stays flat
 (issue 18Y: one at a time, a booth's backlog waited on the store's every round trip).
+A take counts as being sent until the store's answer arrives: while the answer is
+recorded on disk (durably, `Outbox.mark_sent`), the next take is already on its way
+(issue 18: an upload's slot otherwise waited a third of its time on that fsync).
 The first take of a pass goes alone, and only once the store has answered it do the
 others follow several at a time, so a store that is down or whose disk is full gets one
 upload, not several. Two takes of one name are never in flight together: the later
@@ -37,12 +40,14 @@ Both raise `TokenRefused` when the store refuses the token: nothing is marked th
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from kiosk.link.leases import STATE_FILE as NAMES_FILE
 from kiosk.link.outbox import KeptTake, Outbox
@@ -155,50 +160,67 @@ class SyncRunner:
         waiting = self.uploader.due()
         limit = self.config.sync.uploads_in_flight
         in_flight: dict[Future[Outcome], KeptTake] = {}
+        at_store: set[str] = set()  # takes sent whose answer has not arrived
         names_in_flight: set[str] = set()
+        # An upload's answer (its id, from `Uploader.upload`'s on_answer) and its end (the future).
+        events: queue.SimpleQueue[str | Future[Outcome]] = queue.SimpleQueue()
         dispatching, reachable, answered = True, True, False
         fatal: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="upload") as pool:
+        # `limit` takes at the store, and as many more whose answers are being recorded.
+        with ThreadPoolExecutor(max_workers=2 * limit, thread_name_prefix="upload") as pool:
             while True:
                 # One take alone first, and again after an upload without an answer, until
                 # one gets through: a store that is down or full gets one upload, not several.
-                window = limit if answered and not self._unanswered else 1
-                while dispatching and waiting and len(in_flight) < window and not self.stop.is_set():
+                probing = not answered or self._unanswered > 0
+                window = 1 if probing else limit
+                while (
+                    dispatching
+                    and waiting
+                    and len(in_flight if probing else at_store) < window
+                    and len(in_flight) < 2 * limit
+                    and not self.stop.is_set()
+                ):
                     take = next((t for t in waiting if _name_of(t) not in names_in_flight), None)
                     if take is None:
                         break  # the next ones wait for an earlier take of their name
                     waiting.remove(take)
                     names_in_flight.add(_name_of(take))
-                    in_flight[pool.submit(self.uploader.upload, take)] = take
+                    at_store.add(take.recording_id)
+                    future = pool.submit(self.uploader.upload, take, partial(events.put, take.recording_id))
+                    in_flight[future] = take
+                    future.add_done_callback(events.put)
                 if not in_flight:
                     break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    names_in_flight.discard(_name_of(in_flight.pop(future)))
-                    try:
-                        outcome = future.result()
-                    except UploadStopped:
-                        dispatching = False
-                        continue
-                    except BaseException as error:  # TokenRefused, or a bug: the others end first
-                        fatal = fatal or error
-                        dispatching = False
-                        continue
-                    report.note(outcome)
-                    if outcome.kind not in ("unreachable", "disk_full"):
-                        self.backoff.reset()
-                        self._unanswered = 0
-                        answered = True
-                        continue
-                    self._unanswered += 1
-                    if give_up_after is not None and (self._unanswered >= give_up_after or outcome.kind == "disk_full"):
-                        # A full disk takes nothing else either: no point sending the rest.
-                        dispatching, reachable = False, False
-                        continue
-                    if dispatching:
-                        self._sleep(self.backoff.next_delay())  # uploads in flight go on meanwhile
+                event = events.get()
                 if self.stop.is_set():
                     dispatching = False
+                if isinstance(event, str):
+                    at_store.discard(event)  # answered: the next take goes while this one is marked
+                    continue
+                take = in_flight.pop(event)
+                at_store.discard(take.recording_id)
+                names_in_flight.discard(_name_of(take))
+                try:
+                    outcome = event.result()
+                except UploadStopped:
+                    dispatching = False
+                    continue
+                except BaseException as error:  # TokenRefused, or a bug: the others end first
+                    fatal = fatal or error
+                    dispatching = False
+                    continue
+                report.note(outcome)
+                if outcome.kind not in ("unreachable", "disk_full"):
+                    self.backoff.reset()
+                    self._unanswered = 0
+                    answered = True
+                    continue
+                self._unanswered += 1
+                if give_up_after is not None and (self._unanswered >= give_up_after or outcome.kind == "disk_full"):
+                    # A full disk takes nothing else either: no point sending the rest.
+                    dispatching, reachable = False, False
+                elif dispatching:
+                    self._sleep(self.backoff.next_delay())  # uploads in flight go on meanwhile
         if fatal is not None:
             raise fatal
         return reachable

@@ -267,11 +267,13 @@ class Uploader:
         self.ledger.retain({take.recording_id for take in queued})
         return [take for take in queued if self.ledger.not_before(take.recording_id) <= now]
 
-    def upload(self, take: KeptTake) -> Outcome:
+    def upload(self, take: KeptTake, on_answer: Callable[[], None] | None = None) -> Outcome:
         """Send one take and act on the answer (see the module docstring).
 
-        Raises `TokenRefused` for 401 and 403, `UploadStopped` when `stop` was set during
-        the upload; everything else is an `Outcome`.
+        `on_answer()` is called the moment the store's answer has arrived, before it is
+        recorded here: the runner then sends its next take while this one is marked
+        (`kiosk.link.runner`). Raises `TokenRefused` for 401 and 403, `UploadStopped`
+        when `stop` was set during the upload; everything else is an `Outcome`.
         """
         rid = take.recording_id
         try:
@@ -291,6 +293,8 @@ class Uploader:
                         headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
                         timeout_s=self.timeout_s,
                     )
+                    if on_answer is not None:
+                        on_answer()
                 except TakeWithdrawn:
                     log.info("a take withdrawn while it was being sent was broken off", extra={"recording_id": rid})
                     return Outcome(rid, "gone", None, "withdrawn while it was being sent; the store kept nothing")

@@ -40,6 +40,7 @@ from kiosk.central.api import create_app
 from kiosk.central.moderation import recording_for_code
 from kiosk.contract import withdrawal_code_hash
 from kiosk.link.client import CentralClient
+from kiosk.link.outbox import Outbox
 from kiosk.link.runner import SyncRunner
 from kiosk.link.uploader import InvalidLedger, Uploader
 
@@ -210,6 +211,37 @@ def test_three_in_flight_each_take_once_names_in_order_and_no_code_leaves_the_bo
         assert withdrawal_code_hash(code).encode() in body
         # Staff typing the participant's code find the take.
         assert recording_for_code(central.database, code)["id"] == uuid.UUID(take.recording_id)
+
+
+def test_the_next_take_goes_while_an_answer_is_recorded_and_the_store_never_has_more_than_the_limit(
+    tmp_path, start_central, collection, monkeypatch
+):
+    central = start_central()
+    station = station_for(tmp_path, central.url, central, collection, uploads_in_flight=1)
+    store = station.store
+    takes = keep_takes(store, 4)
+    # The second take's answer (the first after the pass's lone first take) is recorded only
+    # once the store has seen the third take arrive: an upload slot that waited for that
+    # record would never send it.
+    slow = takes[1].recording_id
+    seen_while_recording: list[int] = []
+    mark_sent = Outbox.mark_sent
+
+    def recording_slowly(self: Outbox, recording_id: str, *, status: int) -> None:
+        if recording_id == slow:
+            deadline = time.monotonic() + WAIT_S
+            while central.recorder.started < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_while_recording.append(central.recorder.started)
+        mark_sent(self, recording_id, status=status)
+
+    monkeypatch.setattr(Outbox, "mark_sent", recording_slowly)
+    run_until_sent(station)
+
+    assert seen_while_recording and seen_while_recording[0] >= 3, "the next take waited for the answer to be recorded"
+    assert central.recorder.most == 1, f"{central.recorder.most} uploads at once; [sync] uploads_in_flight is 1"
+    assert central_recordings(central.database) == local_takes(store)
+    assert store.counts() == {"queued": 0, "sent": 4, "failed": 0}
 
 
 def test_faults_mid_flight_and_retries_leave_each_take_on_the_store_once(tmp_path, start_central, collection):
