@@ -19,7 +19,12 @@ The baseline, measured in the same run on the same files: raw HTTP PUTs, one aft
 other on one kept-alive connection, to a bare server in a child process (Python's
 http.server) that streams each body to a file while hashing it with SHA-256, fsyncs
 it and answers 201 with the hash: what any upload costs on this machine, without the
-upload protocol, the database, the audio check or the station's bookkeeping.
+upload protocol, the database, the audio check or the station's bookkeeping. It is
+bound by the disk's fsyncs, whose speed drifts by a fifth from minute to minute on a
+shared virtual disk, so it is measured twice, just before the sync and just after it
+(each into a folder of its own, kept until the end: files deleted just before a timed
+phase make the file system's next allocations slower), and `baseline_seconds` is the
+mean of the two; both are in the details line.
 
 Withdrawal codes (issue 18Y): the booth hashes a take's code when it keeps it (scrypt,
 about 40 ms), so the takes here are queued with their hashes, computed on every core
@@ -276,9 +281,8 @@ def main() -> None:
         queued = store.queued()
         print(f"queued {len(queued)} takes, {audio_bytes / 1e6:.0f} MB, in {time.monotonic() - made:.0f} s", flush=True)
         files = [(take.recording_id, take.audio_path, take.metadata["sha256"]) for take in queued]
-        baseline = raw_puts(files, work / "raw")
-        shutil.rmtree(work / "raw", ignore_errors=True)
-        print(f"baseline: raw PUTs of the same files in {baseline:.1f} s", flush=True)
+        baseline_before = raw_puts(files, work / "raw-before")
+        print(f"baseline: raw PUTs of the same files in {baseline_before:.1f} s", flush=True)
 
         server = start_store(toml, work / "central.log")
         try:
@@ -316,6 +320,9 @@ def main() -> None:
                 server.wait()
         if syncer.returncode != 0:
             raise SystemExit(f"kiosk sync run failed ({syncer.returncode}):\n{output.get('err', '')[-2000:]}")
+        baseline_after = raw_puts(files, work / "raw-after")
+        print(f"baseline again, after the sync: {baseline_after:.1f} s", flush=True)
+        baseline = (baseline_before + baseline_after) / 2
         held = central_recordings(database)
         counts = store.counts()
         audio_files = list(Path(central_config.audio_dir).glob("??/*.flac"))
@@ -333,6 +340,8 @@ def main() -> None:
                     "uploads_in_flight": args.in_flight,
                     "audio_mb": round(audio_bytes / 1e6, 1),
                     "ratio_to_baseline": round(elapsed / baseline, 2),
+                    "baseline_before_s": round(baseline_before, 2),
+                    "baseline_after_s": round(baseline_after, 2),
                     "takes_per_s": round(args.takes / elapsed, 1),
                     "mb_per_s": round(audio_bytes / 1e6 / elapsed, 1),
                     "station_cpu_s": round(station_cpu, 1),
