@@ -7,9 +7,9 @@ participant wait. It runs as its own systemd service beside the station.
 A pass takes the due takes oldest first and keeps `[sync] uploads_in_flight` of them
 (default 3, at most 4) being sent at once, each streamed from disk, so memory stays flat
 (issue 18Y: one at a time, a booth's backlog waited on the store's every round trip).
-A take counts as being sent until the store's answer arrives: while the answer is
+A take counts as being sent until the store answers that it holds it: while that is
 recorded on disk (durably, `Outbox.mark_sent`), the next take is already on its way
-(issue 18: an upload's slot otherwise waited a third of its time on that fsync).
+(issue 18: an upload's slot otherwise waited a third of its time on those fsyncs).
 The first take of a pass goes alone, and only once the store has answered it do the
 others follow several at a time, so a store that is down or whose disk is full gets one
 upload, not several. Two takes of one name are never in flight together: the later
@@ -162,7 +162,7 @@ class SyncRunner:
         in_flight: dict[Future[Outcome], KeptTake] = {}
         at_store: set[str] = set()  # takes sent whose answer has not arrived
         names_in_flight: set[str] = set()
-        # An upload's answer (its id, from `Uploader.upload`'s on_answer) and its end (the future).
+        # An upload the store now holds (its id, from `Uploader.upload`'s on_answer) and its end (the future).
         events: queue.SimpleQueue[str | Future[Outcome]] = queue.SimpleQueue()
         dispatching, reachable, answered = True, True, False
         fatal: BaseException | None = None
@@ -195,7 +195,7 @@ class SyncRunner:
                 if self.stop.is_set():
                     dispatching = False
                 if isinstance(event, str):
-                    at_store.discard(event)  # answered: the next take goes while this one is marked
+                    at_store.discard(event)  # held there: the next take goes while this one is marked sent
                     continue
                 take = in_flight.pop(event)
                 at_store.discard(take.recording_id)

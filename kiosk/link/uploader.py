@@ -61,7 +61,7 @@ from typing import Any, BinaryIO, Literal
 from kiosk.contract import UPLOAD_FIELDS, withdrawal_code_hash
 from kiosk.files import read_json, write_json_atomically
 from kiosk.link.client import CentralClient, StoreDiskFull, StoreUnreachable, problem_code, problem_detail, token_refused
-from kiosk.link.outbox import KeptTake, Outbox
+from kiosk.link.outbox import SENT_STATUSES, KeptTake, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +270,10 @@ class Uploader:
     def upload(self, take: KeptTake, on_answer: Callable[[], None] | None = None) -> Outcome:
         """Send one take and act on the answer (see the module docstring).
 
-        `on_answer()` is called the moment the store's answer has arrived, before it is
-        recorded here: the runner then sends its next take while this one is marked
-        (`kiosk.link.runner`). Raises `TokenRefused` for 401 and 403, `UploadStopped`
+        `on_answer()` is called the moment the store has answered that it holds the take
+        (201, 200), before that is recorded here: the runner then sends its next take
+        while this one is marked sent (`kiosk.link.runner`); any other answer ends the
+        call soon enough. Raises `TokenRefused` for 401 and 403, `UploadStopped`
         when `stop` was set during the upload; everything else is an `Outcome`.
         """
         rid = take.recording_id
@@ -293,7 +294,7 @@ class Uploader:
                         headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
                         timeout_s=self.timeout_s,
                     )
-                    if on_answer is not None:
+                    if on_answer is not None and response.status_code in SENT_STATUSES:
                         on_answer()
                 except TakeWithdrawn:
                     log.info("a take withdrawn while it was being sent was broken off", extra={"recording_id": rid})
