@@ -97,3 +97,13 @@ def test_frames_that_contradict_the_stream_header_are_refused(tmp_path, decoder)
     # libFLAC sees the contradiction; libsndfile believes the header.
     expected = {"audio_not_flac"} if decoder == "libflac" else {"audio_rate_differs", "audio_duration_differs"}
     assert refused.value.code in expected, str(refused.value)
+
+
+def test_without_libflac_the_store_says_what_to_install_and_checks_with_libsndfile(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(audiocheck.ctypes.util, "find_library", lambda name: None)
+    caplog.set_level("WARNING", logger="kiosk.central.audiocheck")
+    assert audiocheck._libflac.__wrapped__() is None
+    assert "apt-get install libflac12" in caplog.text
+    monkeypatch.setattr(audiocheck, "_libflac", audiocheck._libflac.__wrapped__)
+    path = _file(tmp_path, flac_bytes(seconds=1.0))
+    assert check_take_audio(path, 1.0, 48_000) == DecodedAudio(48_000, 48_000, 1)
