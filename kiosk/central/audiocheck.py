@@ -234,7 +234,7 @@ class _LibFLAC:
     def _write(self, decoder: int, frame: int, buffers: int, client: int) -> int:
         tally: _Tally = self._local.tally
         header = _FrameHeader.from_address(frame)
-        if not tally.frames and not tally.most:  # the first frame
+        if not tally.most:  # the first frame
             tally.most = int(MAX_SECONDS * header.sample_rate) + 1
             if not tally.streaminfo:
                 tally.rate, tally.channels = header.sample_rate, header.channels

@@ -348,7 +348,7 @@ class Uploader:
 
     def _answer(self, take: KeptTake, status: int, detail: str, *, code: str | None = None) -> Outcome:
         rid = take.recording_id
-        if status in (200, 201):
+        if status in SENT_STATUSES:
             self.store.mark_sent(rid, status=status)
             self.ledger.forget(rid)
             return Outcome(rid, "sent", status, "held already" if status == 200 else "kept")
